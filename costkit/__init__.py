@@ -1,0 +1,24 @@
+"""costkit: estimate and optimise the monthly AWS cost of CodePipeline CI/CD estates."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from costkit.errors import CostkitError, ExitCode, UsageFileError  # noqa: E402
+from costkit.estimate import Estimate, estimate  # noqa: E402
+from costkit.period import Period  # noqa: E402
+from costkit.tables import load_pricebook  # noqa: E402
+from costkit.usage.load import Usage, load_usage  # noqa: E402
+
+__all__ = [
+    "CostkitError",
+    "Estimate",
+    "ExitCode",
+    "Period",
+    "Usage",
+    "UsageFileError",
+    "__version__",
+    "estimate",
+    "load_pricebook",
+    "load_usage",
+]

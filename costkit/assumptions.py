@@ -1,0 +1,92 @@
+"""Every convention an estimate relies on, named once so the output can list exactly those used."""
+
+from __future__ import annotations
+
+ASSUMPTIONS: dict[str, str] = {
+    "monthly-usage-file": (
+        "Usage-file quantities are monthly figures for the estimate's period; S3 storage_gb is the average "
+        "stored over the month (GB-Month, 1 GB = 1,024^3 bytes)."
+    ),
+    "v1-active": (
+        "CodePipeline V1: $1 per active pipeline per month, not prorated. A pipeline is active when it is "
+        "marked `active` (a code change ran through it in the month) and is more than 30 days old at the end "
+        "of the period; younger pipelines are in their free 30-day trial."
+    ),
+    "v1-created-unknown": (
+        "CodePipeline V1 pipelines without a `created` date are assumed to be more than 30 days old."
+    ),
+    "v2-average-rounding": (
+        "CodePipeline V2: every execution of an action is assumed to last the action's average `minutes`, "
+        "rounded up to a whole minute per action execution (AWS rounds each action execution, not the total)."
+    ),
+    "v2-exclusions": (
+        "CodePipeline V2: manual approval actions (category Approval) and custom actions (owner Custom) "
+        "are not charged."
+    ),
+    "codebuild-average-rounding": (
+        "CodeBuild EC2 compute: every build is assumed to last `minutes_per_build`, rounded up to a whole "
+        "minute per build; `build_minutes_per_month` is taken as already rounded."
+    ),
+    "codebuild-lambda-seconds": (
+        "CodeBuild Lambda compute is billed per second: every build is assumed to last `minutes_per_build` "
+        "x 60 seconds, rounded up to a whole second per build."
+    ),
+    "lambda-average-duration": (
+        "Lambda: every request is assumed to last `duration_ms`, rounded up to a whole millisecond; "
+        "GB-seconds = memory_mb / 1024 x billed seconds."
+    ),
+    "lambda-ephemeral": (
+        "Lambda ephemeral storage is charged per GB-second for the storage configured above the free 512 MB."
+    ),
+    "s3-min-object-size": (
+        "S3 Standard-IA, One Zone-IA and Glacier Instant Retrieval bill every object as at least 128 KB "
+        "(applied when `objects` is given)."
+    ),
+    "s3-archive-overhead": (
+        "S3 Glacier Flexible Retrieval and Deep Archive add 40 KB per object: 32 KB at the archive rate and "
+        "8 KB at S3 Standard rates (applied when `objects` is given)."
+    ),
+    "s3-intelligent-tiering": (
+        "S3 Intelligent-Tiering storage is priced as if every object stays in the Frequent Access tier "
+        "(the highest rate); objects smaller than 128 KB are not monitored and not charged monitoring."
+    ),
+    "s3-transitions": (
+        "S3 lifecycle_transitions_per_month counts objects moved INTO the bucket entry's storage class "
+        "each month, priced at that class's transition rate."
+    ),
+    "s3-no-free-tier": "S3: the 12-month new-account free tier is not applied (not always-free).",
+    "tiers-blended": (
+        "Tiered prices (Lambda duration, S3 Standard storage) are applied to the total of each usage type per "
+        "account and region; each resource's line carries the blended rate, shared in proportion to quantity."
+    ),
+    "tiers-organization": (
+        "Volume tiers are aggregated across all accounts (consolidated billing treats an organization as one "
+        "account)."
+    ),
+    "free-tier-account": (
+        "Always-free allowances (CodePipeline 1 V1 pipeline and 100 V2 action minutes; CodeBuild 100 minutes "
+        "of general1.small/arm1.small or 6,000 seconds of 1 GB Lambda compute, treated as one shared pool; "
+        "Lambda 1 M requests and 400,000 GB-s shared by x86 and Arm) are applied once per account across all "
+        "regions, to the cheapest tiers first, shared among resources in proportion to their usage."
+    ),
+    "free-tier-organization": (
+        "Always-free allowances are applied once for the whole organization (as consolidated billing does), "
+        "shared among accounts and resources in proportion to their usage."
+    ),
+    "free-tier-off": "No free tier is applied.",
+    "v2-free-minutes-pricing-page": (
+        "The 100 free V2 action minutes per month follow the CodePipeline pricing page; the AWS Pricing "
+        "Calculator does not subtract them."
+    ),
+    "region-override": "Every resource is priced in the region given with --region, overriding the usage file.",
+    "fallback-region": (
+        "Prices missing in a resource's region were borrowed from the fallback region named in each line's "
+        "price_region; those lines are approximations."
+    ),
+}
+
+
+def describe(ids: set[str] | list[str]) -> list[dict[str, str]]:
+    """Assumption objects for output, in the registry's order so output is stable."""
+    wanted = set(ids)
+    return [{"id": key, "text": text} for key, text in ASSUMPTIONS.items() if key in wanted]

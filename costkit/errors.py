@@ -1,0 +1,44 @@
+"""Errors meant for people, each carrying the exit code the CLI documents."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of the `costkit` command (documented in the README)."""
+
+    OK = 0
+    INTERNAL = 1
+    INPUT = 2
+    OVER_BUDGET = 3
+    INCOMPLETE = 4
+
+
+class CostkitError(Exception):
+    """A problem the user can fix; the CLI prints it without a traceback."""
+
+    exit_code: ExitCode = ExitCode.INPUT
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if self.hint is None else f"{self.message}\n  hint: {self.hint}"
+
+
+class UsageFileError(CostkitError):
+    """A usage file that cannot be read or does not follow the schema."""
+
+    def __init__(self, source: str, field: str | None, problem: str, *, hint: str | None = None) -> None:
+        where = source if not field else f"{source}: {field}"
+        super().__init__(f"{where}: {problem}", hint=hint)
+        self.source = source
+        self.field = field
+        self.problem = problem
+
+
+class PricingDataError(CostkitError):
+    """A price table in pricing/ that is malformed: names the file, row and column."""

@@ -1,0 +1,175 @@
+"""Price usage rows: join them to the price tables, apply tiers and always-free allowances.
+
+Never calls AWS. A usage row with no price is never priced at $0: its cost is NaN and it is listed
+in `missing`. Everything is whole-table pandas work; no loop runs over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from costkit.tables import PriceBook
+
+FreeTierScope = Literal["account", "organization", "none"]
+
+LINE_COLUMNS = (
+    "account",
+    "region",
+    "service",
+    "resource",
+    "component",
+    "pipeline",
+    "usage_type",
+    "quantity",
+    "unit",
+    "unit_price_usd",
+    "gross_usd",
+    "free_tier_quantity",
+    "free_tier_usd",
+    "cost_usd",
+    "price_region",
+    "price_effective_date",
+    "price_source",
+    "detail",
+)
+MISSING_COLUMNS = ("account", "region", "service", "resource", "usage_type", "quantity", "unit", "reason")
+
+
+@dataclass
+class Priced:
+    lines: pd.DataFrame
+    missing: pd.DataFrame
+    assumptions: set[str] = field(default_factory=set)
+
+
+def price(
+    rows: pd.DataFrame,
+    pricebook: PriceBook,
+    *,
+    free_tier_scope: FreeTierScope = "account",
+    fallback_region: str | None = None,
+) -> Priced:
+    """Cost lines for usage rows (see LINE_COLUMNS); quantities are monthly."""
+    assumptions: set[str] = set()
+    lines = rows.reset_index(drop=True).copy()
+    prices = pricebook.prices
+    if lines.empty:
+        return Priced(_empty(LINE_COLUMNS), _empty(MISSING_COLUMNS), assumptions)
+
+    known = prices[["region", "usage_type"]].drop_duplicates()
+    lines["price_region"] = lines["region"]
+    if fallback_region is not None:
+        has_own = _has_key(lines, known, "region")
+        borrow = pd.DataFrame({"region": fallback_region, "usage_type": lines["usage_type"]})
+        can_borrow = _has_key(borrow, known, "region")
+        use_fallback = ~has_own & can_borrow
+        if use_fallback.any():
+            assumptions.add("fallback-region")
+        lines.loc[use_fallback, "price_region"] = fallback_region
+
+    # Volume tiers accumulate per account and region (per organization when billed together).
+    lines["tier_scope"] = "organization" if free_tier_scope == "organization" else lines["account"]
+    assumptions.add("tiers-organization" if free_tier_scope == "organization" else "tiers-blended")
+    group_key = ["tier_scope", "region", "price_region", "usage_type"]
+    groups = lines.groupby(group_key, as_index=False, dropna=False)["quantity"].sum()
+
+    groups["free_share"] = _free_share(groups, pricebook, free_tier_scope)
+    assumptions.add({"account": "free-tier-account", "organization": "free-tier-organization",
+                     "none": "free-tier-off"}[free_tier_scope])
+    groups["free_quantity"] = groups["quantity"] * groups["free_share"]
+
+    tiers = prices.rename(columns={"region": "price_region"})
+    joined = groups.reset_index(names="group").merge(tiers, on=["price_region", "usage_type"], how="inner")
+    width = (joined["tier_end"] - joined["tier_start"]).fillna(np.inf)
+    in_tier = (joined["quantity"] - joined["tier_start"]).clip(lower=0).clip(upper=width)
+    free_in_tier = (joined["free_quantity"] - joined["tier_start"]).clip(lower=0).clip(upper=width)
+    joined["gross"] = joined["price_usd"] * in_tier
+    joined["net"] = joined["price_usd"] * (in_tier - free_in_tier)
+    joined["free_usd"] = joined["price_usd"] * free_in_tier
+    joined["covered"] = in_tier
+    first_tier = joined.sort_values("tier_start").drop_duplicates("group")
+    totals = joined.groupby("group").agg(
+        gross=("gross", "sum"),
+        net=("net", "sum"),
+        free_usd=("free_usd", "sum"),
+        covered=("covered", "sum"),
+        effective=("effective_date", "max"),
+    )
+    totals["first_price"] = first_tier.set_index("group")["price_usd"]
+    totals["source"] = first_tier.set_index("group")["source"]
+    groups = groups.join(totals)
+    priced = groups["gross"].notna()
+    # Units past the last published tier have no price: the whole group is then incomplete.
+    beyond = priced & (groups["quantity"] > groups["covered"] + 1e-9)
+    complete = priced & ~beyond
+    safe_q = groups["quantity"].where(groups["quantity"] > 0)
+    groups["unit_price_usd"] = (groups["gross"] / safe_q).fillna(groups["first_price"]).where(complete)
+    for column in ("gross", "net", "free_usd"):
+        groups[column] = groups[column].where(complete)
+
+    lines = lines.merge(
+        groups[[*group_key, "quantity", "gross", "net", "free_usd", "free_share", "unit_price_usd", "effective",
+                "source"]].rename(columns={"quantity": "group_quantity"}),
+        on=group_key,
+        how="left",
+        validate="many_to_one",
+    )
+    share = (lines["quantity"] / lines["group_quantity"].where(lines["group_quantity"] > 0)).fillna(0.0)
+    lines["gross_usd"] = lines["gross"] * share
+    lines["free_tier_usd"] = lines["free_usd"] * share
+    lines["cost_usd"] = lines["net"] * share
+    lines["free_tier_quantity"] = lines["quantity"] * lines["free_share"]
+    lines["price_effective_date"] = lines["effective"].map(lambda d: d.isoformat() if pd.notna(d) else None)
+    lines["price_source"] = lines["source"]
+    lines.loc[lines["cost_usd"].isna(), "price_region"] = None
+
+    missing_mask = lines["cost_usd"].isna() & (lines["quantity"] > 0)
+    missing = lines.loc[missing_mask, list(MISSING_COLUMNS[:-1])].copy()
+    missing["reason"] = _missing_reason(lines.loc[missing_mask], prices, fallback_region)
+    return Priced(lines[list(LINE_COLUMNS)], missing.reset_index(drop=True), assumptions)
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+
+
+def _has_key(frame: pd.DataFrame, known: pd.DataFrame, region_column: str) -> pd.Series:
+    keys = pd.MultiIndex.from_frame(known[["region", "usage_type"]])
+    probe = pd.MultiIndex.from_arrays([frame[region_column], frame["usage_type"]])
+    return pd.Series(probe.isin(keys), index=frame.index)
+
+
+def _free_share(groups: pd.DataFrame, pricebook: PriceBook, scope: FreeTierScope) -> pd.Series:
+    """Fraction of each group's quantity covered by always-free allowances (pro rata within a pool)."""
+    if scope == "none":
+        return pd.Series(0.0, index=groups.index)
+    free = pricebook.free_tiers[["group", "usage_type", "allowance", "factor"]]
+    pooled = groups.merge(free, on="usage_type", how="left")
+    pooled.index = groups.index
+    pool_scope = "organization" if scope == "organization" else pooled["tier_scope"]
+    pooled["pool_scope"] = pool_scope
+    pooled["demand"] = pooled["quantity"] * pooled["factor"]
+    demand = pooled.groupby(["pool_scope", "group"])["demand"].transform("sum")
+    share = (pooled["allowance"] / demand.where(demand > 0)).clip(upper=1.0)
+    return share.fillna(0.0).where(pooled["group"].notna(), 0.0)
+
+
+def _missing_reason(missing: pd.DataFrame, prices: pd.DataFrame, fallback: str | None) -> pd.Series:
+    has_type = missing["usage_type"].isin(set(prices["usage_type"]))
+    has_region_type = _has_key(missing, prices[["region", "usage_type"]].drop_duplicates(), "region")
+    beyond = has_region_type
+    text = np.select(
+        [missing["usage_type"].isna(), beyond, has_type],
+        [
+            "no usage type known for this resource's configuration",
+            "quantity runs past the last published price tier for this region",
+            "no published price for this usage type in this region"
+            + ("" if fallback else " (use --fallback-region to borrow one, marked as such)"),
+        ],
+        default="no price for this usage type in any region costkit ships",
+    )
+    return pd.Series(text, index=missing.index)

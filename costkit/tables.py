@@ -1,0 +1,175 @@
+"""The data tables in pricing/: prices, free tiers, CodeBuild compute types and regions.
+
+Prices are data, not code: every figure lives in a CSV row with its effective date and source.
+This module only finds, reads and checks those files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from costkit.errors import PricingDataError
+
+PRICE_FILES = ("codepipeline.csv", "codebuild.csv", "lambda.csv", "s3.csv")
+PRICE_COLUMNS = (
+    "service",
+    "region",
+    "usage_type",
+    "aws_usage_type",
+    "unit",
+    "tier_start",
+    "tier_end",
+    "price_usd",
+    "effective_date",
+    "source",
+    "notes",
+)
+FREE_TIER_COLUMNS = (
+    "service",
+    "group",
+    "usage_type",
+    "allowance",
+    "unit",
+    "factor",
+    "effective_date",
+    "source",
+    "notes",
+)
+COMPUTE_TYPE_COLUMNS = ("compute_type", "environment_type", "usage_type", "billing_unit")
+REGION_COLUMNS = ("region", "name")
+SERVICES = ("CodePipeline", "CodeBuild", "Lambda", "S3")
+
+
+def pricing_dir() -> Path:
+    """Where the tables are: $COSTKIT_PRICING_DIR, the installed copy, or the source tree's pricing/."""
+    override = os.environ.get("COSTKIT_PRICING_DIR")
+    if override:
+        return Path(override)
+    installed = resources.files("costkit").joinpath("_pricing")
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / "pricing"
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    if not path.is_file():
+        raise PricingDataError(f"price table {path} is missing", hint="reinstall costkit or set COSTKIT_PRICING_DIR")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, comment=None)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise PricingDataError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame
+
+
+def _numeric(frame: pd.DataFrame, path: Path, column: str, *, allow_blank: bool = False) -> pd.Series:
+    raw = frame[column].str.strip()
+    values = pd.to_numeric(raw.where(raw != "", None), errors="coerce").astype("float64")
+    bad = values.isna() if not allow_blank else values.isna() & (raw != "")
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise PricingDataError(
+            f"{path}: row {row + 2}, column {column}: {frame[column].iloc[row]!r} is not a number"
+        )
+    return values
+
+
+def _dates(frame: pd.DataFrame, path: Path) -> pd.Series:
+    values = pd.to_datetime(frame["effective_date"], format="%Y-%m-%d", errors="coerce")
+    if values.isna().any():
+        row = int(values.isna().to_numpy().nonzero()[0][0])
+        raise PricingDataError(
+            f"{path}: row {row + 2}, column effective_date: "
+            f"{frame['effective_date'].iloc[row]!r} is not a YYYY-MM-DD date"
+        )
+    return values.dt.date
+
+
+def read_prices(directory: Path) -> pd.DataFrame:
+    """All price rows, tiers as floats (tier_end NaN = unbounded), checked for gaps and overlaps."""
+    frames = []
+    for name in PRICE_FILES:
+        path = directory / name
+        frame = _read_csv(path, PRICE_COLUMNS)
+        frame["tier_start"] = _numeric(frame, path, "tier_start")
+        frame["tier_end"] = _numeric(frame, path, "tier_end", allow_blank=True)
+        frame["price_usd"] = _numeric(frame, path, "price_usd")
+        frame["effective_date"] = _dates(frame, path)
+        negative = frame["price_usd"] < 0
+        if negative.any():
+            row = int(negative.to_numpy().nonzero()[0][0])
+            raise PricingDataError(f"{path}: row {row + 2}: negative price")
+        frame["file"] = name
+        frames.append(frame[[*PRICE_COLUMNS, "file"]])
+    prices = pd.concat(frames, ignore_index=True)
+    _check_tiers(prices)
+    return prices
+
+
+def _check_tiers(prices: pd.DataFrame) -> None:
+    """Tiers of each (region, usage_type) run contiguously from 0: a gap would price units at $0.
+
+    The last tier may be bounded where only the first tiers are published; units beyond it are reported
+    as missing prices, never priced.
+    """
+    ordered = prices.sort_values(["region", "usage_type", "tier_start"])
+    key = ["region", "usage_type"]
+    first = ~ordered.duplicated(key, keep="first")
+    last = ~ordered.duplicated(key, keep="last")
+    previous_end = ordered.groupby(key)["tier_end"].shift(1)
+    problems = (
+        (first & (ordered["tier_start"] != 0))
+        | (~last & ordered["tier_end"].isna())
+        | (~first & (ordered["tier_start"] != previous_end))
+    )
+    if problems.any():
+        bad = ordered[problems].iloc[0]
+        raise PricingDataError(
+            f"pricing/{bad['file']}: tiers of {bad['usage_type']} in {bad['region']} do not run "
+            "contiguously from 0 to unbounded"
+        )
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """Every table the pricing layer reads, loaded once."""
+
+    directory: Path
+    prices: pd.DataFrame
+    free_tiers: pd.DataFrame
+    compute_types: pd.DataFrame
+    regions: pd.DataFrame
+
+    @property
+    def region_codes(self) -> frozenset[str]:
+        return frozenset(self.regions["region"])
+
+    def priced_regions(self) -> list[str]:
+        return sorted(self.prices["region"].unique())
+
+
+def load_pricebook(directory: Path | None = None) -> PriceBook:
+    """Read and check the tables (cached per directory)."""
+    return _load_cached(str(directory or pricing_dir()))
+
+
+@lru_cache(maxsize=8)
+def _load_cached(directory: str) -> PriceBook:
+    base = Path(directory)
+    free_path = base / "free_tiers.csv"
+    free = _read_csv(free_path, FREE_TIER_COLUMNS)
+    free["allowance"] = _numeric(free, free_path, "allowance")
+    free["factor"] = _numeric(free, free_path, "factor")
+    free["effective_date"] = _dates(free, free_path)
+    return PriceBook(
+        directory=base,
+        prices=read_prices(base),
+        free_tiers=free,
+        compute_types=_read_csv(base / "codebuild_compute_types.csv", COMPUTE_TYPE_COLUMNS),
+        regions=_read_csv(base / "regions.csv", REGION_COLUMNS),
+    )

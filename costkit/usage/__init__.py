@@ -1,0 +1,1 @@
+"""Usage: planned or observed monthly usage, as a file and as usage rows."""

@@ -1,0 +1,371 @@
+"""Turn a usage file into usage rows: one per account/region/service/resource/usage type.
+
+Quantities are what AWS meters, with its rounding rules applied (per action execution, per build,
+per request), so the pricing layer only multiplies. Each row carries `detail`, the arithmetic in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from costkit.period import Period
+from costkit.tables import PriceBook
+from costkit.usage.load import Usage
+
+ROW_COLUMNS = (
+    "account",
+    "region",
+    "service",
+    "resource",
+    "component",
+    "pipeline",
+    "usage_type",
+    "quantity",
+    "unit",
+    "detail",
+)
+
+KB_IN_GB = 1.0 / (1024 * 1024)
+
+
+@dataclass
+class UsageRows:
+    """Usage rows plus the ids of the assumptions the derivation relied on."""
+
+    rows: pd.DataFrame
+    assumptions: set[str] = field(default_factory=set)
+
+
+def _frame(section: dict[str, Any], defaults: dict[str, str], region_override: str | None) -> pd.DataFrame:
+    """A section's resources as a DataFrame, with region/account defaults filled in."""
+    records = [{"name": name, **model.model_dump(by_alias=True)} for name, model in section.items()]
+    frame = pd.DataFrame.from_records(records)
+    frame["region"] = frame["region"].fillna(defaults["region"]) if region_override is None else region_override
+    frame["account"] = frame["account"].fillna(defaults["account"])
+    return frame
+
+
+def _rows(frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+    base = {"account": frame["account"], "region": frame["region"]}
+    out = pd.DataFrame({**base, **columns}, index=frame.index)
+    for name in ROW_COLUMNS:
+        if name not in out:
+            out[name] = None
+    return out[list(ROW_COLUMNS)]
+
+
+def _fmt(values: pd.Series) -> pd.Series:
+    """Numbers as people write them in the detail column: 1,234.5 not 1234.5000."""
+    return values.map(lambda v: f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}")
+
+
+def derive(usage: Usage, pricebook: PriceBook, period: Period, *, region: str | None = None) -> UsageRows:
+    """All usage rows of a usage file for one monthly period."""
+    spec = usage.spec
+    defaults = {"region": spec.region, "account": spec.account}
+    result = UsageRows(rows=pd.DataFrame(columns=list(ROW_COLUMNS)), assumptions={"monthly-usage-file"})
+    if region is not None:
+        result.assumptions.add("region-override")
+    sections: list[tuple[dict[str, Any], Callable[[pd.DataFrame, UsageRows], list[pd.DataFrame]]]] = [
+        (dict(spec.pipelines), lambda f, r: _pipelines(f, r, period)),
+        (dict(spec.codebuild), lambda f, r: _codebuild(f, r, pricebook)),
+        (dict(spec.lambda_), _lambda),
+        (dict(spec.s3), _s3),
+    ]
+    parts: list[pd.DataFrame] = []
+    for section, builder in sections:
+        if section:
+            parts += builder(_frame(section, defaults, region), result)
+    parts = [p for p in parts if not p.empty]
+    if parts:
+        rows = pd.concat(parts, ignore_index=True)
+        rows["quantity"] = rows["quantity"].astype("float64")
+        result.rows = rows
+    return result
+
+
+def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[pd.DataFrame]:
+    v1 = frame[frame["type"] == "V1"]
+    v2 = frame[frame["type"] == "V2"]
+    parts: list[pd.DataFrame] = []
+    if not v1.empty:
+        result.assumptions.add("v1-active")
+        created = pd.to_datetime(v1["created"])
+        if created.isna().any():
+            result.assumptions.add("v1-created-unknown")
+        age_at_end = (pd.Timestamp(period.end) - created).dt.days
+        trial = age_at_end.notna() & (age_at_end <= 30)
+        active = v1["active"].astype(bool)
+        usage_type = np.where(trial, "TrialPipeline", "ActivePipeline")
+        detail = np.select(
+            [trial & (age_at_end <= 0), trial, ~active],
+            [
+                "created after the period: no charge",
+                "in its first 30 days at the end of the period: free trial",
+                "no code change in the month: not active, no charge",
+            ],
+            default="active in the month: 1 pipeline-month",
+        )
+        quantity = np.where(active & (age_at_end.isna() | (age_at_end > 0)), 1.0, 0.0)
+        parts.append(
+            _rows(
+                v1,
+                service="CodePipeline",
+                resource=v1["name"],
+                component="pipeline (V1)",
+                pipeline=v1["name"],
+                usage_type=usage_type,
+                quantity=quantity,
+                unit="Pipeline-Month",
+                detail=detail,
+            )
+        )
+    if not v2.empty:
+        actions = v2[["name", "account", "region", "executions_per_month", "actions"]].explode("actions")
+        actions = actions[actions["actions"].notna()]
+        if not actions.empty:
+            result.assumptions |= {"v2-average-rounding", "v2-exclusions", "v2-free-minutes-pricing-page"}
+            fields = pd.DataFrame(actions["actions"].tolist(), index=actions.index)
+            charged = (fields["category"] != "Approval") & (fields["owner"] != "Custom")
+            executions = actions["executions_per_month"].astype(float) * fields["runs_per_execution"]
+            per_execution = np.ceil(fields["minutes"].astype(float))
+            billed = executions * per_execution
+            reason = np.where(
+                fields["category"] == "Approval",
+                "manual approval: not charged",
+                "custom action: not charged",
+            )
+            detail = np.where(
+                charged,
+                _fmt(executions)
+                + " action executions x ceil("
+                + _fmt(fields["minutes"].astype(float))
+                + " min) = "
+                + _fmt(per_execution)
+                + " min each",
+                reason,
+            )
+            parts.append(
+                _rows(
+                    actions,
+                    service="CodePipeline",
+                    resource=actions["name"],
+                    component=fields["name"] + " (" + fields["category"] + ")",
+                    pipeline=actions["name"],
+                    usage_type="ActionExecutionMinutes",
+                    quantity=np.where(charged, billed, 0.0),
+                    unit="Minute",
+                    detail=detail,
+                )
+            )
+    return parts
+
+
+def _codebuild(frame: pd.DataFrame, result: UsageRows, pricebook: PriceBook) -> list[pd.DataFrame]:
+    mapping = pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
+    merged = frame.merge(mapping, on=["compute_type", "environment_type"], how="left", validate="many_to_one")
+    merged.index = frame.index
+    per_second = merged["billing_unit"] == "Second"
+    given_total = merged["build_minutes_per_month"].notna()
+    builds = merged["builds_per_month"].astype(float)
+    minutes = merged["minutes_per_build"].astype(float)
+    per_build = np.where(per_second, np.ceil(minutes * 60.0), np.ceil(minutes))
+    total = merged["build_minutes_per_month"].astype(float)
+    quantity = np.where(
+        given_total,
+        np.where(per_second, total * 60.0, total),
+        builds * per_build,
+    )
+    if (~given_total & ~per_second).any():
+        result.assumptions.add("codebuild-average-rounding")
+    if per_second.any():
+        result.assumptions.add("codebuild-lambda-seconds")
+    unit_word = np.where(per_second, " s", " min")
+    detail = np.where(
+        given_total,
+        _fmt(total.fillna(0.0)) + " build minutes per month, as given",
+        _fmt(builds.fillna(0.0))
+        + " builds x ceil("
+        + np.where(per_second, _fmt((minutes * 60.0).fillna(0.0)), _fmt(minutes.fillna(0.0)))
+        + unit_word
+        + ") = "
+        + _fmt(pd.Series(per_build, index=merged.index).fillna(0.0))
+        + unit_word
+        + " each",
+    )
+    return [
+        _rows(
+            merged,
+            service="CodeBuild",
+            resource=merged["name"],
+            component=merged["compute_type"] + " / " + merged["environment_type"],
+            pipeline=merged["pipeline"],
+            usage_type=merged["usage_type"],
+            quantity=quantity,
+            unit=merged["billing_unit"],
+            detail=detail,
+        )
+    ]
+
+
+def _lambda(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
+    result.assumptions.add("lambda-average-duration")
+    suffix = np.where(frame["architecture"] == "arm64", "-ARM", "")
+    requests = frame["requests_per_month"].astype(float)
+    billed_seconds = np.ceil(frame["duration_ms"].astype(float)) / 1000.0
+    memory_gb = frame["memory_mb"].astype(float) / 1024.0
+    extra_storage_gb = (frame["ephemeral_storage_mb"].astype(float) - 512.0) / 1024.0
+    common = {"service": "Lambda", "resource": frame["name"], "pipeline": frame["pipeline"]}
+    parts = [
+        _rows(
+            frame,
+            **common,
+            component="requests",
+            usage_type=pd.Series("Request", index=frame.index) + suffix,
+            quantity=requests,
+            unit="Request",
+            detail=_fmt(requests) + " requests",
+        ),
+        _rows(
+            frame,
+            **common,
+            component="duration (" + frame["architecture"] + ")",
+            usage_type=pd.Series("Lambda-GB-Second", index=frame.index) + suffix,
+            quantity=requests * billed_seconds * memory_gb,
+            unit="GB-Second",
+            detail=_fmt(requests)
+            + " requests x "
+            + _fmt(billed_seconds)
+            + " s x "
+            + _fmt(memory_gb)
+            + " GB",
+        ),
+    ]
+    storage = extra_storage_gb > 0
+    if storage.any():
+        result.assumptions.add("lambda-ephemeral")
+        sub = frame[storage]
+        parts.append(
+            _rows(
+                sub,
+                **{k: v[storage] for k, v in common.items() if isinstance(v, pd.Series)},
+                service="Lambda",
+                component="ephemeral storage",
+                usage_type=pd.Series("Lambda-Storage-GB-Second", index=sub.index) + suffix[storage.to_numpy()],
+                quantity=(requests * billed_seconds * extra_storage_gb)[storage],
+                unit="GB-Second",
+                detail=_fmt(requests[storage])
+                + " requests x "
+                + _fmt(billed_seconds[storage])
+                + " s x "
+                + _fmt(extra_storage_gb[storage])
+                + " GB above 512 MB",
+            )
+        )
+    return parts
+
+
+# Per storage class: (storage, PUT, GET, retrieval, transition) canonical usage types; None = not billed.
+S3_USAGE_TYPES: dict[str, tuple[str, str, str, str | None, str | None]] = {
+    "STANDARD": ("TimedStorage-ByteHrs", "Requests-Tier1", "Requests-Tier2", None, None),
+    "STANDARD_IA": ("TimedStorage-SIA-ByteHrs", "Requests-SIA-Tier1", "Requests-SIA-Tier2", "Retrieval-SIA",
+                    "Transition-SIA"),
+    "ONEZONE_IA": ("TimedStorage-ZIA-ByteHrs", "Requests-ZIA-Tier1", "Requests-ZIA-Tier2", "Retrieval-ZIA",
+                   "Transition-ZIA"),
+    "GLACIER_IR": ("TimedStorage-GIR-ByteHrs", "Requests-GIR-Tier1", "Requests-GIR-Tier2", "Retrieval-GIR",
+                   "Transition-GIR"),
+    "GLACIER": ("TimedStorage-GlacierByteHrs", "Requests-GLACIER-Tier1", "Requests-GLACIER-Tier2",
+                "Retrieval-GLACIER", "Transition-GLACIER"),
+    "DEEP_ARCHIVE": ("TimedStorage-GDA-ByteHrs", "Requests-GDA-Tier1", "Requests-GDA-Tier2", "Retrieval-GDA",
+                     "Transition-GDA"),
+    "INTELLIGENT_TIERING": ("TimedStorage-INT-FA-ByteHrs", "Requests-INT-Tier1", "Requests-INT-Tier2", None,
+                            "Transition-INT"),
+}
+MIN_SIZE_CLASSES = ("STANDARD_IA", "ONEZONE_IA", "GLACIER_IR")
+ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+
+
+def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
+    types = pd.DataFrame(
+        [frame["storage_class"].map(lambda c: S3_USAGE_TYPES[c][i]) for i in range(5)],
+    ).T
+    types.columns = ["storage", "put", "get", "retrieval", "transition"]
+    types.index = frame.index
+    objects = frame["objects"].astype(float)
+    has_objects = objects.notna()
+    stored = frame["storage_gb"].astype(float)
+    cls = frame["storage_class"]
+    min_size = cls.isin(MIN_SIZE_CLASSES) & has_objects
+    archive = cls.isin(ARCHIVE_CLASSES) & has_objects
+    billed_storage = np.where(min_size, np.maximum(stored, objects.fillna(0.0) * 128 * KB_IN_GB), stored)
+    billed_storage = np.where(archive, stored + objects.fillna(0.0) * 32 * KB_IN_GB, billed_storage)
+    if min_size.any():
+        result.assumptions.add("s3-min-object-size")
+    if archive.any():
+        result.assumptions.add("s3-archive-overhead")
+    result.assumptions.add("s3-no-free-tier")
+    storage_detail = np.select(
+        [min_size & (billed_storage > stored), archive],
+        [
+            _fmt(objects.fillna(0.0)) + " objects x 128 KB minimum billable size",
+            _fmt(stored) + " GB + " + _fmt(objects.fillna(0.0)) + " objects x 32 KB archive overhead",
+        ],
+        default=_fmt(stored) + " GB average stored",
+    )
+    common = {"service": "S3", "resource": frame["name"], "pipeline": frame["pipeline"]}
+    parts = [
+        _rows(frame, **common, component="storage (" + cls + ")", usage_type=types["storage"],
+              quantity=billed_storage, unit="GB-Month", detail=storage_detail),
+        _rows(frame, **common, component="PUT/COPY/POST/LIST requests", usage_type=types["put"],
+              quantity=frame["put_requests_per_month"].astype(float), unit="Request",
+              detail=_fmt(frame["put_requests_per_month"].astype(float)) + " requests"),
+        _rows(frame, **common, component="GET and other requests", usage_type=types["get"],
+              quantity=frame["get_requests_per_month"].astype(float), unit="Request",
+              detail=_fmt(frame["get_requests_per_month"].astype(float)) + " requests"),
+    ]
+    if archive.any():
+        sub = frame[archive]
+        parts.append(
+            _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"],
+                  component="archive index (8 KB per object at S3 Standard)", usage_type="TimedStorage-ByteHrs",
+                  quantity=objects[archive] * 8 * KB_IN_GB, unit="GB-Month",
+                  detail=_fmt(objects[archive]) + " objects x 8 KB")
+        )
+    retrieval = types["retrieval"].notna() & (frame["retrieval_gb_per_month"] > 0)
+    if retrieval.any():
+        sub = frame[retrieval]
+        parts.append(
+            _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"], component="retrieval",
+                  usage_type=types.loc[retrieval, "retrieval"], quantity=sub["retrieval_gb_per_month"].astype(float),
+                  unit="GB", detail=_fmt(sub["retrieval_gb_per_month"].astype(float)) + " GB retrieved")
+        )
+    transitions = types["transition"].notna() & (frame["lifecycle_transitions_per_month"] > 0)
+    if transitions.any():
+        result.assumptions.add("s3-transitions")
+        sub = frame[transitions]
+        parts.append(
+            _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"],
+                  component="lifecycle transitions in", usage_type=types.loc[transitions, "transition"],
+                  quantity=sub["lifecycle_transitions_per_month"].astype(float), unit="Object",
+                  detail=_fmt(sub["lifecycle_transitions_per_month"].astype(float)) + " objects transitioned")
+        )
+    monitored = (cls == "INTELLIGENT_TIERING")
+    if monitored.any():
+        result.assumptions.add("s3-intelligent-tiering")
+        sub = frame[monitored & has_objects]
+        if not sub.empty:
+            average_kb = stored[sub.index] / objects[sub.index].replace(0, np.nan) / KB_IN_GB
+            counted = np.where(average_kb >= 128, objects[sub.index], 0.0)
+            parts.append(
+                _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"],
+                      component="Intelligent-Tiering monitoring", usage_type="Monitoring-Automation-INT",
+                      quantity=counted, unit="Object-Month",
+                      detail=np.where(average_kb >= 128, _fmt(objects[sub.index]) + " objects monitored",
+                                      "average object under 128 KB: not monitored"))
+            )
+    return parts

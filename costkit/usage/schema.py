@@ -1,0 +1,124 @@
+"""The usage file, version 1: planned or assumed monthly usage, no AWS needed.
+
+Field names here are a public contract (see docs/usage-file.md); add fields, never rename them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Placed(_Strict):
+    region: str | None = None
+    account: str | None = None
+
+
+class Action(_Strict):
+    name: str
+    category: Literal["Source", "Build", "Test", "Deploy", "Invoke", "Approval", "Compute"]
+    owner: Literal["AWS", "ThirdParty", "Custom"] = "AWS"
+    provider: str | None = None
+    minutes: NonNegative
+    runs_per_execution: NonNegative = 1.0
+
+
+class PipelineV1(_Placed):
+    """V1 bills $1 per active month; executions and actions are optional and only feed what-if and suggestions."""
+
+    type: Literal["V1"]
+    active: bool = True
+    created: dt.date | None = None
+    executions_per_month: NonNegative | None = None
+    actions: list[Action] = Field(default_factory=list)
+
+
+class PipelineV2(_Placed):
+    type: Literal["V2"]
+    executions_per_month: NonNegative
+    actions: list[Action] = Field(default_factory=list)
+    created: dt.date | None = None
+
+
+Pipeline = Annotated[PipelineV1 | PipelineV2, Field(discriminator="type")]
+
+
+class CodeBuildProject(_Placed):
+    compute_type: str
+    environment_type: str = "LINUX_CONTAINER"
+    builds_per_month: NonNegative | None = None
+    minutes_per_build: NonNegative | None = None
+    build_minutes_per_month: NonNegative | None = None
+    pipeline: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_give_minutes(self) -> CodeBuildProject:
+        per_build = self.builds_per_month is not None or self.minutes_per_build is not None
+        if per_build and self.build_minutes_per_month is not None:
+            raise ValueError(
+                "give either builds_per_month + minutes_per_build, or build_minutes_per_month, not both"
+            )
+        if self.build_minutes_per_month is None and (
+            self.builds_per_month is None or self.minutes_per_build is None
+        ):
+            raise ValueError("needs builds_per_month and minutes_per_build (or build_minutes_per_month)")
+        return self
+
+
+class LambdaFunction(_Placed):
+    memory_mb: Annotated[int, Field(ge=128, le=10240)]
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    requests_per_month: NonNegative
+    duration_ms: NonNegative
+    ephemeral_storage_mb: Annotated[int, Field(ge=512, le=10240)] = 512
+    pipeline: str | None = None
+
+
+StorageClass = Literal[
+    "STANDARD", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE", "INTELLIGENT_TIERING"
+]
+
+
+class S3Bucket(_Placed):
+    storage_class: StorageClass = "STANDARD"
+    storage_gb: NonNegative = 0.0
+    put_requests_per_month: NonNegative = 0.0
+    get_requests_per_month: NonNegative = 0.0
+    lifecycle_transitions_per_month: NonNegative = 0.0
+    retrieval_gb_per_month: NonNegative = 0.0
+    objects: NonNegative | None = None
+    pipeline: str | None = None
+
+    @model_validator(mode="after")
+    def _class_rules(self) -> S3Bucket:
+        if self.storage_class == "STANDARD" and self.lifecycle_transitions_per_month > 0:
+            raise ValueError(
+                "lifecycle_transitions_per_month counts objects moved INTO this entry's storage class, and "
+                "STANDARD is never a transition destination: put the transitions on an entry of the destination "
+                "class (e.g. STANDARD_IA or GLACIER)"
+            )
+        if self.storage_class in ("STANDARD", "INTELLIGENT_TIERING") and self.retrieval_gb_per_month > 0:
+            raise ValueError(f"{self.storage_class} has no retrieval fee: remove retrieval_gb_per_month")
+        return self
+
+
+class UsageFile(_Strict):
+    """A whole usage file. `region`, `account` and `free_tier` are defaults for every resource."""
+
+    version: Literal[1]
+    region: str = "us-east-1"
+    account: str = "planned"
+    free_tier: bool = True
+    pipelines: dict[str, Pipeline] = Field(default_factory=dict)
+    codebuild: dict[str, CodeBuildProject] = Field(default_factory=dict)
+    # `lambda` is a Python keyword, hence the alias.
+    lambda_: dict[str, LambdaFunction] = Field(default_factory=dict, alias="lambda")
+    s3: dict[str, S3Bucket] = Field(default_factory=dict)
