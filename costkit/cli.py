@@ -1,0 +1,164 @@
+"""The `costkit` command: a thin face over the library. It formats what the library returns.
+
+Exit codes: 0 ok; 1 internal error; 2 bad input (file, field, option); 3 over --budget;
+4 estimate incomplete (missing prices) when --budget or --strict asks for a verdict.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from costkit import render
+from costkit.errors import CostkitError, ExitCode
+from costkit.estimate import Estimate, estimate
+from costkit.period import Period
+
+app = typer.Typer(
+    name="costkit",
+    help="Estimate and optimise the monthly AWS cost of CodePipeline CI/CD estates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True, highlight=False)
+TABLE_WIDTH = 150  # when stdout is not a terminal (pipes, CI logs), do not squeeze to 80 columns
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Scope(StrEnum):
+    account = "account"
+    organization = "organization"
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn CostkitError into one clear line on stderr and its documented exit code."""
+    try:
+        yield
+    except CostkitError as exc:
+        stderr.print(f"[bold red]costkit: error:[/bold red] {exc.message}", markup=True)
+        if exc.hint:
+            stderr.print(f"  hint: {exc.hint}")
+        raise typer.Exit(int(exc.exit_code)) from None
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CostkitError(f"--output {output}: cannot write ({exc.strerror})") from None
+    stderr.print(f"wrote {output}")
+
+
+def _render(result: Estimate, fmt: OutputFormat, output: Path | None) -> None:
+    if fmt is OutputFormat.json:
+        _emit(result.to_json() + "\n", output)
+    elif fmt is OutputFormat.csv:
+        _emit(render.csv(result), output)
+    elif fmt is OutputFormat.markdown:
+        _emit(render.markdown(result), output)
+    else:
+        console = Console(highlight=False, record=output is not None, file=io.StringIO() if output else None)
+        if not console.is_terminal and console.width < TABLE_WIDTH:
+            console.width = TABLE_WIDTH
+        render.table(result, console)
+        if output is not None:
+            _emit(console.export_text(), output)
+
+
+def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
+    """Budget gate for CI: exit 3 over budget, 4 when missing prices make the verdict impossible."""
+    total = render.money(result.total)
+    if budget is not None and result.total > budget:
+        stderr.print(
+            f"costkit: over budget: estimate {total} per month exceeds the budget {render.money(budget)} "
+            f"by {render.money(result.total - budget)}"
+        )
+        raise typer.Exit(int(ExitCode.OVER_BUDGET))
+    if (budget is not None or strict) and not result.complete:
+        stderr.print(
+            f"costkit: incomplete estimate: {len(result.missing_prices)} line(s) have no price, so "
+            f"{total} is only a lower bound; add prices or use --fallback-region"
+        )
+        raise typer.Exit(int(ExitCode.INCOMPLETE))
+    if budget is not None:
+        stderr.print(f"costkit: within budget: {total} of {render.money(budget)} per month")
+
+
+@app.command("estimate")
+def estimate_command(
+    usage: Annotated[
+        Path,
+        typer.Option("--usage", "-u", help="Usage file (YAML, version 1) describing monthly usage; see examples/."),
+    ],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format: a table for people, or json/csv/markdown.")
+    ] = OutputFormat.table,
+    free_tier: Annotated[
+        bool | None,
+        typer.Option("--free-tier/--no-free-tier", help="Apply always-free allowances (default: the file's free_tier)."),
+    ] = None,
+    free_tier_scope: Annotated[
+        Scope, typer.Option(help="Apply free tiers once per account, or once for the whole organization.")
+    ] = Scope.account,
+    region: Annotated[
+        str | None, typer.Option(help="Price every resource in this region, overriding the usage file.")
+    ] = None,
+    fallback_region: Annotated[
+        str | None,
+        typer.Option(help="Borrow prices missing in a region from this one; borrowed lines are marked."),
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option(help="The month to estimate, YYYY-MM (default: the current month).")
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(help="Monthly budget in USD: exit 3 when the estimate exceeds it (for CI gates).", min=0),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 4 when any price is missing.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Estimate the monthly cost of a usage file (no AWS account needed).
+
+    Exit codes: 0 ok, 2 bad input, 3 over --budget, 4 incomplete estimate (with --budget or --strict).
+    """
+    with user_errors():
+        period = Period.parse_month(month) if month else None
+        result = estimate(
+            usage,
+            period=period,
+            free_tier=free_tier,
+            free_tier_scope=free_tier_scope.value,
+            region=region,
+            fallback_region=fallback_region,
+        )
+        _render(result, fmt, output)
+        _verdict(result, budget, strict)
+
+
+@app.callback()
+def _root() -> None:
+    """costkit: AWS CI/CD cost, right to the cent."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,137 @@
+"""Present an estimate as a terminal table, CSV or Markdown. Rounds for display only; computes nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from costkit.estimate import CONTRACT_LINE_FIELDS, Estimate
+from costkit.tables import SERVICES
+
+
+def money(value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"${value:,.2f}"
+
+
+def quantity(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
+def rate(value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "MISSING"
+    return f"${value:.10f}".rstrip("0").rstrip(".") if value < 0.01 else f"${value:,.4f}".rstrip("0").rstrip(".")
+
+
+def _ordered(estimate: Estimate) -> pd.DataFrame:
+    lines = estimate.lines.copy()
+    lines["_service"] = pd.Categorical(lines["service"], categories=list(SERVICES), ordered=True)
+    return lines.sort_values(["_service", "resource", "component"], kind="stable")
+
+
+def table(estimate: Estimate, console: Console) -> None:
+    """The rich table: grouped by service and resource, subtotals, free-tier credit, total."""
+    lines = _ordered(estimate)
+    regions = sorted(lines["region"].dropna().unique())
+    multi_region = len(regions) > 1
+    console.print(
+        f"[bold]costkit estimate[/bold] of {estimate.source}: {estimate.period.start} to {estimate.period.end} "
+        f"({estimate.period.days} days), {', '.join(regions) or 'no resources'}, "
+        f"free tier per {estimate.options.get('free_tier_scope')}"
+    )
+    grid = Table(header_style="bold", title_justify="left")
+    columns = ["Resource", "Component", "Usage type", *(["Region"] if multi_region else []),
+               "Quantity", "Unit price", "Free tier", "Monthly cost"]
+    for name in columns:
+        grid.add_column(name, justify="right" if name in ("Quantity", "Unit price", "Free tier", "Monthly cost")
+                        else "left", overflow="fold")
+    blank = [""] * (len(columns) - 1)
+    by_service = estimate.by_service()
+    for service in SERVICES:
+        chunk = lines[lines["service"] == service]
+        if chunk.empty:
+            continue
+        grid.add_row(f"[bold]{service}[/bold]", *blank)
+        previous = None
+        for row in chunk.itertuples(index=False):
+            cost = float(row.cost_usd)  # type: ignore[arg-type]
+            free = float(row.free_tier_usd)  # type: ignore[arg-type]
+            grid.add_row(
+                str(row.resource) if row.resource != previous else "",
+                str(row.component),
+                str(row.usage_type),
+                *([str(row.region)] if multi_region else []),
+                f"{quantity(float(row.quantity))} {row.unit}",  # type: ignore[arg-type]
+                rate(float(row.unit_price_usd)),  # type: ignore[arg-type]
+                f"-{money(free)}" if free else "",
+                money(cost) if pd.notna(cost) else "[red]MISSING[/red]",
+            )
+            previous = row.resource
+        grid.add_row(*blank[:-1], f"{service} subtotal", f"[bold]{money(float(by_service[service]))}[/bold]",
+                     end_section=True)
+    grid.add_row("[bold]Total per month[/bold]", *blank[:-2], f"-{money(estimate.free_tier_total)}",
+                 f"[bold]{money(estimate.total)}[/bold]")
+    console.print(grid)
+    console.print(
+        f"By service: " + ", ".join(f"{name} {money(float(v))}" for name, v in by_service.items())
+        + f". Free-tier credit included: {money(estimate.free_tier_total)}."
+    )
+    if not estimate.complete:
+        console.print(
+            f"[bold red]Incomplete estimate:[/bold red] {len(estimate.missing_prices)} line(s) have no price; "
+            f"the total {money(estimate.total)} is a lower bound."
+        )
+        for miss in estimate.missing_prices.itertuples(index=False):
+            console.print(
+                f"  - {miss.service} {miss.resource}: {miss.usage_type} in {miss.region} "
+                f"({quantity(float(miss.quantity))} {miss.unit}): {miss.reason}"  # type: ignore[arg-type]
+            )
+    console.print("[bold]Assumptions[/bold]")
+    for item in estimate.assumptions:
+        console.print(f"  - {item['text']}", highlight=False)
+
+
+def csv(estimate: Estimate) -> str:
+    """Cost lines as CSV, full precision (a spreadsheet rounds for display)."""
+    buffer = io.StringIO()
+    estimate.lines[list(CONTRACT_LINE_FIELDS)].to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def markdown(estimate: Estimate) -> str:
+    """A Markdown summary for pull requests and FinOps notes."""
+    out = [
+        f"## costkit estimate: {money(estimate.total)} per month",
+        "",
+        f"Source `{estimate.source}`, period {estimate.period.start} to {estimate.period.end}, "
+        f"free tier: {estimate.options.get('free_tier_scope')}.",
+        "",
+        "| Service | Monthly cost |",
+        "|---|---:|",
+    ]
+    out += [f"| {name} | {money(float(value))} |" for name, value in estimate.by_service().items()]
+    out += [f"| **Total** | **{money(estimate.total)}** |", ""]
+    out += [
+        "| Service | Resource | Component | Usage type | Region | Quantity | Unit price | Free tier | Cost |",
+        "|---|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for row in _ordered(estimate).itertuples(index=False):
+        out.append(
+            f"| {row.service} | {row.resource} | {row.component} | {row.usage_type} | {row.region} | "
+            f"{quantity(float(row.quantity))} {row.unit} | {rate(row.unit_price_usd)} | "  # type: ignore[arg-type]
+            f"{money(row.free_tier_usd)} | {money(row.cost_usd)} |"  # type: ignore[arg-type]
+        )
+    if not estimate.complete:
+        out += ["", f"**Incomplete:** {len(estimate.missing_prices)} line(s) have no price; the total is a lower bound.", ""]
+        out += [
+            f"- {m.service} {m.resource}: `{m.usage_type}` in {m.region}: {m.reason}"
+            for m in estimate.missing_prices.itertuples(index=False)
+        ]
+    out += ["", "### Assumptions", ""]
+    out += [f"- {item['text']}" for item in estimate.assumptions]
+    return "\n".join(out) + "\n"
