@@ -321,13 +321,19 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     parts = [
         _rows(frame, **common, component="storage (" + cls + ")", usage_type=types["storage"],
               quantity=billed_storage, unit="GB-Month", detail=storage_detail),
-        _rows(frame, **common, component="PUT/COPY/POST/LIST requests", usage_type=types["put"],
-              quantity=frame["put_requests_per_month"].astype(float), unit="Request",
-              detail=_fmt(frame["put_requests_per_month"].astype(float)) + " requests"),
-        _rows(frame, **common, component="GET and other requests", usage_type=types["get"],
-              quantity=frame["get_requests_per_month"].astype(float), unit="Request",
-              detail=_fmt(frame["get_requests_per_month"].astype(float)) + " requests"),
     ]
+    for column, kind, label in (
+        ("put_requests_per_month", "put", "PUT/COPY/POST/LIST requests"),
+        ("get_requests_per_month", "get", "GET and other requests"),
+    ):
+        used = frame[column] > 0
+        if used.any():
+            sub = frame[used]
+            parts.append(
+                _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"], component=label,
+                      usage_type=types.loc[used, kind], quantity=sub[column].astype(float), unit="Request",
+                      detail=_fmt(sub[column].astype(float)) + " requests")
+            )
     if archive.any():
         sub = frame[archive]
         parts.append(
