@@ -4,11 +4,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from costkit.errors import CostkitError, ExitCode, UsageFileError  # noqa: E402
-from costkit.estimate import Estimate, estimate  # noqa: E402
-from costkit.period import Period  # noqa: E402
-from costkit.tables import load_pricebook  # noqa: E402
-from costkit.usage.load import Usage, load_usage  # noqa: E402
+from costkit.errors import CostkitError, ExitCode, UsageFileError
+from costkit.estimate import Estimate, estimate
+from costkit.period import Period
+from costkit.tables import load_pricebook
+from costkit.usage.load import Usage, load_usage
 
 __all__ = [
     "CostkitError",

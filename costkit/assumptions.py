@@ -60,8 +60,7 @@ ASSUMPTIONS: dict[str, str] = {
         "account and region; each resource's line carries the blended rate, shared in proportion to quantity."
     ),
     "tiers-organization": (
-        "Volume tiers are aggregated across all accounts (consolidated billing treats an organization as one "
-        "account)."
+        "Volume tiers are aggregated across all accounts (consolidated billing treats an organization as one account)."
     ),
     "free-tier-account": (
         "Always-free allowances (CodePipeline 1 V1 pipeline and 100 V2 action minutes; CodeBuild 100 minutes "

@@ -29,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 TABLE_WIDTH = 150  # when stdout is not a terminal (pipes, CI logs), do not squeeze to 80 columns
 
 
@@ -110,31 +110,39 @@ def estimate_command(
         typer.Option("--usage", "-u", help="Usage file (YAML, version 1) describing monthly usage; see examples/."),
     ],
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format: a table for people, or json/csv/markdown.")
+        OutputFormat,
+        typer.Option("--format", "-f", help="Output format: a table for people, or json/csv/markdown."),
     ] = OutputFormat.table,
     free_tier: Annotated[
         bool | None,
-        typer.Option("--free-tier/--no-free-tier", help="Apply always-free allowances (default: the file's free_tier)."),
+        typer.Option(
+            "--free-tier/--no-free-tier", help="Apply always-free allowances (default: the file's free_tier)."
+        ),
     ] = None,
     free_tier_scope: Annotated[
         Scope, typer.Option(help="Apply free tiers once per account, or once for the whole organization.")
     ] = Scope.account,
     region: Annotated[
-        str | None, typer.Option(help="Price every resource in this region, overriding the usage file.")
+        str | None,
+        typer.Option(metavar="REGION", help="Price every resource in this region, overriding the usage file."),
     ] = None,
     fallback_region: Annotated[
         str | None,
-        typer.Option(help="Borrow prices missing in a region from this one; borrowed lines are marked."),
+        typer.Option(
+            metavar="REGION", help="Borrow prices missing in a region from this one; borrowed lines are marked."
+        ),
     ] = None,
     month: Annotated[
-        str | None, typer.Option(help="The month to estimate, YYYY-MM (default: the current month).")
+        str | None, typer.Option(metavar="YYYY-MM", help="The month to estimate (default: the current month).")
     ] = None,
     budget: Annotated[
         float | None,
         typer.Option(help="Monthly budget in USD: exit 3 when the estimate exceeds it (for CI gates).", min=0),
     ] = None,
     strict: Annotated[bool, typer.Option(help="Exit 4 when any price is missing.")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
+    ] = None,
 ) -> None:
     """Estimate the monthly cost of a usage file (no AWS account needed).
 

@@ -75,11 +75,14 @@ def price(
     lines["tier_scope"] = "organization" if free_tier_scope == "organization" else lines["account"]
     assumptions.add("tiers-organization" if free_tier_scope == "organization" else "tiers-blended")
     group_key = ["tier_scope", "region", "price_region", "usage_type"]
-    groups = lines.groupby(group_key, as_index=False, dropna=False)["quantity"].sum()
+    groups: pd.DataFrame = lines.groupby(group_key, dropna=False)["quantity"].sum().reset_index()
 
     groups["free_share"] = _free_share(groups, pricebook, free_tier_scope)
-    assumptions.add({"account": "free-tier-account", "organization": "free-tier-organization",
-                     "none": "free-tier-off"}[free_tier_scope])
+    assumptions.add(
+        {"account": "free-tier-account", "organization": "free-tier-organization", "none": "free-tier-off"}[
+            free_tier_scope
+        ]
+    )
     groups["free_quantity"] = groups["quantity"] * groups["free_share"]
 
     tiers = prices.rename(columns={"region": "price_region"})
@@ -112,8 +115,19 @@ def price(
         groups[column] = groups[column].where(complete)
 
     lines = lines.merge(
-        groups[[*group_key, "quantity", "gross", "net", "free_usd", "free_share", "unit_price_usd", "effective",
-                "source"]].rename(columns={"quantity": "group_quantity"}),
+        groups[
+            [
+                *group_key,
+                "quantity",
+                "gross",
+                "net",
+                "free_usd",
+                "free_share",
+                "unit_price_usd",
+                "effective",
+                "source",
+            ]
+        ].rename(columns={"quantity": "group_quantity"}),
         on=group_key,
         how="left",
         validate="many_to_one",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -28,6 +29,10 @@ def rate(value: float | None) -> str:
     return f"${value:.10f}".rstrip("0").rstrip(".") if value < 0.01 else f"${value:,.4f}".rstrip("0").rstrip(".")
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
 def _ordered(estimate: Estimate) -> pd.DataFrame:
     lines = estimate.lines.copy()
     lines["_service"] = pd.Categorical(lines["service"], categories=list(SERVICES), ordered=True)
@@ -45,11 +50,22 @@ def table(estimate: Estimate, console: Console) -> None:
         f"free tier per {estimate.options.get('free_tier_scope')}"
     )
     grid = Table(header_style="bold", title_justify="left")
-    columns = ["Resource", "Component", "Usage type", *(["Region"] if multi_region else []),
-               "Quantity", "Unit price", "Free tier", "Monthly cost"]
+    columns = [
+        "Resource",
+        "Component",
+        "Usage type",
+        *(["Region"] if multi_region else []),
+        "Quantity",
+        "Unit price",
+        "Free tier",
+        "Monthly cost",
+    ]
     for name in columns:
-        grid.add_column(name, justify="right" if name in ("Quantity", "Unit price", "Free tier", "Monthly cost")
-                        else "left", overflow="fold")
+        grid.add_column(
+            name,
+            justify="right" if name in ("Quantity", "Unit price", "Free tier", "Monthly cost") else "left",
+            overflow="fold",
+        )
     blank = [""] * (len(columns) - 1)
     by_service = estimate.by_service()
     for service in SERVICES:
@@ -57,28 +73,37 @@ def table(estimate: Estimate, console: Console) -> None:
         if chunk.empty:
             continue
         grid.add_row(f"[bold]{service}[/bold]", *blank)
-        previous = None
-        for row in chunk.itertuples(index=False):
-            cost = float(row.cost_usd)  # type: ignore[arg-type]
-            free = float(row.free_tier_usd)  # type: ignore[arg-type]
+        previous: str | None = None
+        for row in _records(chunk):
+            cost = float(row["cost_usd"])
+            free = float(row["free_tier_usd"])
             grid.add_row(
-                str(row.resource) if row.resource != previous else "",
-                str(row.component),
-                str(row.usage_type),
-                *([str(row.region)] if multi_region else []),
-                f"{quantity(float(row.quantity))} {row.unit}",  # type: ignore[arg-type]
-                rate(float(row.unit_price_usd)),  # type: ignore[arg-type]
+                str(row["resource"]) if row["resource"] != previous else "",
+                str(row["component"]),
+                str(row["usage_type"]),
+                *([str(row["region"])] if multi_region else []),
+                f"{quantity(float(row['quantity']))} {row['unit']}",
+                rate(float(row["unit_price_usd"])),
                 f"-{money(free)}" if free else "",
                 money(cost) if pd.notna(cost) else "[red]MISSING[/red]",
             )
-            previous = row.resource
-        grid.add_row(*blank[:-1], f"{service} subtotal", f"[bold]{money(float(by_service[service]))}[/bold]",
-                     end_section=True)
-    grid.add_row("[bold]Total per month[/bold]", *blank[:-2], f"-{money(estimate.free_tier_total)}",
-                 f"[bold]{money(estimate.total)}[/bold]")
+            previous = str(row["resource"])
+        grid.add_row(
+            *blank[:-1],
+            f"{service} subtotal",
+            f"[bold]{money(float(by_service[service]))}[/bold]",
+            end_section=True,
+        )
+    grid.add_row(
+        "[bold]Total per month[/bold]",
+        *blank[:-2],
+        f"-{money(estimate.free_tier_total)}",
+        f"[bold]{money(estimate.total)}[/bold]",
+    )
     console.print(grid)
     console.print(
-        f"By service: " + ", ".join(f"{name} {money(float(v))}" for name, v in by_service.items())
+        "By service: "
+        + ", ".join(f"{name} {money(float(v))}" for name, v in by_service.items())
         + f". Free-tier credit included: {money(estimate.free_tier_total)}."
     )
     if not estimate.complete:
@@ -127,7 +152,11 @@ def markdown(estimate: Estimate) -> str:
             f"{money(row.free_tier_usd)} | {money(row.cost_usd)} |"  # type: ignore[arg-type]
         )
     if not estimate.complete:
-        out += ["", f"**Incomplete:** {len(estimate.missing_prices)} line(s) have no price; the total is a lower bound.", ""]
+        out += [
+            "",
+            f"**Incomplete:** {len(estimate.missing_prices)} line(s) have no price; the total is a lower bound.",
+            "",
+        ]
         out += [
             f"- {m.service} {m.resource}: `{m.usage_type}` in {m.region}: {m.reason}"
             for m in estimate.missing_prices.itertuples(index=False)

@@ -73,9 +73,7 @@ def _numeric(frame: pd.DataFrame, path: Path, column: str, *, allow_blank: bool 
     bad = values.isna() if not allow_blank else values.isna() & (raw != "")
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
-        raise PricingDataError(
-            f"{path}: row {row + 2}, column {column}: {frame[column].iloc[row]!r} is not a number"
-        )
+        raise PricingDataError(f"{path}: row {row + 2}, column {column}: {frame[column].iloc[row]!r} is not a number")
     return values
 
 

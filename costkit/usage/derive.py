@@ -59,9 +59,10 @@ def _rows(frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
     return out[list(ROW_COLUMNS)]
 
 
-def _fmt(values: pd.Series) -> pd.Series:
+def _fmt(values: pd.Series | np.ndarray) -> pd.Series:
     """Numbers as people write them in the detail column: 1,234.5 not 1234.5000."""
-    return values.map(lambda v: f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}")
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    return series.map(lambda v: f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}")
 
 
 def derive(usage: Usage, pricebook: PriceBook, period: Period, *, region: str | None = None) -> UsageRows:
@@ -238,12 +239,7 @@ def _lambda(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
             usage_type=pd.Series("Lambda-GB-Second", index=frame.index) + suffix,
             quantity=requests * billed_seconds * memory_gb,
             unit="GB-Second",
-            detail=_fmt(requests)
-            + " requests x "
-            + _fmt(billed_seconds)
-            + " s x "
-            + _fmt(memory_gb)
-            + " GB",
+            detail=_fmt(requests) + " requests x " + _fmt(billed_seconds) + " s x " + _fmt(memory_gb) + " GB",
         ),
     ]
     storage = extra_storage_gb > 0
@@ -273,18 +269,48 @@ def _lambda(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
 # Per storage class: (storage, PUT, GET, retrieval, transition) canonical usage types; None = not billed.
 S3_USAGE_TYPES: dict[str, tuple[str, str, str, str | None, str | None]] = {
     "STANDARD": ("TimedStorage-ByteHrs", "Requests-Tier1", "Requests-Tier2", None, None),
-    "STANDARD_IA": ("TimedStorage-SIA-ByteHrs", "Requests-SIA-Tier1", "Requests-SIA-Tier2", "Retrieval-SIA",
-                    "Transition-SIA"),
-    "ONEZONE_IA": ("TimedStorage-ZIA-ByteHrs", "Requests-ZIA-Tier1", "Requests-ZIA-Tier2", "Retrieval-ZIA",
-                   "Transition-ZIA"),
-    "GLACIER_IR": ("TimedStorage-GIR-ByteHrs", "Requests-GIR-Tier1", "Requests-GIR-Tier2", "Retrieval-GIR",
-                   "Transition-GIR"),
-    "GLACIER": ("TimedStorage-GlacierByteHrs", "Requests-GLACIER-Tier1", "Requests-GLACIER-Tier2",
-                "Retrieval-GLACIER", "Transition-GLACIER"),
-    "DEEP_ARCHIVE": ("TimedStorage-GDA-ByteHrs", "Requests-GDA-Tier1", "Requests-GDA-Tier2", "Retrieval-GDA",
-                     "Transition-GDA"),
-    "INTELLIGENT_TIERING": ("TimedStorage-INT-FA-ByteHrs", "Requests-INT-Tier1", "Requests-INT-Tier2", None,
-                            "Transition-INT"),
+    "STANDARD_IA": (
+        "TimedStorage-SIA-ByteHrs",
+        "Requests-SIA-Tier1",
+        "Requests-SIA-Tier2",
+        "Retrieval-SIA",
+        "Transition-SIA",
+    ),
+    "ONEZONE_IA": (
+        "TimedStorage-ZIA-ByteHrs",
+        "Requests-ZIA-Tier1",
+        "Requests-ZIA-Tier2",
+        "Retrieval-ZIA",
+        "Transition-ZIA",
+    ),
+    "GLACIER_IR": (
+        "TimedStorage-GIR-ByteHrs",
+        "Requests-GIR-Tier1",
+        "Requests-GIR-Tier2",
+        "Retrieval-GIR",
+        "Transition-GIR",
+    ),
+    "GLACIER": (
+        "TimedStorage-GlacierByteHrs",
+        "Requests-GLACIER-Tier1",
+        "Requests-GLACIER-Tier2",
+        "Retrieval-GLACIER",
+        "Transition-GLACIER",
+    ),
+    "DEEP_ARCHIVE": (
+        "TimedStorage-GDA-ByteHrs",
+        "Requests-GDA-Tier1",
+        "Requests-GDA-Tier2",
+        "Retrieval-GDA",
+        "Transition-GDA",
+    ),
+    "INTELLIGENT_TIERING": (
+        "TimedStorage-INT-FA-ByteHrs",
+        "Requests-INT-Tier1",
+        "Requests-INT-Tier2",
+        None,
+        "Transition-INT",
+    ),
 }
 MIN_SIZE_CLASSES = ("STANDARD_IA", "ONEZONE_IA", "GLACIER_IR")
 ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
@@ -292,10 +318,10 @@ ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 
 def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     types = pd.DataFrame(
-        [frame["storage_class"].map(lambda c: S3_USAGE_TYPES[c][i]) for i in range(5)],
-    ).T
-    types.columns = ["storage", "put", "get", "retrieval", "transition"]
-    types.index = frame.index
+        frame["storage_class"].map(S3_USAGE_TYPES).tolist(),
+        columns=["storage", "put", "get", "retrieval", "transition"],
+        index=frame.index,
+    )
     objects = frame["objects"].astype(float)
     has_objects = objects.notna()
     stored = frame["storage_gb"].astype(float)
@@ -319,8 +345,15 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     )
     common = {"service": "S3", "resource": frame["name"], "pipeline": frame["pipeline"]}
     parts = [
-        _rows(frame, **common, component="storage (" + cls + ")", usage_type=types["storage"],
-              quantity=billed_storage, unit="GB-Month", detail=storage_detail),
+        _rows(
+            frame,
+            **common,
+            component="storage (" + cls + ")",
+            usage_type=types["storage"],
+            quantity=billed_storage,
+            unit="GB-Month",
+            detail=storage_detail,
+        ),
     ]
     for column, kind, label in (
         ("put_requests_per_month", "put", "PUT/COPY/POST/LIST requests"),
@@ -330,37 +363,67 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
         if used.any():
             sub = frame[used]
             parts.append(
-                _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"], component=label,
-                      usage_type=types.loc[used, kind], quantity=sub[column].astype(float), unit="Request",
-                      detail=_fmt(sub[column].astype(float)) + " requests")
+                _rows(
+                    sub,
+                    service="S3",
+                    resource=sub["name"],
+                    pipeline=sub["pipeline"],
+                    component=label,
+                    usage_type=types.loc[used, kind],
+                    quantity=sub[column].astype(float),
+                    unit="Request",
+                    detail=_fmt(sub[column].astype(float)) + " requests",
+                )
             )
     if archive.any():
         sub = frame[archive]
         parts.append(
-            _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"],
-                  component="archive index (8 KB per object at S3 Standard)", usage_type="TimedStorage-ByteHrs",
-                  quantity=objects[archive] * 8 * KB_IN_GB, unit="GB-Month",
-                  detail=_fmt(objects[archive]) + " objects x 8 KB")
+            _rows(
+                sub,
+                service="S3",
+                resource=sub["name"],
+                pipeline=sub["pipeline"],
+                component="archive index (8 KB per object at S3 Standard)",
+                usage_type="TimedStorage-ByteHrs",
+                quantity=objects[archive] * 8 * KB_IN_GB,
+                unit="GB-Month",
+                detail=_fmt(objects[archive]) + " objects x 8 KB",
+            )
         )
     retrieval = types["retrieval"].notna() & (frame["retrieval_gb_per_month"] > 0)
     if retrieval.any():
         sub = frame[retrieval]
         parts.append(
-            _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"], component="retrieval",
-                  usage_type=types.loc[retrieval, "retrieval"], quantity=sub["retrieval_gb_per_month"].astype(float),
-                  unit="GB", detail=_fmt(sub["retrieval_gb_per_month"].astype(float)) + " GB retrieved")
+            _rows(
+                sub,
+                service="S3",
+                resource=sub["name"],
+                pipeline=sub["pipeline"],
+                component="retrieval",
+                usage_type=types.loc[retrieval, "retrieval"],
+                quantity=sub["retrieval_gb_per_month"].astype(float),
+                unit="GB",
+                detail=_fmt(sub["retrieval_gb_per_month"].astype(float)) + " GB retrieved",
+            )
         )
     transitions = types["transition"].notna() & (frame["lifecycle_transitions_per_month"] > 0)
     if transitions.any():
         result.assumptions.add("s3-transitions")
         sub = frame[transitions]
         parts.append(
-            _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"],
-                  component="lifecycle transitions in", usage_type=types.loc[transitions, "transition"],
-                  quantity=sub["lifecycle_transitions_per_month"].astype(float), unit="Object",
-                  detail=_fmt(sub["lifecycle_transitions_per_month"].astype(float)) + " objects transitioned")
+            _rows(
+                sub,
+                service="S3",
+                resource=sub["name"],
+                pipeline=sub["pipeline"],
+                component="lifecycle transitions in",
+                usage_type=types.loc[transitions, "transition"],
+                quantity=sub["lifecycle_transitions_per_month"].astype(float),
+                unit="Object",
+                detail=_fmt(sub["lifecycle_transitions_per_month"].astype(float)) + " objects transitioned",
+            )
         )
-    monitored = (cls == "INTELLIGENT_TIERING")
+    monitored = cls == "INTELLIGENT_TIERING"
     if monitored.any():
         result.assumptions.add("s3-intelligent-tiering")
         sub = frame[monitored & has_objects]
@@ -368,10 +431,20 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
             average_kb = stored[sub.index] / objects[sub.index].replace(0, np.nan) / KB_IN_GB
             counted = np.where(average_kb >= 128, objects[sub.index], 0.0)
             parts.append(
-                _rows(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"],
-                      component="Intelligent-Tiering monitoring", usage_type="Monitoring-Automation-INT",
-                      quantity=counted, unit="Object-Month",
-                      detail=np.where(average_kb >= 128, _fmt(objects[sub.index]) + " objects monitored",
-                                      "average object under 128 KB: not monitored"))
+                _rows(
+                    sub,
+                    service="S3",
+                    resource=sub["name"],
+                    pipeline=sub["pipeline"],
+                    component="Intelligent-Tiering monitoring",
+                    usage_type="Monitoring-Automation-INT",
+                    quantity=counted,
+                    unit="Object-Month",
+                    detail=np.where(
+                        average_kb >= 128,
+                        _fmt(objects[sub.index]) + " objects monitored",
+                        "average object under 128 KB: not monitored",
+                    ),
+                )
             )
     return parts

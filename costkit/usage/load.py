@@ -57,7 +57,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise UsageFileError(name, None, "is empty", hint="a usage file starts with `version: 1`; see examples/")
     if not isinstance(data, dict):
         raise UsageFileError(
-            name, None, f"must be a mapping of fields, not a {type(data).__name__}", hint="start with `version: 1`"
+            name,
+            None,
+            f"must be a mapping of fields, not a {type(data).__name__}",
+            hint="start with `version: 1`",
         )
     return data
 

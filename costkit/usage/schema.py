@@ -63,12 +63,8 @@ class CodeBuildProject(_Placed):
     def _one_way_to_give_minutes(self) -> CodeBuildProject:
         per_build = self.builds_per_month is not None or self.minutes_per_build is not None
         if per_build and self.build_minutes_per_month is not None:
-            raise ValueError(
-                "give either builds_per_month + minutes_per_build, or build_minutes_per_month, not both"
-            )
-        if self.build_minutes_per_month is None and (
-            self.builds_per_month is None or self.minutes_per_build is None
-        ):
+            raise ValueError("give either builds_per_month + minutes_per_build, or build_minutes_per_month, not both")
+        if self.build_minutes_per_month is None and (self.builds_per_month is None or self.minutes_per_build is None):
             raise ValueError("needs builds_per_month and minutes_per_build (or build_minutes_per_month)")
         return self
 
