@@ -107,7 +107,12 @@ def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
 def estimate_command(
     usage: Annotated[
         Path,
-        typer.Option("--usage", "-u", help="Usage file (YAML, version 1) describing monthly usage; see examples/."),
+        typer.Option(
+            "--usage",
+            "-u",
+            metavar="FILE",
+            help="Usage file (YAML, version 1) describing monthly usage; see examples/.",
+        ),
     ],
     fmt: Annotated[
         OutputFormat,
@@ -137,7 +142,9 @@ def estimate_command(
     ] = None,
     budget: Annotated[
         float | None,
-        typer.Option(help="Monthly budget in USD: exit 3 when the estimate exceeds it (for CI gates).", min=0),
+        typer.Option(
+            metavar="USD", help="Monthly budget in USD: exit 3 when the estimate exceeds it (CI gates).", min=0
+        ),
     ] = None,
     strict: Annotated[bool, typer.Option(help="Exit 4 when any price is missing.")] = False,
     output: Annotated[

@@ -59,7 +59,8 @@ def test_wrong_type_names_the_field(tmp_path: Path) -> None:
 def test_negative_number(tmp_path: Path) -> None:
     err = fails(
         tmp_path,
-        "version: 1\ncodebuild:\n  b: {compute_type: BUILD_GENERAL1_SMALL, builds_per_month: -5, minutes_per_build: 2}\n",
+        "version: 1\ncodebuild:\n"
+        "  b: {compute_type: BUILD_GENERAL1_SMALL, builds_per_month: -5, minutes_per_build: 2}\n",
     )
     assert "codebuild.b.builds_per_month" in err
     assert "greater than or equal to 0" in err
@@ -99,7 +100,8 @@ def test_unknown_compute_type(tmp_path: Path) -> None:
 def test_compute_type_that_cannot_run_on_the_environment(tmp_path: Path) -> None:
     err = fails(
         tmp_path,
-        "version: 1\ncodebuild:\n  b: {compute_type: BUILD_GENERAL1_SMALL, environment_type: WINDOWS_SERVER_2019_CONTAINER,"
+        "version: 1\ncodebuild:\n"
+        "  b: {compute_type: BUILD_GENERAL1_SMALL, environment_type: WINDOWS_SERVER_2019_CONTAINER,"
         " builds_per_month: 5, minutes_per_build: 2}\n",
     )
     assert "codebuild.b.environment_type" in err

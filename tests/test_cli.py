@@ -65,7 +65,7 @@ def test_markdown_and_csv_formats() -> None:
 
 def test_output_file(tmp_path: Path) -> None:
     target = tmp_path / "estimate.json"
-    code, out, err = invoke("estimate", "-u", str(GOLDEN / "v2_rounding.yaml"), "-f", "json", "-o", str(target))
+    code, out, _ = invoke("estimate", "-u", str(GOLDEN / "v2_rounding.yaml"), "-f", "json", "-o", str(target))
     assert code == 0
     assert out == ""
     assert json.loads(target.read_text())["total_usd"] == pytest.approx(2000 * 0.002)

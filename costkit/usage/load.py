@@ -17,6 +17,9 @@ from costkit.errors import UsageFileError
 from costkit.tables import PriceBook, load_pricebook
 from costkit.usage.schema import UsageFile
 
+# The C loader when PyYAML was built with libyaml (10x faster), else the Python one; both are safe loaders.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -47,7 +50,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageFileError(name, None, f"cannot be read ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None

@@ -1,0 +1,45 @@
+"""Hygiene gates: ruff and mypy --strict stay clean, and boto3 stays inside costkit/collect/."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def _tool(name: str) -> list[str]:
+    """Run a tool from this interpreter's environment (installed by the test extra)."""
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed")
+    return [sys.executable, "-m", name]
+
+
+def test_ruff_is_clean() -> None:
+    result = subprocess.run([*_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean() -> None:
+    result = subprocess.run([*_tool("mypy"), "--strict", "costkit"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_boto3_is_imported_only_in_collect() -> None:
+    offenders = []
+    for path in (ROOT / "costkit").rglob("*.py"):
+        if "collect" in path.relative_to(ROOT / "costkit").parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path}: {n}" for n in names if n.split(".")[0] in ("boto3", "botocore")]
+    assert offenders == []
