@@ -111,10 +111,10 @@ def table(estimate: Estimate, console: Console) -> None:
             f"[bold red]Incomplete estimate:[/bold red] {len(estimate.missing_prices)} line(s) have no price; "
             f"the total {money(estimate.total)} is a lower bound."
         )
-        for miss in estimate.missing_prices.itertuples(index=False):
+        for miss in _records(estimate.missing_prices):
             console.print(
-                f"  - {miss.service} {miss.resource}: {miss.usage_type} in {miss.region} "
-                f"({quantity(float(miss.quantity))} {miss.unit}): {miss.reason}"  # type: ignore[arg-type]
+                f"  - {miss['service']} {miss['resource']}: {miss['usage_type']} in {miss['region']} "
+                f"({quantity(float(miss['quantity']))} {miss['unit']}): {miss['reason']}"
             )
     console.print("[bold]Assumptions[/bold]")
     for item in estimate.assumptions:
@@ -142,14 +142,14 @@ def markdown(estimate: Estimate) -> str:
     out += [f"| {name} | {money(float(value))} |" for name, value in estimate.by_service().items()]
     out += [f"| **Total** | **{money(estimate.total)}** |", ""]
     out += [
-        "| Service | Resource | Component | Usage type | Region | Quantity | Unit price | Free tier | Cost |",
-        "|---|---|---|---|---|---:|---:|---:|---:|",
+        "| Service | Resource | Component | Usage type | Region | Quantity | How | Unit price | Free tier | Cost |",
+        "|---|---|---|---|---|---:|---|---:|---:|---:|",
     ]
-    for row in _ordered(estimate).itertuples(index=False):
+    for row in _records(_ordered(estimate)):
         out.append(
-            f"| {row.service} | {row.resource} | {row.component} | {row.usage_type} | {row.region} | "
-            f"{quantity(float(row.quantity))} {row.unit} | {rate(row.unit_price_usd)} | "  # type: ignore[arg-type]
-            f"{money(row.free_tier_usd)} | {money(row.cost_usd)} |"  # type: ignore[arg-type]
+            f"| {row['service']} | {row['resource']} | {row['component']} | {row['usage_type']} | {row['region']} | "
+            f"{quantity(float(row['quantity']))} {row['unit']} | {row['detail']} | {rate(row['unit_price_usd'])} | "
+            f"{money(row['free_tier_usd'])} | {money(row['cost_usd'])} |"
         )
     if not estimate.complete:
         out += [
@@ -158,8 +158,8 @@ def markdown(estimate: Estimate) -> str:
             "",
         ]
         out += [
-            f"- {m.service} {m.resource}: `{m.usage_type}` in {m.region}: {m.reason}"
-            for m in estimate.missing_prices.itertuples(index=False)
+            f"- {m['service']} {m['resource']}: `{m['usage_type']}` in {m['region']}: {m['reason']}"
+            for m in _records(estimate.missing_prices)
         ]
     out += ["", "### Assumptions", ""]
     out += [f"- {item['text']}" for item in estimate.assumptions]
