@@ -165,7 +165,9 @@ def estimate(
 
 def _date_range(lines: pd.DataFrame) -> dict[str, str | None]:
     dates = lines["price_effective_date"].dropna()
-    return {"earliest": min(dates) if len(dates) else None, "latest": max(dates) if len(dates) else None}
+    if dates.empty:
+        return {"earliest": None, "latest": None}
+    return {"earliest": str(dates.min()), "latest": str(dates.max())}
 
 
 def _check_region_option(region: str | None, book: PriceBook, option: str) -> None:

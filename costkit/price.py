@@ -137,7 +137,7 @@ def price(
     lines["free_tier_usd"] = lines["free_usd"] * share
     lines["cost_usd"] = lines["net"] * share
     lines["free_tier_quantity"] = lines["quantity"] * lines["free_share"]
-    lines["price_effective_date"] = lines["effective"].map(lambda d: d.isoformat() if pd.notna(d) else None)
+    lines["price_effective_date"] = lines["effective"]
     lines["price_source"] = lines["source"]
     lines.loc[lines["cost_usd"].isna(), "price_region"] = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -78,6 +78,7 @@ def _numeric(frame: pd.DataFrame, path: Path, column: str, *, allow_blank: bool 
 
 
 def _dates(frame: pd.DataFrame, path: Path) -> pd.Series:
+    """Checked YYYY-MM-DD strings (kept as text: ISO dates sort and print as they are)."""
     values = pd.to_datetime(frame["effective_date"], format="%Y-%m-%d", errors="coerce")
     if values.isna().any():
         row = int(values.isna().to_numpy().nonzero()[0][0])
@@ -85,7 +86,7 @@ def _dates(frame: pd.DataFrame, path: Path) -> pd.Series:
             f"{path}: row {row + 2}, column effective_date: "
             f"{frame['effective_date'].iloc[row]!r} is not a YYYY-MM-DD date"
         )
-    return values.dt.date
+    return values.dt.strftime("%Y-%m-%d")
 
 
 def read_prices(directory: Path) -> pd.DataFrame:
@@ -133,7 +134,7 @@ def _check_tiers(prices: pd.DataFrame) -> None:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PriceBook:
     """Every table the pricing layer reads, loaded once."""
 
@@ -143,9 +144,15 @@ class PriceBook:
     compute_types: pd.DataFrame
     regions: pd.DataFrame
 
-    @property
+    @cached_property
     def region_codes(self) -> frozenset[str]:
         return frozenset(self.regions["region"])
+
+    @cached_property
+    def environments_by_compute_type(self) -> dict[str, frozenset[str]]:
+        """Which environment types each CodeBuild compute type can run on (from the mapping table)."""
+        grouped = self.compute_types.groupby("compute_type")["environment_type"]
+        return {str(name): frozenset(envs) for name, envs in grouped}
 
     def priced_regions(self) -> list[str]:
         return sorted(self.prices["region"].unique())

@@ -181,8 +181,8 @@ def _check_against_tables(spec: UsageFile, name: str, pricebook: PriceBook) -> N
                 f"{region!r} is not an AWS region costkit knows",
                 hint=(f"did you mean `{close[0]}`? " if close else "") + "regions are listed in pricing/regions.csv",
             )
-    pairs = pricebook.compute_types
-    compute_types = sorted(pairs["compute_type"].unique())
+    environments = pricebook.environments_by_compute_type
+    compute_types = sorted(environments)
     for key, project in spec.codebuild.items():
         if project.compute_type not in compute_types:
             close = difflib.get_close_matches(project.compute_type, compute_types, n=1)
@@ -192,8 +192,8 @@ def _check_against_tables(spec: UsageFile, name: str, pricebook: PriceBook) -> N
                 f"{project.compute_type!r} is not a CodeBuild compute type",
                 hint=(f"did you mean `{close[0]}`? " if close else "") + f"allowed: {', '.join(compute_types)}",
             )
-        envs = pairs.loc[pairs["compute_type"] == project.compute_type, "environment_type"]
-        if project.environment_type not in set(envs):
+        envs = environments[project.compute_type]
+        if project.environment_type not in envs:
             raise UsageFileError(
                 name,
                 f"codebuild.{key}.environment_type",
