@@ -21,6 +21,7 @@ from costkit import render
 from costkit.errors import CostkitError, ExitCode
 from costkit.estimate import Estimate, estimate
 from costkit.period import Period
+from costkit.tables import coverage, load_pricebook
 
 app = typer.Typer(
     name="costkit",
@@ -30,6 +31,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+PricingDirOption = Annotated[
+    Path | None,
+    typer.Option(metavar="DIR", help="Price tables to use instead of the bundled ones (see costkit pricing refresh)."),
+]
 TABLE_WIDTH = 150  # when stdout is not a terminal (pipes, CI logs), do not squeeze to 80 columns
 
 
@@ -68,6 +73,14 @@ def _emit(text: str, output: Path | None) -> None:
     stderr.print(f"wrote {output}")
 
 
+def _stdout_console(*, record: bool = False) -> Console:
+    """A console for data: to stdout, or to memory when recording for --output; wide when not a terminal."""
+    console = Console(highlight=False, record=record, file=io.StringIO() if record else None)
+    if not console.is_terminal and console.width < TABLE_WIDTH:
+        console.width = TABLE_WIDTH
+    return console
+
+
 def _render(result: Estimate, fmt: OutputFormat, output: Path | None) -> None:
     if fmt is OutputFormat.json:
         _emit(result.to_json() + "\n", output)
@@ -76,9 +89,7 @@ def _render(result: Estimate, fmt: OutputFormat, output: Path | None) -> None:
     elif fmt is OutputFormat.markdown:
         _emit(render.markdown(result), output)
     else:
-        console = Console(highlight=False, record=output is not None, file=io.StringIO() if output else None)
-        if not console.is_terminal and console.width < TABLE_WIDTH:
-            console.width = TABLE_WIDTH
+        console = _stdout_console(record=output is not None)
         render.table(result, console)
         if output is not None:
             _emit(console.export_text(), output)
@@ -150,6 +161,7 @@ def estimate_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
     ] = None,
+    pricing_dir: PricingDirOption = None,
 ) -> None:
     """Estimate the monthly cost of a usage file (no AWS account needed).
 
@@ -164,9 +176,65 @@ def estimate_command(
             free_tier_scope=free_tier_scope.value,
             region=region,
             fallback_region=fallback_region,
+            pricebook=load_pricebook(pricing_dir) if pricing_dir else None,
         )
         _render(result, fmt, output)
         _verdict(result, budget, strict)
+
+
+pricing_app = typer.Typer(help="Inspect and refresh the price tables.", no_args_is_help=True)
+app.add_typer(pricing_app, name="pricing")
+
+
+@pricing_app.command("coverage")
+def pricing_coverage(
+    region: Annotated[
+        str | None, typer.Option(metavar="REGION", help="List every usage type in this region, priced or not.")
+    ] = None,
+    pricing_dir: PricingDirOption = None,
+) -> None:
+    """Show which regions and usage types have prices (and where they come from)."""
+    with user_errors():
+        book = load_pricebook(pricing_dir)
+        table = coverage(book, region)
+        if region is not None and region not in book.region_codes:
+            raise CostkitError(f"--region {region!r} is not an AWS region costkit knows")
+        render.frame_table(table.drop(columns=["priced"], errors="ignore"), _stdout_console())
+
+
+@pricing_app.command("refresh")
+def pricing_refresh(
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Write the refreshed tables here (a full copy).")],
+    regions: Annotated[str, typer.Option(metavar="R1,R2", help="Regions to fetch, comma-separated.")] = "us-east-1",
+    services: Annotated[
+        str, typer.Option(metavar="S1,S2", help="Services: CodePipeline,CodeBuild,Lambda,S3.")
+    ] = "CodePipeline,CodeBuild,Lambda,S3",
+    profile: Annotated[str | None, typer.Option(help="AWS profile (standard credential chain otherwise).")] = None,
+    pricing_dir: PricingDirOption = None,
+) -> None:
+    """Fetch current on-demand prices from the AWS Price List API into a copy of the tables.
+
+    Needs AWS credentials (pricing:GetProducts). Use the result with --pricing-dir DIR or COSTKIT_PRICING_DIR.
+    """
+    with user_errors():
+        from costkit.collect.aws import client, session
+        from costkit.collect.price_list import SERVICE_CODES, refresh
+
+        wanted_services = [s.strip() for s in services.split(",") if s.strip()]
+        unknown = [s for s in wanted_services if s not in SERVICE_CODES]
+        if unknown:
+            raise CostkitError(f"--services: unknown service {unknown[0]!r}", hint=f"use {', '.join(SERVICE_CODES)}")
+        book = load_pricebook(pricing_dir)
+        region_list = [r.strip() for r in regions.split(",") if r.strip()]
+        bad = [r for r in region_list if r not in book.region_codes]
+        if bad:
+            raise CostkitError(f"--regions: {bad[0]!r} is not an AWS region costkit knows")
+        wanted = set(book.prices["usage_type"]) | set(book.compute_types["usage_type"])
+        pricing = client(session(profile), "pricing", region="us-east-1")
+        counts = refresh(pricing, wanted_services, region_list, book.directory, out, wanted=wanted)
+        for service, count in counts.items():
+            stderr.print(f"{service}: {count} price rows fetched for {', '.join(region_list)}")
+        stderr.print(f"wrote {out}; use it with --pricing-dir {out}")
 
 
 @app.callback()

@@ -36,7 +36,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _ordered(estimate: Estimate) -> pd.DataFrame:
     lines = estimate.lines.copy()
     lines["_service"] = pd.Categorical(lines["service"], categories=list(SERVICES), ordered=True)
-    return lines.sort_values(["_service", "resource", "component"], kind="stable")
+    return lines.sort_values(["_service", "resource"], kind="stable")  # components keep the usage file's order
 
 
 def table(estimate: Estimate, console: Console) -> None:
@@ -164,3 +164,22 @@ def markdown(estimate: Estimate) -> str:
     out += ["", "### Assumptions", ""]
     out += [f"- {item['text']}" for item in estimate.assumptions]
     return "\n".join(out) + "\n"
+
+
+def frame_table(frame: pd.DataFrame, console: Console, *, missing: str = "missing") -> None:
+    """Any small DataFrame as a rich table; NaN shows as `missing`, floats in full but without noise."""
+    grid = Table(header_style="bold")
+    for column in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        grid.add_column(str(column), justify="right" if numeric else "left")
+    for row in _records(frame):
+        grid.add_row(*(_cell(value, missing) for value in row.values()))
+    console.print(grid)
+
+
+def _cell(value: Any, missing: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return missing
+    if isinstance(value, float):
+        return f"{value:.10f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
+    return str(value)

@@ -178,3 +178,32 @@ def _load_cached(directory: str) -> PriceBook:
         compute_types=_read_csv(base / "codebuild_compute_types.csv", COMPUTE_TYPE_COLUMNS),
         regions=_read_csv(base / "regions.csv", REGION_COLUMNS),
     )
+
+
+def coverage(book: PriceBook, region: str | None = None) -> pd.DataFrame:
+    """Which usage types have a price, per service and region; with `region`, one row per known usage type."""
+    prices = book.prices
+    if region is None:
+        return (
+            prices.groupby(["service", "region"])
+            .agg(usage_types=("usage_type", "nunique"), rows=("usage_type", "size"), newest=("effective_date", "max"))
+            .reset_index()
+        )
+    known = pd.concat(
+        [
+            prices[["service", "usage_type"]],
+            pd.DataFrame({"service": "CodeBuild", "usage_type": book.compute_types["usage_type"]}),
+        ]
+    ).drop_duplicates()
+    here = (
+        prices[prices["region"] == region]
+        .groupby("usage_type")
+        .agg(
+            tiers=("tier_start", "size"),
+            first_price_usd=("price_usd", "first"),
+            effective_date=("effective_date", "max"),
+        )
+    )
+    table = known.merge(here, left_on="usage_type", right_index=True, how="left")
+    table["priced"] = table["tiers"].notna()
+    return table.sort_values(["service", "priced", "usage_type"], ascending=[True, False, True]).reset_index(drop=True)

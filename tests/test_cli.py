@@ -105,3 +105,19 @@ def test_help_reads_well() -> None:
     for option in ("--usage", "--format", "--free-tier", "--region", "--budget", "--output", "--fallback-region"):
         assert option in out
     assert "Exit codes" in out
+
+
+def test_pricing_coverage_lists_missing_usage_types() -> None:
+    code, out, _ = invoke("pricing", "coverage", "--region", "us-east-1")
+    assert code == 0
+    assert "Build-Min:Linux:g1.small" in out
+    assert "missing" in out  # e.g. Lambda compute for CodeBuild has no shipped us-east-1 price
+    code, out, _ = invoke("pricing", "coverage")
+    assert code == 0
+    assert "ap-northeast-1" in out
+
+
+def test_pricing_refresh_rejects_unknown_services_before_calling_aws(tmp_path: Path) -> None:
+    code, _, err = invoke("pricing", "refresh", "--out", str(tmp_path), "--services", "EC2")
+    assert code == 2
+    assert "unknown service 'EC2'" in err
