@@ -1,0 +1,156 @@
+"""CodePipeline: pipelines with their declarations, executions and action executions in the window.
+
+Calls: ListPipelines (1,000 per page), GetPipeline per pipeline (there is no batch call),
+ListPipelineExecutions and ListActionExecutions per pipeline (100 per page, newest first; paging stops
+once a whole page started before the window).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+from costkit.collect.context import RegionContext, Window
+
+PIPELINE_COLUMNS = [
+    "pipeline", "pipeline_type", "execution_mode", "version", "created", "updated",
+    "artifact_buckets", "has_triggers", "has_variables",
+]  # fmt: skip
+ACTION_COLUMNS = [
+    "pipeline", "stage", "action", "category", "owner", "provider", "run_order",
+    "project_name", "function_name", "configuration",
+]  # fmt: skip
+EXECUTION_COLUMNS = [
+    "pipeline", "execution_id", "status", "trigger_type", "execution_type", "start", "last_update",
+]  # fmt: skip
+ACTION_EXECUTION_COLUMNS = [
+    "pipeline", "execution_id", "action_execution_id", "stage", "action", "category", "owner", "provider",
+    "start", "last_update", "status", "external_execution_id",
+]  # fmt: skip
+
+
+def utc(value: Any) -> pd.Timestamp:
+    """Timestamps from botocore (aware, sometimes local time) as UTC."""
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def pages_in_window(pages: Iterator[dict[str, Any]], key: str, window: Window) -> Iterator[dict[str, Any]]:
+    """Items of newest-first pages that may overlap the window; stop after a page wholly before it."""
+    start = pd.Timestamp(window.start)
+    for page in pages:
+        items = page.get(key, [])
+        yield from items
+        if items and all(utc(item["startTime"]) < start - pd.Timedelta(days=1) for item in items):
+            return
+
+
+def _overlaps(frame: pd.DataFrame, window: Window) -> pd.Series:
+    if frame.empty:
+        return pd.Series(dtype=bool)
+    return (frame["start"] < pd.Timestamp(window.end)) & (frame["last_update"] >= pd.Timestamp(window.start))
+
+
+def collect(ctx: RegionContext) -> dict[str, pd.DataFrame]:
+    api = ctx.client("codepipeline")
+    summaries = [
+        summary
+        for page in api.get_paginator("list_pipelines").paginate(PaginationConfig={"PageSize": 1000})
+        for summary in page.get("pipelines", [])
+    ]
+    pipelines: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    executions: list[dict[str, Any]] = []
+    action_executions: list[dict[str, Any]] = []
+    for summary in summaries:
+        name = summary["name"]
+        answer = api.get_pipeline(name=name)
+        declaration, metadata = answer["pipeline"], answer.get("metadata", {})
+        stores = declaration.get("artifactStores") or {}
+        buckets = sorted({s["location"] for s in stores.values()} | (
+            {declaration["artifactStore"]["location"]} if declaration.get("artifactStore") else set()
+        ))
+        pipelines.append(
+            {
+                "pipeline": name,
+                "pipeline_type": declaration.get("pipelineType") or summary.get("pipelineType") or "V1",
+                "execution_mode": declaration.get("executionMode") or summary.get("executionMode") or "SUPERSEDED",
+                "version": declaration.get("version"),
+                "created": utc(metadata.get("created") or summary.get("created")),
+                "updated": utc(metadata.get("updated") or summary.get("updated")),
+                "artifact_buckets": ",".join(buckets),
+                "has_triggers": bool(declaration.get("triggers")),
+                "has_variables": bool(declaration.get("variables")),
+            }
+        )
+        for stage in declaration.get("stages", []):
+            for action in stage.get("actions", []):
+                type_id, config = action["actionTypeId"], action.get("configuration", {})
+                actions.append(
+                    {
+                        "pipeline": name,
+                        "stage": stage["name"],
+                        "action": action["name"],
+                        "category": type_id["category"],
+                        "owner": type_id["owner"],
+                        "provider": type_id["provider"],
+                        "run_order": action.get("runOrder", 1),
+                        "project_name": config.get("ProjectName") if type_id["provider"] == "CodeBuild" else None,
+                        "function_name": config.get("FunctionName") if type_id["provider"] == "Lambda" else None,
+                        "configuration": json.dumps(config, sort_keys=True),
+                    }
+                )
+        runs = api.get_paginator("list_pipeline_executions").paginate(
+            pipelineName=name, PaginationConfig={"PageSize": 100}
+        )
+        for run in pages_in_window(iter(runs), "pipelineExecutionSummaries", ctx.window):
+            executions.append(
+                {
+                    "pipeline": name,
+                    "execution_id": run["pipelineExecutionId"],
+                    "status": run.get("status"),
+                    "trigger_type": run.get("trigger", {}).get("triggerType"),
+                    "execution_type": run.get("executionType", "STANDARD"),
+                    "start": utc(run["startTime"]),
+                    "last_update": utc(run.get("lastUpdateTime", run["startTime"])),
+                }
+            )
+        details = api.get_paginator("list_action_executions").paginate(
+            pipelineName=name, PaginationConfig={"PageSize": 100}
+        )
+        for detail in pages_in_window(iter(details), "actionExecutionDetails", ctx.window):
+            type_id = detail.get("input", {}).get("actionTypeId", {})
+            action_executions.append(
+                {
+                    "pipeline": name,
+                    "execution_id": detail.get("pipelineExecutionId"),
+                    "action_execution_id": detail.get("actionExecutionId"),
+                    "stage": detail.get("stageName"),
+                    "action": detail.get("actionName"),
+                    "category": type_id.get("category"),
+                    "owner": type_id.get("owner"),
+                    "provider": type_id.get("provider"),
+                    "start": utc(detail["startTime"]),
+                    "last_update": utc(detail.get("lastUpdateTime", detail["startTime"])),
+                    "status": detail.get("status"),
+                    "external_execution_id": detail.get("output", {})
+                    .get("executionResult", {})
+                    .get("externalExecutionId"),
+                }
+            )
+    execution_frame = pd.DataFrame(executions, columns=EXECUTION_COLUMNS)
+    action_frame = pd.DataFrame(action_executions, columns=ACTION_EXECUTION_COLUMNS)
+    return {
+        "pipelines": pd.DataFrame(pipelines, columns=PIPELINE_COLUMNS),
+        "pipeline_actions": pd.DataFrame(actions, columns=ACTION_COLUMNS),
+        "pipeline_executions": execution_frame[_overlaps(execution_frame, ctx.window)].reset_index(drop=True)
+        if not execution_frame.empty
+        else execution_frame,
+        "action_executions": action_frame[_overlaps(action_frame, ctx.window)].reset_index(drop=True)
+        if not action_frame.empty
+        else action_frame,
+    }

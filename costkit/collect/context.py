@@ -1,0 +1,89 @@
+"""What every service collector receives: the account, the region, the time window and a client factory
+that counts calls and refuses anything but read-only operations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from costkit.collect.aws import client as make_client
+
+READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet)[A-Z]")
+ALSO_ALLOWED = frozenset({("sts", "AssumeRole")})  # to read other accounts; changes nothing
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A collector tried an operation that could change something. Never allowed."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) in UTC: what a collection observes."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400.0
+
+    @classmethod
+    def last_days(cls, days: int, now: dt.datetime | None = None) -> Window:
+        end = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        return cls(end - dt.timedelta(days=days), end)
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Window:
+        start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
+        end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=dt.UTC)
+        return cls(start, end)
+
+
+class CallLog:
+    """Counts API calls per service and operation (every page is a call), across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def record(self, service: str, operation: str) -> None:
+        with self._lock:
+            self.counts[f"{service}:{operation}"] += 1
+
+    def as_dict(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self.counts.items()))
+
+
+def guard(log: CallLog, aws_client: Any) -> Any:
+    """Count every call on `aws_client` and refuse any that is not read-only."""
+
+    def before_call(model: Any, **_: Any) -> None:
+        service = model.service_model.service_name
+        if not READ_ONLY.match(model.name) and (service, model.name) not in ALSO_ALLOWED:
+            raise ReadOnlyViolation(f"{service}:{model.name} is not a read-only call; costkit never makes it")
+        log.record(service, model.name)
+
+    aws_client.meta.events.register("before-call", before_call)
+    return aws_client
+
+
+@dataclass
+class RegionContext:
+    """One account in one region, for one window."""
+
+    account_id: str
+    region: str
+    session: boto3.Session
+    window: Window
+    log: CallLog
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return guard(self.log, make_client(self.session, service, region=region or self.region))
