@@ -7,7 +7,6 @@ once a whole page started before the window).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
