@@ -8,9 +8,9 @@ ASSUMPTIONS: dict[str, str] = {
         "stored over the month (GB-Month, 1 GB = 1,024^3 bytes)."
     ),
     "v1-active": (
-        "CodePipeline V1: $1 per active pipeline per month, not prorated. A pipeline is active when it is "
-        "marked `active` (a code change ran through it in the month) and is more than 30 days old at the end "
-        "of the period; younger pipelines are in their free 30-day trial."
+        "CodePipeline V1: $1 per active pipeline per month, not prorated. A pipeline is active when a code change "
+        "ran through it in the month (usage files: `active`) and it is more than 30 days old at the end of the "
+        "period; younger pipelines are in their free 30-day trial."
     ),
     "v1-created-unknown": (
         "CodePipeline V1 pipelines without a `created` date are assumed to be more than 30 days old."
@@ -76,6 +76,47 @@ ASSUMPTIONS: dict[str, str] = {
     "v2-free-minutes-pricing-page": (
         "The 100 free V2 action minutes per month follow the CodePipeline pricing page; the AWS Pricing "
         "Calculator does not subtract them."
+    ),
+    "observed-window": (
+        "Observed usage comes from the snapshot's window (manifest `window`, UTC); runs that cross the window's "
+        "edges are clipped to it, as AWS bills by calendar month."
+    ),
+    "observed-projection": (
+        "The observed window is shorter or longer than the estimated month: flows (executions, builds, requests, "
+        "action minutes) are scaled by the month's days / the window's days; storage and V1 pipeline-months are "
+        "levels and are not scaled."
+    ),
+    "observed-v1-active": (
+        "CodePipeline V1: a pipeline counts as active when at least one execution started in the window "
+        "(an execution runs the latest source revision)."
+    ),
+    "observed-v2-rounding": (
+        "CodePipeline V2: each observed action execution is measured from its start to its last update "
+        "(status change), clipped to the window, and rounded up to a whole minute; every status is charged."
+    ),
+    "observed-codebuild-billing-start": (
+        "CodeBuild: a build is billed from the start of its PROVISIONING phase (queued time is not billed) to its "
+        "end, or from startTime when phases are unknown; builds still running are not counted."
+    ),
+    "observed-fleet": (
+        "CodeBuild builds on reserved-capacity fleets are billed by the fleet, not per build minute; fleet prices "
+        "are not in the tables, so those builds are listed as missing prices."
+    ),
+    "observed-lambda-average": (
+        "Lambda: GB-seconds from CloudWatch Invocations and the average Duration, rounded up to a whole "
+        "millisecond (the per-invocation rounding is not observable)."
+    ),
+    "observed-s3-storage": (
+        "S3 storage is the average of the daily CloudWatch BucketSizeBytes values in the window, per storage "
+        "type (overheads at the rate of the class they belong to)."
+    ),
+    "observed-s3-shared-bucket": (
+        "An artifact bucket used by several pipelines has its storage shared among them in proportion to their "
+        "executions in the window (equally when none ran), for the per-pipeline view."
+    ),
+    "observed-s3-requests": (
+        "S3 artifact-store requests are estimated from pipeline executions: one PUT per Source/Build action and "
+        "one GET per later non-approval action in each execution."
     ),
     "region-override": "Every resource is priced in the region given with --region, overriding the usage file.",
     "fallback-region": (

@@ -19,8 +19,9 @@ from rich.console import Console
 
 from costkit import render
 from costkit.errors import CostkitError, ExitCode
-from costkit.estimate import Estimate, estimate
+from costkit.estimate import Estimate, estimate, estimate_snapshot
 from costkit.period import Period
+from costkit.snapshot import Snapshot
 from costkit.tables import coverage, load_pricebook
 
 app = typer.Typer(
@@ -43,6 +44,11 @@ class OutputFormat(StrEnum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+
+
+class View(StrEnum):
+    line = "line"
+    pipeline = "pipeline"
 
 
 class Scope(StrEnum):
@@ -81,16 +87,16 @@ def _stdout_console(*, record: bool = False) -> Console:
     return console
 
 
-def _render(result: Estimate, fmt: OutputFormat, output: Path | None) -> None:
+def _render(result: Estimate, fmt: OutputFormat, output: Path | None, view: View = View.line) -> None:
     if fmt is OutputFormat.json:
         _emit(result.to_json() + "\n", output)
     elif fmt is OutputFormat.csv:
-        _emit(render.csv(result), output)
+        _emit(render.csv(result, by_pipeline=view is View.pipeline), output)
     elif fmt is OutputFormat.markdown:
-        _emit(render.markdown(result), output)
+        _emit(render.markdown(result, by_pipeline=view is View.pipeline), output)
     else:
         console = _stdout_console(record=output is not None)
-        render.table(result, console)
+        render.table(result, console, by_pipeline=view is View.pipeline)
         if output is not None:
             _emit(console.export_text(), output)
 
@@ -117,18 +123,28 @@ def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
 @app.command("estimate")
 def estimate_command(
     usage: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--usage",
             "-u",
             metavar="FILE",
             help="Usage file (YAML, version 1) describing monthly usage; see examples/.",
         ),
-    ],
+    ] = None,
+    snapshot: Annotated[
+        Path | None, typer.Option(metavar="DIR", help="Price a snapshot written by `costkit collect`.")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(metavar="PROFILE", help="Collect the last 30 days with this AWS profile, then estimate."),
+    ] = None,
     fmt: Annotated[
         OutputFormat,
         typer.Option("--format", "-f", help="Output format: a table for people, or json/csv/markdown."),
     ] = OutputFormat.table,
+    by: Annotated[
+        View, typer.Option(help="One line per resource and usage type, or one figure per pipeline.")
+    ] = View.line,
     free_tier: Annotated[
         bool | None,
         typer.Option(
@@ -149,7 +165,8 @@ def estimate_command(
         ),
     ] = None,
     month: Annotated[
-        str | None, typer.Option(metavar="YYYY-MM", help="The month to estimate (default: the current month).")
+        str | None,
+        typer.Option(metavar="YYYY-MM", help="The month to estimate (default: the current month, or the snapshot's)."),
     ] = None,
     budget: Annotated[
         float | None,
@@ -163,23 +180,119 @@ def estimate_command(
     ] = None,
     pricing_dir: PricingDirOption = None,
 ) -> None:
-    """Estimate the monthly cost of a usage file (no AWS account needed).
+    """Estimate the monthly cost of a usage file, a snapshot, or a live account (--profile).
 
     Exit codes: 0 ok, 2 bad input, 3 over --budget, 4 incomplete estimate (with --budget or --strict).
     """
     with user_errors():
+        sources = [
+            name for name, value in (("--usage", usage), ("--snapshot", snapshot), ("--profile", profile)) if value
+        ]
+        if len(sources) != 1:
+            raise CostkitError(
+                "give exactly one of --usage FILE, --snapshot DIR or --profile PROFILE"
+                + (f" (got {', '.join(sources)})" if sources else ""),
+                hint="try: costkit estimate --usage examples/mid-size-platform.yaml",
+            )
         period = Period.parse_month(month) if month else None
-        result = estimate(
-            usage,
-            period=period,
-            free_tier=free_tier,
-            free_tier_scope=free_tier_scope.value,
-            region=region,
-            fallback_region=fallback_region,
-            pricebook=load_pricebook(pricing_dir) if pricing_dir else None,
-        )
-        _render(result, fmt, output)
+        book = load_pricebook(pricing_dir) if pricing_dir else None
+        if usage is not None:
+            result = estimate(
+                usage,
+                period=period,
+                free_tier=free_tier,
+                free_tier_scope=free_tier_scope.value,
+                region=region,
+                fallback_region=fallback_region,
+                pricebook=book,
+            )
+        else:
+            if region is not None:
+                raise CostkitError("--region re-prices a usage file; a snapshot is priced where it ran")
+            observed: Path | Snapshot
+            if profile is not None:
+                from costkit.collect.cli_support import collect_live
+
+                observed = collect_live(profile, stderr)
+            else:
+                assert snapshot is not None
+                observed = snapshot
+            result = estimate_snapshot(
+                observed,
+                period=period,
+                free_tier=True if free_tier is None else free_tier,
+                free_tier_scope=free_tier_scope.value,
+                fallback_region=fallback_region,
+                pricebook=book,
+            )
+        _render(result, fmt, output, by)
         _verdict(result, budget, strict)
+
+
+@app.command("collect")
+def collect_command(
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Write the snapshot here (replaced atomically).")] = Path(
+        "costkit-snapshot"
+    ),
+    days: Annotated[int | None, typer.Option(help="Observe the last N days (default 30).")] = None,
+    month: Annotated[str | None, typer.Option(metavar="YYYY-MM", help="Observe one whole calendar month.")] = None,
+    profile: Annotated[str | None, typer.Option(help="AWS profile (the standard credential chain otherwise).")] = None,
+    region: Annotated[str | None, typer.Option(help="Region of the session (AWS_REGION otherwise).")] = None,
+    regions: Annotated[
+        str | None, typer.Option(metavar="R1,R2|all", help="Regions to read (default: the session's region).")
+    ] = None,
+    role_arn: Annotated[
+        list[str] | None, typer.Option(metavar="ARN", help="Assume this role to read another account (repeatable).")
+    ] = None,
+    org_role: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Assume role NAME in every active account of the organization.")
+    ] = None,
+    lambda_function: Annotated[
+        list[str] | None, typer.Option(metavar="NAME", help="Also collect this Lambda function (repeatable).")
+    ] = None,
+    lambda_tag: Annotated[
+        str | None, typer.Option(metavar="KEY", help="Also collect functions with this tag key.")
+    ] = None,
+    cost_explorer: Annotated[
+        bool, typer.Option("--cost-explorer/--no-cost-explorer", help="Fetch actuals ($0.01 per request, cached).")
+    ] = True,
+    cache_dir: Annotated[Path | None, typer.Option(metavar="DIR", help="Cost Explorer answer cache.")] = None,
+    demo: Annotated[bool, typer.Option(help="Collect a seeded fake account offline (needs the demo extra).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Measure a live AWS estate (read-only calls) into a snapshot that `costkit estimate --snapshot` prices.
+
+    Exit codes: 0 complete, 2 bad input or credentials, 5 partial (a region or service failed: see the manifest).
+    """
+    with user_errors():
+        from costkit.collect import cli_support
+        from costkit.collect.run import CollectOptions
+        from costkit.snapshot import write
+
+        window = cli_support.window_from(days, month)
+        options = CollectOptions(
+            window=window,
+            regions=[r.strip() for r in regions.split(",") if r.strip()] if regions else None,
+            lambda_functions=list(lambda_function or []),
+            lambda_tag=lambda_tag,
+            cost_explorer=cost_explorer,
+            cache_dir=cache_dir or cli_support.DEFAULT_CACHE,
+        )
+        if demo:
+            from costkit.collect.demo import collect_demo
+
+            snapshot = collect_demo(options, stderr, quiet=quiet)
+        else:
+            snapshot = cli_support.run(
+                options, stderr, profile=profile, region=region, role_arns=role_arn, org_role=org_role, quiet=quiet
+            )
+        path = write(snapshot, out)
+        cli_support.summary(snapshot, stderr)
+        rows = ", ".join(f"{name} {len(frame)}" for name, frame in sorted(snapshot.tables.items()))
+        stderr.print(f"wrote {path} ({rows})")
+        if snapshot.partial:
+            stderr.print("costkit: partial snapshot: estimates from it say so")
+            raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 pricing_app = typer.Typer(help="Inspect and refresh the price tables.", no_args_is_help=True)

@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     INPUT = 2
     OVER_BUDGET = 3
     INCOMPLETE = 4
+    PARTIAL = 5
 
 
 class CostkitError(Exception):

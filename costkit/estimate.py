@@ -20,10 +20,14 @@ from costkit.assumptions import describe
 from costkit.errors import CostkitError
 from costkit.period import Period
 from costkit.price import FreeTierScope, price
+from costkit.snapshot import Snapshot
+from costkit.snapshot import read as read_snapshot
 from costkit.tables import SERVICES, PriceBook, load_pricebook
-from costkit.usage.derive import derive
+from costkit.usage.derive import UsageRows, derive
 from costkit.usage.load import Usage, load_usage
+from costkit.usage.observed import derive_observed
 
+UNATTRIBUTED = "(not attributed)"
 CONTRACT_LINE_FIELDS = (
     "account",
     "service",
@@ -57,6 +61,7 @@ class Estimate:
     source: str
     options: dict[str, Any] = field(default_factory=dict)
     currency: str = "USD"
+    actuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # Cost Explorer, for closed months only
 
     @property
     def total(self) -> float:
@@ -85,6 +90,30 @@ class Estimate:
         )
         return table.reset_index(drop=True)
 
+    def by_pipeline(self) -> pd.DataFrame:
+        """Cost per pipeline: its own action minutes, plus the builds, functions and artifact storage it uses.
+
+        Lines serving no known pipeline are grouped under `(not attributed)`.
+        """
+        lines = self.lines.assign(pipeline=self.lines["pipeline"].fillna(UNATTRIBUTED))
+        table = lines.pivot_table(
+            index="pipeline", columns="service", values="cost_usd", aggfunc="sum", fill_value=0.0, observed=True
+        ).reindex(columns=list(SERVICES), fill_value=0.0)
+        table["total_usd"] = table.sum(axis=1)
+        table = table.sort_values("total_usd", ascending=False, kind="stable").reset_index()
+        table.columns.name = None
+        return table
+
+    def comparison(self) -> pd.DataFrame:
+        """Estimate vs. Cost Explorer actuals per service, with the difference in dollars and percent."""
+        if self.actuals.empty:
+            return pd.DataFrame(columns=["service", "estimate_usd", "actual_usd", "difference_usd", "difference_pct"])
+        actual = self.actuals.groupby("service")["cost_usd"].sum().reindex(list(SERVICES), fill_value=0.0)
+        table = pd.DataFrame({"estimate_usd": self.by_service(), "actual_usd": actual})
+        table["difference_usd"] = table["estimate_usd"] - table["actual_usd"]
+        table["difference_pct"] = 100.0 * table["difference_usd"] / table["actual_usd"].where(table["actual_usd"] != 0)
+        return table.rename_axis("service").reset_index()
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `costkit estimate --format json` (docs/json-output.md)."""
         return {
@@ -96,8 +125,10 @@ class Estimate:
             "complete": self.complete,
             "free_tier_usd": self.free_tier_total,
             "by_service": {name: float(value) for name, value in self.by_service().items()},
+            "by_pipeline": _records(self.by_pipeline()),
             "lines": _records(self.lines[list(CONTRACT_LINE_FIELDS)]),
             "missing_prices": _records(self.missing_prices),
+            "comparison": _records(self.comparison()),
             "assumptions": self.assumptions,
             "options": self.options,
         }
@@ -141,13 +172,65 @@ def estimate(
     book = pricebook or load_pricebook()
     loaded = load_usage(usage, pricebook=book)
     _check_region_option(region, book, "--region")
-    _check_region_option(fallback_region, book, "--fallback-region")
     when = period or Period.current()
     rows = derive(loaded, book, when, region=region)
     use_free = loaded.spec.free_tier if free_tier is None else free_tier
+    return _priced(rows, book, when, loaded.source, use_free, free_tier_scope, region, fallback_region)
+
+
+def estimate_snapshot(
+    snapshot: str | Path | Snapshot,
+    *,
+    period: Period | None = None,
+    free_tier: bool = True,
+    free_tier_scope: FreeTierScope = "account",
+    fallback_region: str | None = None,
+    pricebook: PriceBook | None = None,
+) -> Estimate:
+    """Price what a snapshot observed, projected to a month (the window's own month when it is whole)."""
+    book = pricebook or load_pricebook()
+    loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
+    source = str(snapshot) if not isinstance(snapshot, Snapshot) else "<snapshot>"
+    when = period or snapshot_period(loaded)
+    rows = derive_observed(loaded, book, when)
+    result = _priced(rows, book, when, source, free_tier, free_tier_scope, None, fallback_region)
+    result.options["projection_factor"] = rows.projection
+    result.options["window"] = loaded.manifest.get("window")
+    result.options["partial_collection"] = loaded.partial
+    actuals = loaded.table("actuals")
+    window = loaded.manifest.get("window") or {}
+    closed = bool(window) and pd.Timestamp(window["end"]) <= pd.Timestamp.now(tz="UTC")
+    if not actuals.empty and closed and snapshot_period(loaded) == when and rows.projection == 1.0:
+        result.actuals = actuals
+    return result
+
+
+def snapshot_period(snapshot: Snapshot) -> Period:
+    """The calendar month a snapshot's window covers, or the month its window ends in."""
+    window = snapshot.manifest.get("window") or {}
+    start = pd.Timestamp(window["start"])
+    end = pd.Timestamp(window["end"])
+    whole = Period.month(start.year, start.month)
+    if start == pd.Timestamp(whole.start, tz=start.tz) and end == pd.Timestamp(whole.end, tz=end.tz):
+        return whole
+    last = end - pd.Timedelta(seconds=1)
+    return Period.month(last.year, last.month)
+
+
+def _priced(
+    rows: UsageRows,
+    book: PriceBook,
+    when: Period,
+    source: str,
+    use_free: bool,
+    free_tier_scope: FreeTierScope,
+    region: str | None,
+    fallback_region: str | None,
+) -> Estimate:
+    _check_region_option(fallback_region, book, "--fallback-region")
     scope: FreeTierScope = free_tier_scope if use_free else "none"
     priced = price(rows.rows, book, free_tier_scope=scope, fallback_region=fallback_region)
-    options = {
+    options: dict[str, Any] = {
         "free_tier_scope": scope,
         "region": region,
         "fallback_region": fallback_region,
@@ -158,7 +241,7 @@ def estimate(
         missing_prices=priced.missing,
         assumptions=describe(rows.assumptions | priced.assumptions),
         period=when,
-        source=loaded.source,
+        source=source,
         options=options,
     )
 

@@ -12,6 +12,8 @@ from rich.table import Table
 from costkit.estimate import CONTRACT_LINE_FIELDS, Estimate
 from costkit.tables import SERVICES
 
+MONEY_COLUMNS = ("Quantity", "Unit price", "Free tier", "Monthly cost")
+
 
 def money(value: float | None) -> str:
     if value is None or pd.isna(value):
@@ -39,33 +41,23 @@ def _ordered(estimate: Estimate) -> pd.DataFrame:
     return lines.sort_values(["_service", "resource"], kind="stable")  # components keep the usage file's order
 
 
-def table(estimate: Estimate, console: Console) -> None:
-    """The rich table: grouped by service and resource, subtotals, free-tier credit, total."""
+def table(estimate: Estimate, console: Console, *, by_pipeline: bool = False) -> None:
+    """The rich table: lines grouped by service and resource (or one row per pipeline), totals, notes."""
+    _header(estimate, console)
+    if by_pipeline:
+        frame_table(_money_columns(estimate.by_pipeline()), console)
+    else:
+        console.print(_lines_grid(estimate))
+    _footer(estimate, console)
+
+
+def _lines_grid(estimate: Estimate) -> Table:
     lines = _ordered(estimate)
-    regions = sorted(lines["region"].dropna().unique())
-    multi_region = len(regions) > 1
-    console.print(
-        f"[bold]costkit estimate[/bold] of {estimate.source}: {estimate.period.start} to {estimate.period.end} "
-        f"({estimate.period.days} days), {', '.join(regions) or 'no resources'}, "
-        f"free tier per {estimate.options.get('free_tier_scope')}"
-    )
-    grid = Table(header_style="bold", title_justify="left")
-    columns = [
-        "Resource",
-        "Component",
-        "Usage type",
-        *(["Region"] if multi_region else []),
-        "Quantity",
-        "Unit price",
-        "Free tier",
-        "Monthly cost",
-    ]
+    multi_region = lines["region"].nunique() > 1
+    grid = Table(header_style="bold")
+    columns = ["Resource", "Component", "Usage type", *(["Region"] if multi_region else []), *MONEY_COLUMNS]
     for name in columns:
-        grid.add_column(
-            name,
-            justify="right" if name in ("Quantity", "Unit price", "Free tier", "Monthly cost") else "left",
-            overflow="fold",
-        )
+        grid.add_column(name, justify="right" if name in MONEY_COLUMNS else "left", overflow="fold")
     blank = [""] * (len(columns) - 1)
     by_service = estimate.by_service()
     for service in SERVICES:
@@ -89,10 +81,7 @@ def table(estimate: Estimate, console: Console) -> None:
             )
             previous = str(row["resource"])
         grid.add_row(
-            *blank[:-1],
-            f"{service} subtotal",
-            f"[bold]{money(float(by_service[service]))}[/bold]",
-            end_section=True,
+            *blank[:-1], f"{service} subtotal", f"[bold]{money(float(by_service[service]))}[/bold]", end_section=True
         )
     grid.add_row(
         "[bold]Total per month[/bold]",
@@ -100,13 +89,36 @@ def table(estimate: Estimate, console: Console) -> None:
         f"-{money(estimate.free_tier_total)}",
         f"[bold]{money(estimate.total)}[/bold]",
     )
-    console.print(grid)
+    return grid
+
+
+def _header(estimate: Estimate, console: Console) -> None:
+    regions = sorted(estimate.lines["region"].dropna().unique())
     console.print(
-        "By service: "
-        + ", ".join(f"{name} {money(float(v))}" for name, v in by_service.items())
-        + f". Free-tier credit included: {money(estimate.free_tier_total)}."
+        f"[bold]costkit estimate[/bold] of {estimate.source}: {estimate.period.start} to {estimate.period.end} "
+        f"({estimate.period.days} days), {', '.join(regions) or 'no resources'}, "
+        f"free tier per {estimate.options.get('free_tier_scope')}"
     )
-    if not estimate.complete:
+    window = estimate.options.get("window")
+    if window:
+        factor = float(estimate.options.get("projection_factor", 1.0))
+        scaled = f"; flows scaled x{factor:.4f} to the month" if abs(factor - 1) > 1e-9 else ""
+        console.print(f"Observed {window['start']} to {window['end']}{scaled}")
+    if estimate.options.get("partial_collection"):
+        console.print("[bold red]Partial collection:[/bold red] some regions or services failed (see the manifest).")
+
+
+def _footer(estimate: Estimate, console: Console) -> None:
+    by_service = ", ".join(f"{name} {money(float(v))}" for name, v in estimate.by_service().items())
+    console.print(
+        f"Total {money(estimate.total)} per month. By service: {by_service}. "
+        f"Free-tier credit included: {money(estimate.free_tier_total)}."
+    )
+    comparison = estimate.comparison()
+    if not comparison.empty:
+        console.print("[bold]Estimate vs. Cost Explorer actuals[/bold]")
+        frame_table(_money_columns(comparison), console)
+    if not estimate.missing_prices.empty:
         console.print(
             f"[bold red]Incomplete estimate:[/bold red] {len(estimate.missing_prices)} line(s) have no price; "
             f"the total {money(estimate.total)} is a lower bound."
@@ -121,14 +133,27 @@ def table(estimate: Estimate, console: Console) -> None:
         console.print(f"  - {item['text']}", highlight=False)
 
 
-def csv(estimate: Estimate) -> str:
-    """Cost lines as CSV, full precision (a spreadsheet rounds for display)."""
+def _money_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].map(_percent if str(column).endswith("pct") else money)
+    return out
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:+.1f}%"
+
+
+def csv(estimate: Estimate, *, by_pipeline: bool = False) -> str:
+    """Cost lines (or per-pipeline totals) as CSV, full precision (a spreadsheet rounds for display)."""
     buffer = io.StringIO()
-    estimate.lines[list(CONTRACT_LINE_FIELDS)].to_csv(buffer, index=False, lineterminator="\n")
+    frame = estimate.by_pipeline() if by_pipeline else estimate.lines[list(CONTRACT_LINE_FIELDS)]
+    frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 
-def markdown(estimate: Estimate) -> str:
+def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
     """A Markdown summary for pull requests and FinOps notes."""
     out = [
         f"## costkit estimate: {money(estimate.total)} per month",
@@ -141,6 +166,14 @@ def markdown(estimate: Estimate) -> str:
     ]
     out += [f"| {name} | {money(float(value))} |" for name, value in estimate.by_service().items()]
     out += [f"| **Total** | **{money(estimate.total)}** |", ""]
+    if by_pipeline:
+        out += ["| Pipeline | CodePipeline | CodeBuild | Lambda | S3 | Total |", "|---|---:|---:|---:|---:|---:|"]
+        out += [
+            f"| {r['pipeline']} | {money(r['CodePipeline'])} | {money(r['CodeBuild'])} | {money(r['Lambda'])} | "
+            f"{money(r['S3'])} | {money(r['total_usd'])} |"
+            for r in _records(estimate.by_pipeline())
+        ]
+        out.append("")
     out += [
         "| Service | Resource | Component | Usage type | Region | Quantity | How | Unit price | Free tier | Cost |",
         "|---|---|---|---|---|---:|---|---:|---:|---:|",
@@ -151,7 +184,7 @@ def markdown(estimate: Estimate) -> str:
             f"{quantity(float(row['quantity']))} {row['unit']} | {row['detail']} | {rate(row['unit_price_usd'])} | "
             f"{money(row['free_tier_usd'])} | {money(row['cost_usd'])} |"
         )
-    if not estimate.complete:
+    if not estimate.missing_prices.empty:
         out += [
             "",
             f"**Incomplete:** {len(estimate.missing_prices)} line(s) have no price; the total is a lower bound.",

@@ -70,9 +70,10 @@ def collect(ctx: RegionContext) -> dict[str, pd.DataFrame]:
         answer = api.get_pipeline(name=name)
         declaration, metadata = answer["pipeline"], answer.get("metadata", {})
         stores = declaration.get("artifactStores") or {}
-        buckets = sorted({s["location"] for s in stores.values()} | (
-            {declaration["artifactStore"]["location"]} if declaration.get("artifactStore") else set()
-        ))
+        buckets = sorted(
+            {s["location"] for s in stores.values()}
+            | ({declaration["artifactStore"]["location"]} if declaration.get("artifactStore") else set())
+        )
         pipelines.append(
             {
                 "pipeline": name,

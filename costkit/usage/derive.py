@@ -39,6 +39,7 @@ class UsageRows:
 
     rows: pd.DataFrame
     assumptions: set[str] = field(default_factory=set)
+    projection: float = 1.0  # factor from an observed window to the estimated month (1 for usage files)
 
 
 def _frame(section: dict[str, Any], defaults: dict[str, str], region_override: str | None) -> pd.DataFrame:

@@ -1,0 +1,207 @@
+"""Run the collectors over accounts and regions in parallel and assemble one snapshot.
+
+A region or service that fails (AccessDenied, opt-in region, missing endpoint) is recorded in the
+manifest with its reason and the rest is still collected: a silent gap would corrupt a cost total,
+so the snapshot says it is partial.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import boto3
+import pandas as pd
+from botocore.exceptions import BotoCoreError, ClientError
+
+from costkit import __version__
+from costkit.collect import codebuild, codepipeline, cost_explorer, lambda_functions, s3_buckets
+from costkit.collect.aws import client as make_client
+from costkit.collect.context import CallLog, RegionContext, Window, guard
+from costkit.snapshot import Snapshot
+
+
+class Progress(Protocol):
+    """Where the collection reports progress (a bar on stderr in the CLI; nothing when quiet)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, message: str) -> None: ...
+
+
+class Silent:
+    def start(self, total: int) -> None:
+        return None
+
+    def advance(self, message: str) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One account to read, through a session whose credentials reach it."""
+
+    account_id: str
+    session: boto3.Session
+    via: str = "current credentials"
+
+
+@dataclass
+class CollectOptions:
+    window: Window
+    regions: list[str] | None = None  # None: the session's region; ["all"]: every enabled CodePipeline region
+    lambda_functions: list[str] = field(default_factory=list)
+    lambda_tag: str | None = None
+    cost_explorer: bool = True
+    cache_dir: Path | None = None
+    max_workers: int = 8
+
+
+def _failure(account: str, region: str, service: str, error: BaseException) -> dict[str, str]:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "ClientError")
+        message = error.response.get("Error", {}).get("Message", str(error))
+    else:
+        code, message = type(error).__name__, str(error)
+    return {"account": account, "region": region, "service": service, "error": code, "message": message}
+
+
+def targets(
+    base: boto3.Session, log: CallLog, role_arns: list[str] | None = None, org_role: str | None = None
+) -> list[Target]:
+    """The accounts to read: the caller's own, or each assumed role, or every active organization account."""
+    sts = guard(log, make_client(base, "sts"))
+    if not role_arns and not org_role:
+        return [Target(sts.get_caller_identity()["Account"], base)]
+    arns = list(role_arns or [])
+    if org_role:
+        organizations = guard(log, make_client(base, "organizations"))
+        for page in organizations.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 20}):
+            arns += [
+                f"arn:aws:iam::{account['Id']}:role/{org_role}"
+                for account in page["Accounts"]
+                if account.get("Status", "ACTIVE") == "ACTIVE"
+            ]
+    found = []
+    for arn in arns:
+        credentials = sts.assume_role(RoleArn=arn, RoleSessionName="costkit-collect")["Credentials"]
+        session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=base.region_name,
+        )
+        found.append(Target(arn.split(":")[4], session, via=arn))
+    return found
+
+
+def resolve_regions(target: Target, wanted: list[str] | None, log: CallLog) -> list[str]:
+    """`all`: regions where CodePipeline exists and the account has them enabled (ec2:DescribeRegions)."""
+    if not wanted:
+        return [target.session.region_name or "us-east-1"]
+    if wanted != ["all"]:
+        return wanted
+    available = set(target.session.get_available_regions("codepipeline"))
+    ec2 = guard(log, make_client(target.session, "ec2", region=target.session.region_name or "us-east-1"))
+    enabled = {r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"]}
+    return sorted(available & enabled)
+
+
+def _region_job(ctx: RegionContext, options: CollectOptions) -> tuple[dict[str, pd.DataFrame], list[dict[str, str]]]:
+    """Every service in one account and region; each service that fails is recorded, not fatal."""
+    tables: dict[str, pd.DataFrame] = {}
+    failures: list[dict[str, str]] = []
+
+    def attempt(service: str, run: Callable[[], dict[str, pd.DataFrame]]) -> None:
+        try:
+            tables.update(run())
+        except (ClientError, BotoCoreError) as error:
+            failures.append(_failure(ctx.account_id, ctx.region, service, error))
+
+    attempt("codepipeline", lambda: codepipeline.collect(ctx))
+    attempt("codebuild", lambda: codebuild.collect(ctx))
+    actions = tables.get("pipeline_actions", pd.DataFrame())
+    names = sorted(set(actions["function_name"].dropna()) if "function_name" in actions else set()) + [
+        n for n in options.lambda_functions if n not in set(actions.get("function_name", []))
+    ]
+    if names or options.lambda_tag:
+        attempt("lambda", lambda: lambda_functions.collect(ctx, names, tag_key=options.lambda_tag))
+    buckets = _artifact_buckets(tables)
+    if buckets:
+        attempt("s3", lambda: s3_buckets.collect(ctx, buckets))
+    return tables, failures
+
+
+def _artifact_buckets(tables: dict[str, pd.DataFrame]) -> list[str]:
+    pipelines = tables.get("pipelines", pd.DataFrame())
+    projects = tables.get("projects", pd.DataFrame())
+    found: set[str] = set()
+    if "artifact_buckets" in pipelines:
+        found |= {b for joined in pipelines["artifact_buckets"].dropna() for b in str(joined).split(",") if b}
+    for column in ("artifact_location", "cache_location"):
+        if column in projects:
+            found |= {str(v).split("/")[0] for v in projects[column].dropna() if str(v)}
+    return sorted(found)
+
+
+def collect(
+    base: boto3.Session,
+    options: CollectOptions,
+    *,
+    role_arns: list[str] | None = None,
+    org_role: str | None = None,
+    progress: Progress | None = None,
+) -> Snapshot:
+    """Collect every target account and region into one snapshot (tables carry account and region)."""
+    log = CallLog()
+    note = progress or Silent()
+    accounts = targets(base, log, role_arns, org_role)
+    jobs: list[RegionContext] = []
+    for target in accounts:
+        for region in resolve_regions(target, options.regions, log):
+            jobs.append(RegionContext(target.account_id, region, target.session, options.window, log))
+    collected: dict[str, list[pd.DataFrame]] = {}
+    failures: list[dict[str, str]] = []
+    note.start(len(jobs) + (len(accounts) if options.cost_explorer else 0))
+    with ThreadPoolExecutor(max_workers=max(1, min(options.max_workers, len(jobs) or 1))) as pool:
+        futures = {pool.submit(_region_job, job, options): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            tables, problems = future.result()
+            failures += problems
+            for name, frame in tables.items():
+                placed = frame.assign(account=job.account_id)
+                if "region" not in placed:
+                    placed = placed.assign(region=job.region)
+                collected.setdefault(name, []).append(placed)
+            note.advance(f"{job.account_id} {job.region}")
+    ce_stats: dict[str, Any] = {"requests": 0, "cost_usd": 0.0, "cache_hits": 0}
+    if options.cost_explorer:
+        for target in accounts:
+            ctx = RegionContext(target.account_id, "us-east-1", target.session, options.window, log)
+            try:
+                actuals, stats = cost_explorer.collect(ctx, cache_dir=options.cache_dir)
+                collected.setdefault("actuals", []).append(
+                    actuals.assign(account=actuals.get("account", target.account_id))
+                )
+                for key in ("requests", "cost_usd", "cache_hits"):
+                    ce_stats[key] += stats.get(key, 0)
+            except (ClientError, BotoCoreError) as error:
+                failures.append(_failure(target.account_id, "global", "ce", error))
+            note.advance(f"{target.account_id} Cost Explorer")
+    tables = {name: pd.concat(frames, ignore_index=True) for name, frames in collected.items()}
+    manifest = {
+        "costkit_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "window": {"start": options.window.start.isoformat(), "end": options.window.end.isoformat()},
+        "accounts": [{"account": t.account_id, "via": t.via} for t in accounts],
+        "regions": sorted({job.region for job in jobs}),
+        "calls": log.as_dict(),
+        "cost_explorer": ce_stats,
+        "failures": sorted(failures, key=lambda f: (f["account"], f["region"], f["service"])),
+    }
+    return Snapshot(tables=tables, manifest=manifest)

@@ -1,0 +1,349 @@
+"""Turn a snapshot (what actually ran) into usage rows, applying AWS's metering rules to each
+observation: per action execution and per build rounding, clipping to the window, and projection of
+a partial window to a whole month.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from costkit.period import Period
+from costkit.snapshot import Snapshot
+from costkit.tables import PriceBook
+from costkit.usage.derive import ROW_COLUMNS, UsageRows
+
+# CloudWatch AWS/S3 StorageType -> canonical storage usage type. Overheads bill at the class they name.
+S3_STORAGE_TYPES = {
+    "StandardStorage": "TimedStorage-ByteHrs",
+    "StandardIAStorage": "TimedStorage-SIA-ByteHrs",
+    "StandardIASizeOverhead": "TimedStorage-SIA-ByteHrs",
+    "OneZoneIAStorage": "TimedStorage-ZIA-ByteHrs",
+    "OneZoneIASizeOverhead": "TimedStorage-ZIA-ByteHrs",
+    "GlacierInstantRetrievalStorage": "TimedStorage-GIR-ByteHrs",
+    "GlacierInstantRetrievalSizeOverhead": "TimedStorage-GIR-ByteHrs",
+    "GlacierStorage": "TimedStorage-GlacierByteHrs",
+    "GlacierObjectOverhead": "TimedStorage-GlacierByteHrs",
+    "GlacierS3ObjectOverhead": "TimedStorage-ByteHrs",
+    "DeepArchiveStorage": "TimedStorage-GDA-ByteHrs",
+    "DeepArchiveObjectOverhead": "TimedStorage-GDA-ByteHrs",
+    "DeepArchiveS3ObjectOverhead": "TimedStorage-ByteHrs",
+    "IntelligentTieringFAStorage": "TimedStorage-INT-FA-ByteHrs",
+    "IntelligentTieringIAStorage": "TimedStorage-INT-IA-ByteHrs",
+    "IntelligentTieringAIAStorage": "TimedStorage-INT-AIA-ByteHrs",
+}
+GIB = 1024.0**3
+
+
+def _rows(frame: pd.DataFrame, **columns: object) -> pd.DataFrame:
+    out = pd.DataFrame({"account": frame["account"], "region": frame["region"], **columns}, index=frame.index)
+    for name in ROW_COLUMNS:
+        if name not in out:
+            out[name] = None
+    return out[list(ROW_COLUMNS)]
+
+
+def _timestamp(value: object) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _clipped_seconds(
+    start: pd.Series, end: pd.Series, window_start: pd.Timestamp, window_end: pd.Timestamp
+) -> pd.Series:
+    """Seconds of [start, end) inside the window: AWS bills a calendar month, so runs crossing it are split."""
+    lo = pd.to_datetime(start, utc=True)
+    hi = pd.to_datetime(end, utc=True)
+    lo = lo.where(lo > window_start, window_start)
+    hi = hi.where(hi < window_end, window_end)
+    seconds: pd.Series = (hi - lo).dt.total_seconds()
+    return seconds.clip(lower=0)
+
+
+def derive_observed(snapshot: Snapshot, pricebook: PriceBook, period: Period) -> UsageRows:
+    """Usage rows for `period` from a snapshot; flows are scaled from the observed window to the period."""
+    window = snapshot.manifest.get("window", {})
+    window_start = _timestamp(window["start"])
+    window_end = _timestamp(window["end"])
+    window_days = (window_end - window_start).total_seconds() / 86400.0
+    factor = period.days / window_days if window_days > 0 else 0.0
+    result = UsageRows(rows=pd.DataFrame(columns=list(ROW_COLUMNS)), assumptions={"observed-window"})
+    if abs(factor - 1.0) > 1e-9:
+        result.assumptions.add("observed-projection")
+    parts = [
+        *_pipelines(snapshot, result, window_start, window_end, factor),
+        *_builds(snapshot, result, pricebook, window_start, window_end, factor),
+        *_functions(snapshot, result, factor),
+        *_buckets(snapshot, result, factor),
+    ]
+    parts = [part for part in parts if not part.empty]
+    if parts:
+        rows = pd.concat(parts, ignore_index=True)
+        rows["quantity"] = rows["quantity"].astype("float64")
+        result.rows = rows
+    result.projection = factor
+    return result
+
+
+def _pipelines(
+    snapshot: Snapshot, result: UsageRows, window_start: pd.Timestamp, window_end: pd.Timestamp, factor: float
+) -> list[pd.DataFrame]:
+    pipelines = snapshot.table("pipelines")
+    if pipelines.empty:
+        return []
+    parts: list[pd.DataFrame] = []
+    executions = snapshot.table("pipeline_executions")
+    v1 = pipelines[pipelines["pipeline_type"] == "V1"]
+    if not v1.empty:
+        result.assumptions |= {"v1-active", "observed-v1-active"}
+        ran = (
+            executions.assign(ran=True).groupby(["account", "region", "pipeline"])["ran"].any()
+            if not executions.empty
+            else pd.Series(dtype=bool)
+        )
+        key = pd.MultiIndex.from_frame(v1[["account", "region", "pipeline"]])
+        active = pd.Series(key.isin(ran.index), index=v1.index)
+        age = (window_end - pd.to_datetime(v1["created"], utc=True)).dt.total_seconds() / 86400.0
+        trial = age <= 30
+        parts.append(
+            _rows(
+                v1,
+                service="CodePipeline",
+                resource=v1["pipeline"],
+                component="pipeline (V1)",
+                pipeline=v1["pipeline"],
+                usage_type=np.where(trial, "TrialPipeline", "ActivePipeline"),
+                quantity=np.where(active, 1.0, 0.0),
+                unit="Pipeline-Month",
+                detail=np.select(
+                    [trial & active, active],
+                    ["ran in its first 30 days: free trial", "ran in the window: 1 active pipeline-month"],
+                    default="no execution in the window: not active",
+                ),
+            )
+        )
+    actions = snapshot.table("action_executions")
+    v2_names = pipelines.loc[pipelines["pipeline_type"] == "V2", ["account", "region", "pipeline"]]
+    if not actions.empty and not v2_names.empty:
+        result.assumptions |= {"v2-exclusions", "v2-free-minutes-pricing-page", "observed-v2-rounding"}
+        v2 = actions.merge(v2_names, on=["account", "region", "pipeline"])
+        seconds = _clipped_seconds(v2["start"], v2["last_update"], window_start, window_end)
+        charged = (v2["category"] != "Approval") & (v2["owner"] != "Custom")
+        v2 = v2.assign(billed=np.where(charged, np.ceil(seconds / 60.0), 0.0), seconds=seconds, runs=1)
+        grouped = (
+            v2.groupby(["account", "region", "pipeline", "stage", "action", "category", "owner"], dropna=False)
+            .agg(billed=("billed", "sum"), runs=("runs", "sum"), seconds=("seconds", "sum"))
+            .reset_index()
+        )
+        not_charged = (grouped["category"] == "Approval") | (grouped["owner"] == "Custom")
+        parts.append(
+            _rows(
+                grouped,
+                service="CodePipeline",
+                resource=grouped["pipeline"],
+                component=grouped["action"] + " (" + grouped["category"].fillna("?") + ")",
+                pipeline=grouped["pipeline"],
+                usage_type="ActionExecutionMinutes",
+                quantity=grouped["billed"] * factor,
+                unit="Minute",
+                detail=np.where(
+                    not_charged,
+                    grouped["runs"].astype(int).astype(str) + " action executions: not charged (approval or custom)",
+                    grouped["runs"].astype(int).astype(str)
+                    + " action executions, "
+                    + (grouped["seconds"] / 60.0).round(1).astype(str)
+                    + " min measured, "
+                    + grouped["billed"].astype(int).astype(str)
+                    + " min billed (each rounded up)",
+                ),
+            )
+        )
+    return parts
+
+
+def _builds(
+    snapshot: Snapshot,
+    result: UsageRows,
+    pricebook: PriceBook,
+    window_start: pd.Timestamp,
+    window_end: pd.Timestamp,
+    factor: float,
+) -> list[pd.DataFrame]:
+    builds = snapshot.table("builds")
+    if builds.empty:
+        return []
+    result.assumptions.add("observed-codebuild-billing-start")
+    builds = builds[builds["end"].notna()].copy()
+    from_pipeline = builds["initiator"].fillna("").str.startswith("codepipeline/")
+    builds["pipeline"] = builds["initiator"].str.removeprefix("codepipeline/").where(from_pipeline, None)
+    mapping = pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
+    merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
+    seconds = _clipped_seconds(merged["billed_start"], merged["end"], window_start, window_end)
+    per_second = merged["billing_unit"] == "Second"
+    merged["billed"] = np.where(per_second, np.ceil(seconds), np.ceil(seconds / 60.0))
+    fleet = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
+    merged.loc[fleet, "usage_type"] = "ReservedCapacity-Fleet"
+    merged.loc[fleet, "billing_unit"] = "Build"
+    merged.loc[fleet, "billed"] = 1.0
+    if fleet.any():
+        result.assumptions.add("observed-fleet")
+    merged["runs"] = 1
+    merged["unit"] = merged["billing_unit"].fillna("Minute")
+    grouped = (
+        merged.groupby(
+            ["account", "region", "project", "pipeline", "compute_type", "environment_type", "usage_type", "unit"],
+            dropna=False,
+        )
+        .agg(billed=("billed", "sum"), runs=("runs", "sum"))
+        .reset_index()
+    )
+    return [
+        _rows(
+            grouped,
+            service="CodeBuild",
+            resource=grouped["project"],
+            component=grouped["compute_type"] + " / " + grouped["environment_type"],
+            pipeline=grouped["pipeline"],
+            usage_type=grouped["usage_type"].where(grouped["usage_type"].notna(), None),
+            quantity=grouped["billed"] * factor,
+            unit=grouped["unit"],
+            detail=grouped["runs"].astype(str)
+            + np.where(
+                grouped["pipeline"].notna(), " builds started by the pipeline", " builds started outside a pipeline"
+            )
+            + ", each rounded up",
+        )
+    ]
+
+
+def _functions(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.DataFrame]:
+    functions = snapshot.table("functions")
+    metrics = snapshot.table("function_metrics")
+    if functions.empty or metrics.empty:
+        return []
+    result.assumptions |= {"lambda-average-duration", "observed-lambda-average"}
+    frame = functions[functions["found"].astype(bool)].merge(metrics, on=["account", "region", "function"])
+    frame = frame.merge(_invoking_pipelines(snapshot), on=["account", "region", "function"], how="left")
+    if frame.empty:
+        return []
+    suffix = np.where(frame["architecture"] == "arm64", "-ARM", "")
+    requests = frame["invocations"].astype(float).fillna(0.0) * factor
+    billed_seconds = np.ceil(frame["duration_ms_avg"].astype(float).fillna(0.0)) / 1000.0
+    memory_gb = frame["memory_mb"].astype(float) / 1024.0
+    extra_gb = (frame["ephemeral_storage_mb"].astype(float).fillna(512.0) - 512.0) / 1024.0
+    common = {"service": "Lambda", "resource": frame["function"], "pipeline": frame["pipeline"]}
+    parts = [
+        _rows(frame, **common, component="requests", usage_type=pd.Series("Request", index=frame.index) + suffix,
+              quantity=requests, unit="Request", detail=frame["invocations"].astype(str) + " invocations observed"),
+        _rows(frame, **common, component="duration (" + frame["architecture"] + ")",
+              usage_type=pd.Series("Lambda-GB-Second", index=frame.index) + suffix,
+              quantity=requests * billed_seconds * memory_gb, unit="GB-Second",
+              detail="average " + frame["duration_ms_avg"].round(1).astype(str) + " ms rounded up, x memory"),
+    ]  # fmt: skip
+    storage = extra_gb > 0
+    if storage.any():
+        result.assumptions.add("lambda-ephemeral")
+        sub = frame[storage]
+        parts.append(
+            _rows(sub, service="Lambda", resource=sub["function"], pipeline=common["pipeline"],
+                  component="ephemeral storage",
+                  usage_type=pd.Series("Lambda-Storage-GB-Second", index=sub.index) + suffix[storage.to_numpy()],
+                  quantity=(requests * billed_seconds * extra_gb)[storage], unit="GB-Second",
+                  detail="storage above 512 MB x billed duration")
+        )  # fmt: skip
+    return parts
+
+
+def _buckets(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.DataFrame]:
+    storage = snapshot.table("bucket_storage")
+    parts: list[pd.DataFrame] = []
+    if not storage.empty:
+        result.assumptions |= {"observed-s3-storage", "s3-no-free-tier"}
+        sized = storage[storage["storage_type"] != "AllStorageTypes"].copy()
+        sized["usage_type"] = sized["storage_type"].map(S3_STORAGE_TYPES)
+        sized = _share_buckets(snapshot, sized, result)
+        parts.append(
+            _rows(sized, service="S3", resource=sized["bucket"], pipeline=sized.get("pipeline"),
+                  component="storage (" + sized["storage_type"] + ")",
+                  usage_type=sized["usage_type"].where(sized["usage_type"].notna(), None),
+                  quantity=sized["avg_bytes"].astype(float) / GIB * sized["share"], unit="GB-Month",
+                  detail=np.where(sized["share"] < 1, "share (by executions) of the average daily BucketSizeBytes",
+                                  "average of daily BucketSizeBytes over the window"))
+        )  # fmt: skip
+    requests = _artifact_requests(snapshot)
+    if not requests.empty:
+        result.assumptions.add("observed-s3-requests")
+        for column, usage_type, label in (
+            ("put_requests", "Requests-Tier1", "PUT/COPY/POST/LIST requests (estimated)"),
+            ("get_requests", "Requests-Tier2", "GET and other requests (estimated)"),
+        ):
+            parts.append(
+                _rows(requests, service="S3", resource=requests["bucket"], pipeline=requests["pipeline"],
+                      component=label, usage_type=usage_type, quantity=requests[column].astype(float) * factor,
+                      unit="Request",
+                      detail=requests["executions"].astype(int).astype(str) + " executions x "
+                      + requests[column.replace("requests", "actions")].astype(int).astype(str) + " artifact actions")
+            )  # fmt: skip
+    return parts
+
+
+def _artifact_requests(snapshot: Snapshot) -> pd.DataFrame:
+    """Artifact-store requests estimated from executions: each Source/Build action writes one artifact
+    (a PUT), each later non-approval action reads one (a GET). Used where S3 request metrics are off."""
+    pipelines = snapshot.table("pipelines")
+    actions = snapshot.table("pipeline_actions")
+    executions = snapshot.table("pipeline_executions")
+    if pipelines.empty or actions.empty or executions.empty:
+        return pd.DataFrame()
+    key = ["account", "region", "pipeline"]
+    counts = (
+        actions.assign(
+            put_actions=actions["category"].isin(["Source", "Build"]).astype(int),
+            get_actions=(~actions["category"].isin(["Source", "Approval"])).astype(int),
+        )
+        .groupby(key)[["put_actions", "get_actions"]]
+        .sum()
+    )
+    runs = executions.groupby(key).size().rename("executions")
+    stores = pipelines.assign(bucket=pipelines["artifact_buckets"].str.split(",")).explode("bucket")
+    stores = stores[stores["bucket"].notna() & (stores["bucket"] != "")]
+    frame = stores[[*key, "bucket"]].join(counts, on=key).join(runs, on=key).fillna(0)
+    frame["put_requests"] = frame["executions"] * frame["put_actions"]
+    frame["get_requests"] = frame["executions"] * frame["get_actions"]
+    return frame[frame["executions"] > 0].reset_index(drop=True)
+
+
+def _invoking_pipelines(snapshot: Snapshot) -> pd.DataFrame:
+    """function -> the pipeline whose Invoke action calls it (the first, if several do)."""
+    actions = snapshot.table("pipeline_actions")
+    if actions.empty or "function_name" not in actions:
+        return pd.DataFrame(columns=["account", "region", "function", "pipeline"])
+    calls = actions[actions["function_name"].notna()]
+    return calls.rename(columns={"function_name": "function"}).drop_duplicates(["account", "region", "function"])[
+        ["account", "region", "function", "pipeline"]
+    ]
+
+
+def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame, result: UsageRows) -> pd.DataFrame:
+    """Attribute an artifact bucket's storage to the pipelines that use it, in proportion to their
+    executions in the window (equally when none ran); buckets no pipeline uses stay unattributed."""
+    pipelines = snapshot.table("pipelines")
+    if pipelines.empty:
+        return sized.assign(pipeline=None, share=1.0)
+    users = pipelines.assign(bucket=pipelines["artifact_buckets"].str.split(",")).explode("bucket")
+    users = users[users["bucket"].notna() & (users["bucket"] != "")][["account", "pipeline", "bucket"]]
+    executions = snapshot.table("pipeline_executions")
+    runs = (
+        executions.groupby(["account", "pipeline"]).size().rename("runs")
+        if not executions.empty
+        else pd.Series(dtype=float, name="runs")
+    )
+    users = users.join(runs, on=["account", "pipeline"]).fillna({"runs": 0.0})
+    totals = users.groupby(["account", "bucket"])["runs"].transform("sum")
+    count = users.groupby(["account", "bucket"])["runs"].transform("size")
+    users["share"] = np.where(totals > 0, users["runs"] / totals.where(totals > 0, 1.0), 1.0 / count)
+    shared = sized.merge(users[["account", "bucket", "pipeline", "share"]], on=["account", "bucket"], how="left")
+    shared["share"] = shared["share"].fillna(1.0)
+    if (shared["share"] < 1).any():
+        result.assumptions.add("observed-s3-shared-bucket")
+    return shared
