@@ -40,7 +40,7 @@ ASSUMPTIONS: dict[str, str] = {
     ),
     "s3-min-object-size": (
         "S3 Standard-IA, One Zone-IA and Glacier Instant Retrieval bill every object as at least 128 KB "
-        "(applied when `objects` is given)."
+        "(applied when `objects` is given, to the average size: a lower bound when sizes vary)."
     ),
     "s3-archive-overhead": (
         "S3 Glacier Flexible Retrieval and Deep Archive add 40 KB per object: 32 KB at the archive rate and "
@@ -49,6 +49,15 @@ ASSUMPTIONS: dict[str, str] = {
     "s3-intelligent-tiering": (
         "S3 Intelligent-Tiering storage is priced as if every object stays in the Frequent Access tier "
         "(the highest rate); objects smaller than 128 KB are not monitored and not charged monitoring."
+    ),
+    "s3-int-monitoring-unknown": (
+        "S3 Intelligent-Tiering entries without `objects` carry no monitoring charge ($0.0025 per 1,000 objects "
+        "of 128 KB or more in us-east-1): give `objects` to include it."
+    ),
+    "s3-minimum-duration": (
+        "S3 minimum storage durations (Standard-IA and One Zone-IA 30 days, Glacier Instant Retrieval and "
+        "Glacier Flexible Retrieval 90 days, Deep Archive 180 days) are not modelled: objects deleted earlier are "
+        "billed for the remaining days."
     ),
     "s3-transitions": (
         "S3 lifecycle_transitions_per_month counts objects moved INTO the bucket entry's storage class "
@@ -66,7 +75,7 @@ ASSUMPTIONS: dict[str, str] = {
         "Always-free allowances (CodePipeline 1 V1 pipeline and 100 V2 action minutes; CodeBuild 100 minutes "
         "of general1.small/arm1.small or 6,000 seconds of 1 GB Lambda compute, treated as one shared pool; "
         "Lambda 1 M requests and 400,000 GB-s shared by x86 and Arm) are applied once per account across all "
-        "regions, to the cheapest tiers first, shared among resources in proportion to their usage."
+        "regions, to the first (highest-priced) tiers, shared among resources in proportion to their usage."
     ),
     "free-tier-organization": (
         "Always-free allowances are applied once for the whole organization (as consolidated billing does), "

@@ -81,6 +81,11 @@ class Estimate:
         sums = self.lines.groupby("service")["cost_usd"].sum()
         return sums.reindex(list(SERVICES), fill_value=0.0).astype("float64").rename("cost_usd")
 
+    def incomplete_services(self) -> list[str]:
+        """Services whose figure is a lower bound because a line has no price."""
+        missing = set(self.missing_prices["service"]) if not self.missing_prices.empty else set()
+        return [name for name in SERVICES if name in missing]
+
     def by_resource(self) -> pd.DataFrame:
         """Cost per (service, resource), biggest first."""
         table = (
@@ -125,6 +130,7 @@ class Estimate:
             "complete": self.complete,
             "free_tier_usd": self.free_tier_total,
             "by_service": {name: float(value) for name, value in self.by_service().items()},
+            "incomplete_services": self.incomplete_services(),
             "by_pipeline": _records(self.by_pipeline()),
             "lines": _records(self.lines[list(CONTRACT_LINE_FIELDS)]),
             "missing_prices": _records(self.missing_prices),
@@ -228,10 +234,12 @@ def _priced(
     fallback_region: str | None,
 ) -> Estimate:
     _check_region_option(fallback_region, book, "--fallback-region")
-    scope: FreeTierScope = free_tier_scope if use_free else "none"
-    priced = price(rows.rows, book, free_tier_scope=scope, fallback_region=fallback_region)
+    priced = price(
+        rows.rows, book, free_tier_scope=free_tier_scope, free_tier=use_free, fallback_region=fallback_region
+    )
     options: dict[str, Any] = {
-        "free_tier_scope": scope,
+        "free_tier": use_free,
+        "free_tier_scope": free_tier_scope,
         "region": region,
         "fallback_region": fallback_region,
         "pricing_effective_dates": _date_range(priced.lines),

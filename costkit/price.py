@@ -14,7 +14,7 @@ import pandas as pd
 
 from costkit.tables import PriceBook
 
-FreeTierScope = Literal["account", "organization", "none"]
+FreeTierScope = Literal["account", "organization"]
 
 LINE_COLUMNS = (
     "account",
@@ -51,9 +51,14 @@ def price(
     pricebook: PriceBook,
     *,
     free_tier_scope: FreeTierScope = "account",
+    free_tier: bool = True,
     fallback_region: str | None = None,
 ) -> Priced:
-    """Cost lines for usage rows (see LINE_COLUMNS); quantities are monthly."""
+    """Cost lines for usage rows (see LINE_COLUMNS); quantities are monthly.
+
+    `free_tier_scope` is the billing family: free allowances and volume tiers apply once per account, or
+    once for the whole organization (consolidated billing). `free_tier=False` drops the allowances only.
+    """
     assumptions: set[str] = set()
     lines = rows.reset_index(drop=True).copy()
     prices = pricebook.prices
@@ -77,11 +82,11 @@ def price(
     group_key = ["tier_scope", "region", "price_region", "usage_type"]
     groups: pd.DataFrame = lines.groupby(group_key, dropna=False)["quantity"].sum().reset_index()
 
-    groups["free_share"] = _free_share(groups, pricebook, free_tier_scope)
+    groups["free_share"] = _free_share(groups, pricebook, free_tier_scope) if free_tier else 0.0
     assumptions.add(
-        {"account": "free-tier-account", "organization": "free-tier-organization", "none": "free-tier-off"}[
-            free_tier_scope
-        ]
+        "free-tier-off"
+        if not free_tier
+        else ("free-tier-organization" if free_tier_scope == "organization" else "free-tier-account")
     )
     groups["free_quantity"] = groups["quantity"] * groups["free_share"]
 
@@ -139,6 +144,9 @@ def price(
     lines["free_tier_quantity"] = lines["quantity"] * lines["free_share"]
     lines["price_effective_date"] = lines["effective"]
     lines["price_source"] = lines["source"]
+    # A backstop: a quantity too large to price is missing, never inf or $0.
+    unpriceable = lines["cost_usd"].notna() & ~np.isfinite(lines["cost_usd"].astype(float))
+    lines.loc[unpriceable, ["cost_usd", "gross_usd", "free_tier_usd", "unit_price_usd"]] = np.nan
     lines.loc[lines["cost_usd"].isna(), "price_region"] = None
 
     missing_mask = lines["cost_usd"].isna() & (lines["quantity"] > 0)
@@ -159,8 +167,6 @@ def _has_key(frame: pd.DataFrame, known: pd.DataFrame, region_column: str) -> pd
 
 def _free_share(groups: pd.DataFrame, pricebook: PriceBook, scope: FreeTierScope) -> pd.Series:
     """Fraction of each group's quantity covered by always-free allowances (pro rata within a pool)."""
-    if scope == "none":
-        return pd.Series(0.0, index=groups.index)
     free = pricebook.free_tiers[["group", "usage_type", "allowance", "factor"]]
     pooled = groups.merge(free, on="usage_type", how="left")
     pooled.index = groups.index
@@ -174,10 +180,9 @@ def _free_share(groups: pd.DataFrame, pricebook: PriceBook, scope: FreeTierScope
 
 def _missing_reason(missing: pd.DataFrame, prices: pd.DataFrame, fallback: str | None) -> pd.Series:
     has_type = missing["usage_type"].isin(set(prices["usage_type"]))
-    has_region_type = _has_key(missing, prices[["region", "usage_type"]].drop_duplicates(), "region")
-    beyond = has_region_type
+    beyond_last_tier = _has_key(missing, prices[["region", "usage_type"]].drop_duplicates(), "price_region")
     text = np.select(
-        [missing["usage_type"].isna(), beyond, has_type],
+        [missing["usage_type"].isna(), beyond_last_tier, has_type],
         [
             "no usage type known for this resource's configuration",
             "quantity runs past the last published price tier for this region",

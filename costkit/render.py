@@ -76,18 +76,22 @@ def _lines_grid(estimate: Estimate) -> Table:
                 *([str(row["region"])] if multi_region else []),
                 f"{quantity(float(row['quantity']))} {row['unit']}",
                 rate(float(row["unit_price_usd"])),
-                f"-{money(free)}" if free else "",
+                f"-{money(free)}" if pd.notna(free) and free else "",
                 money(cost) if pd.notna(cost) else "[red]MISSING[/red]",
             )
             previous = str(row["resource"])
+        floor = "at least " if chunk["cost_usd"].isna().any() else ""
         grid.add_row(
-            *blank[:-1], f"{service} subtotal", f"[bold]{money(float(by_service[service]))}[/bold]", end_section=True
+            *blank[:-1],
+            f"{service} subtotal",
+            f"[bold]{floor}{money(float(by_service[service]))}[/bold]",
+            end_section=True,
         )
     grid.add_row(
         "[bold]Total per month[/bold]",
         *blank[:-2],
-        f"-{money(estimate.free_tier_total)}",
-        f"[bold]{money(estimate.total)}[/bold]",
+        f"-{money(estimate.free_tier_total)}" if estimate.free_tier_total else "",
+        f"[bold]{money(estimate.total)}[/bold]" + (" (lower bound)" if not estimate.complete else ""),
     )
     return grid
 
@@ -97,7 +101,7 @@ def _header(estimate: Estimate, console: Console) -> None:
     console.print(
         f"[bold]costkit estimate[/bold] of {estimate.source}: {estimate.period.start} to {estimate.period.end} "
         f"({estimate.period.days} days), {', '.join(regions) or 'no resources'}, "
-        f"free tier per {estimate.options.get('free_tier_scope')}"
+        f"{_free_tier_words(estimate)}"
     )
     window = estimate.options.get("window")
     if window:
@@ -106,6 +110,12 @@ def _header(estimate: Estimate, console: Console) -> None:
         console.print(f"Observed {window['start']} to {window['end']}{scaled}")
     if estimate.options.get("partial_collection"):
         console.print("[bold red]Partial collection:[/bold red] some regions or services failed (see the manifest).")
+
+
+def _free_tier_words(estimate: Estimate) -> str:
+    if not estimate.options.get("free_tier", True):
+        return "free tier off"
+    return f"free tier once per {estimate.options.get('free_tier_scope', 'account')}"
 
 
 def _footer(estimate: Estimate, console: Console) -> None:
@@ -159,12 +169,16 @@ def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
         f"## costkit estimate: {money(estimate.total)} per month",
         "",
         f"Source `{estimate.source}`, period {estimate.period.start} to {estimate.period.end}, "
-        f"free tier: {estimate.options.get('free_tier_scope')}.",
+        f"{_free_tier_words(estimate)}.",
         "",
         "| Service | Monthly cost |",
         "|---|---:|",
     ]
-    out += [f"| {name} | {money(float(value))} |" for name, value in estimate.by_service().items()]
+    incomplete = set(estimate.incomplete_services())
+    out += [
+        f"| {name} | {'at least ' if name in incomplete else ''}{money(float(value))} |"
+        for name, value in estimate.by_service().items()
+    ]
     out += [f"| **Total** | **{money(estimate.total)}** |", ""]
     if by_pipeline:
         out += ["| Pipeline | CodePipeline | CodeBuild | Lambda | S3 | Total |", "|---|---:|---:|---:|---:|---:|"]

@@ -138,3 +138,47 @@ def test_transitions_into_standard_are_rejected(tmp_path: Path, storage_class: s
     )
     assert "s3.b" in err
     assert "never a transition destination" in err
+
+
+def test_duplicate_keys_are_refused(tmp_path: Path) -> None:
+    text = "version: 1\npipelines:\n  p: {type: V1}\n  p: {type: V1, active: false}\n"
+    err = fails(tmp_path, text)
+    assert "duplicate key 'p'" in err
+    assert "line 4" in err
+
+
+def test_pipeline_type_is_checked_with_its_allowed_values(tmp_path: Path) -> None:
+    err = fails(tmp_path, "version: 1\npipelines:\n  p: {type: v2, executions_per_month: 5}\n")
+    assert "pipelines.p.type: 'v2' is not allowed; expected 'V1', 'V2'" in err
+    err = fails(tmp_path, "version: 1\npipelines:\n  p: {executions_per_month: 5}\n")
+    assert "pipelines.p.type: is required (V1 or V2)" in err
+
+
+def test_v2_pipeline_needs_actions(tmp_path: Path) -> None:
+    assert "pipelines.p.actions" in fails(
+        tmp_path, "version: 1\npipelines:\n  p: {type: V2, executions_per_month: 5}\n"
+    )
+
+
+def test_infinite_and_absurd_numbers_are_refused(tmp_path: Path) -> None:
+    err = fails(tmp_path, "version: 1\nlambda: {f: {memory_mb: 128, requests_per_month: .inf, duration_ms: 10}}\n")
+    assert "lambda.f.requests_per_month" in err
+    err = fails(tmp_path, "version: 1\nlambda: {f: {memory_mb: 128, requests_per_month: 1.0e+200, duration_ms: 10}}\n")
+    assert "lambda.f.requests_per_month" in err
+
+
+def test_unknown_pipeline_reference(tmp_path: Path) -> None:
+    text = (
+        "version: 1\npipelines:\n  web: {type: V1}\n"
+        "lambda:\n  f: {memory_mb: 128, requests_per_month: 1, duration_ms: 5, pipeline: wbe}\n"
+    )
+    err = fails(tmp_path, text)
+    assert "lambda.f.pipeline: 'wbe' is not a pipeline in this file" in err
+    assert "did you mean `web`?" in err
+
+
+def test_empty_sections_and_numeric_account_ids_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "usage.yaml"
+    path.write_text("version: 1\naccount: 111111111111\npipelines:\ncodebuild:\n")
+    result = runner.invoke(app, ["estimate", "--usage", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output

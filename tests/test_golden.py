@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import line, run
+from conftest import NOVEMBER_2026, line, run
 
 KB = 1 / (1024 * 1024)  # one KB in GB
 
@@ -154,3 +154,64 @@ def test_total_is_the_sum_of_lines_and_by_service_has_the_four_services() -> Non
     result = run("free_tiers_shared")
     assert list(result.by_service().index) == ["CodePipeline", "CodeBuild", "Lambda", "S3"]
     assert math.isclose(result.by_service().sum(), result.total)
+
+
+def test_organization_tiers_hold_with_the_free_tier_off() -> None:
+    usage = {
+        "version": 1,
+        "free_tier": False,
+        "s3": {
+            "a": {"account": "111111111111", "storage_gb": 30_000},
+            "b": {"account": 222222222222, "storage_gb": 30_000},
+        },
+    }
+    from costkit import estimate
+
+    per_account = estimate(usage, period=NOVEMBER_2026)
+    assert per_account.total == pytest.approx(2 * 30_000 * 0.023)  # each account below the 51,200 GB boundary
+    organization = estimate(usage, period=NOVEMBER_2026, free_tier_scope="organization")
+    assert organization.total == pytest.approx(51_200 * 0.023 + 8_800 * 0.022)
+    assert organization.options["free_tier"] is False
+
+
+def test_per_second_rounding_is_not_fooled_by_float_noise() -> None:
+    from costkit import estimate
+
+    usage = {
+        "version": 1,
+        "codebuild": {
+            "l": {
+                "compute_type": "BUILD_LAMBDA_1GB",
+                "environment_type": "LINUX_LAMBDA_CONTAINER",
+                "builds_per_month": 1000,
+                "minutes_per_build": 8.3,  # 8.3 x 60 = 498.00000000000006 in floating point
+            }
+        },
+    }
+    assert line(estimate(usage, period=NOVEMBER_2026), "l")["quantity"] == 1000 * 498
+
+
+def test_anything_that_runs_is_billed_at_least_one_unit() -> None:
+    from costkit import estimate
+
+    usage = {
+        "version": 1,
+        "free_tier": False,
+        "pipelines": {
+            "p": {
+                "type": "V2",
+                "executions_per_month": 1000,
+                "actions": [{"name": "S", "category": "Source", "minutes": 0}],
+            }
+        },
+        "lambda": {"f": {"memory_mb": 1024, "requests_per_month": 1000, "duration_ms": 0}},
+    }
+    result = estimate(usage, period=NOVEMBER_2026)
+    assert line(result, "p")["cost_usd"] == pytest.approx(1000 * 1 * 0.002)
+    assert line(result, "f", "Lambda-GB-Second")["quantity"] == pytest.approx(1000 * 0.001 * 1.0)
+
+
+def test_missing_prices_mark_their_service_as_a_lower_bound() -> None:
+    result = run("missing_prices")
+    assert result.incomplete_services() == ["CodeBuild"]
+    assert result.to_dict()["incomplete_services"] == ["CodeBuild"]

@@ -36,11 +36,20 @@ def test_us_east_1_core_prices_match_the_published_figures() -> None:
     assert east["TimedStorage-ByteHrs"] == 0.023
 
 
-def test_every_codebuild_usage_type_in_the_mapping_is_priced_somewhere_or_reported(tmp_path: Path) -> None:
+def test_every_codebuild_price_is_for_a_usage_type_costkit_produces() -> None:
     book = load_pricebook()
     mapped = set(book.compute_types["usage_type"])
     priced = set(book.prices.loc[book.prices["service"] == "CodeBuild", "usage_type"])
-    assert priced <= mapped  # no price row for a usage type costkit can never produce
+    assert priced <= mapped  # a price row nothing can use would hide a spelling mismatch
+
+
+def test_every_s3_usage_type_costkit_produces_is_priced_in_us_east_1_or_known_missing() -> None:
+    from costkit.usage.derive import S3_USAGE_TYPES
+
+    priced = set(load_pricebook().prices.query("region == 'us-east-1'")["usage_type"])
+    produced = {t for types in S3_USAGE_TYPES.values() for t in types if t}
+    # Glacier Flexible / Deep Archive GET rates are not published as a per-request price: reported missing.
+    assert produced - priced == {"Requests-GLACIER-Tier2", "Requests-GDA-Tier2"}
 
 
 def test_a_gap_between_tiers_is_refused(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ and botocore's adaptive retry mode for throttling."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
@@ -10,10 +11,15 @@ from botocore.config import Config
 
 from costkit import __version__
 
-RETRY_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 10},
-    user_agent_extra=f"costkit/{__version__}",
-)
+
+def retry_config() -> Config:
+    """Adaptive retries (client-side rate limiting on throttling), 10 attempts; AWS_RETRY_MODE and
+    AWS_MAX_ATTEMPTS, when set, win, as in every AWS SDK (e.g. AWS_MAX_ATTEMPTS=1 against a local mock)."""
+    retries: dict[str, Any] = {
+        "mode": os.environ.get("AWS_RETRY_MODE", "adaptive"),
+        "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "10")),
+    }
+    return Config(retries=retries, user_agent_extra=f"costkit/{__version__}")  # type: ignore[arg-type]
 
 
 def session(profile: str | None = None, region: str | None = None) -> boto3.Session:
@@ -23,5 +29,6 @@ def session(profile: str | None = None, region: str | None = None) -> boto3.Sess
 
 def client(aws: boto3.Session, service: str, region: str | None = None, config: Config | None = None) -> Any:
     """A client with adaptive retries; endpoints come from the SDK's own configuration (AWS_ENDPOINT_URL...)."""
-    merged = RETRY_CONFIG if config is None else RETRY_CONFIG.merge(config)
+    base = retry_config()
+    merged = base if config is None else base.merge(config)
     return aws.client(service, region_name=region, config=merged)  # type: ignore[call-overload]

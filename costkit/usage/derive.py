@@ -30,7 +30,15 @@ ROW_COLUMNS = (
     "detail",
 )
 
-KB_IN_GB = 1.0 / (1024 * 1024)
+GB_PER_KB = 1.0 / (1024 * 1024)
+
+
+def billed_units(values: pd.Series | np.ndarray) -> np.ndarray:
+    """AWS's per-run rounding: up to a whole unit, at least one unit for anything that ran.
+
+    Rounds to 9 decimals first, so float noise (8.3 x 60 = 498.00000000000006) does not add a unit.
+    """
+    return np.maximum(np.ceil(np.round(np.asarray(values, dtype=float), 9)), 1.0)
 
 
 @dataclass
@@ -135,7 +143,7 @@ def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[p
             fields = pd.DataFrame(actions["actions"].tolist(), index=actions.index)
             charged = (fields["category"] != "Approval") & (fields["owner"] != "Custom")
             executions = actions["executions_per_month"].astype(float) * fields["runs_per_execution"]
-            per_execution = np.ceil(fields["minutes"].astype(float))
+            per_execution = pd.Series(billed_units(fields["minutes"]), index=fields.index)
             billed = executions * per_execution
             reason = np.where(
                 fields["category"] == "Approval",
@@ -176,7 +184,7 @@ def _codebuild(frame: pd.DataFrame, result: UsageRows, pricebook: PriceBook) -> 
     given_total = merged["build_minutes_per_month"].notna()
     builds = merged["builds_per_month"].astype(float)
     minutes = merged["minutes_per_build"].astype(float)
-    per_build = np.where(per_second, np.ceil(minutes * 60.0), np.ceil(minutes))
+    per_build = np.where(per_second, billed_units(minutes * 60.0), billed_units(minutes))
     total = merged["build_minutes_per_month"].astype(float)
     quantity = np.where(
         given_total,
@@ -219,7 +227,7 @@ def _lambda(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     result.assumptions.add("lambda-average-duration")
     suffix = np.where(frame["architecture"] == "arm64", "-ARM", "")
     requests = frame["requests_per_month"].astype(float)
-    billed_seconds = np.ceil(frame["duration_ms"].astype(float)) / 1000.0
+    billed_seconds = pd.Series(billed_units(frame["duration_ms"]) / 1000.0, index=frame.index)
     memory_gb = frame["memory_mb"].astype(float) / 1024.0
     extra_storage_gb = (frame["ephemeral_storage_mb"].astype(float) - 512.0) / 1024.0
     common = {"service": "Lambda", "resource": frame["name"], "pipeline": frame["pipeline"]}
@@ -329,8 +337,8 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     cls = frame["storage_class"]
     min_size = cls.isin(MIN_SIZE_CLASSES) & has_objects
     archive = cls.isin(ARCHIVE_CLASSES) & has_objects
-    billed_storage = np.where(min_size, np.maximum(stored, objects.fillna(0.0) * 128 * KB_IN_GB), stored)
-    billed_storage = np.where(archive, stored + objects.fillna(0.0) * 32 * KB_IN_GB, billed_storage)
+    billed_storage = np.where(min_size, np.maximum(stored, objects.fillna(0.0) * 128 * GB_PER_KB), stored)
+    billed_storage = np.where(archive, stored + objects.fillna(0.0) * 32 * GB_PER_KB, billed_storage)
     if min_size.any():
         result.assumptions.add("s3-min-object-size")
     if archive.any():
@@ -386,7 +394,7 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
                 pipeline=sub["pipeline"],
                 component="archive index (8 KB per object at S3 Standard)",
                 usage_type="TimedStorage-ByteHrs",
-                quantity=objects[archive] * 8 * KB_IN_GB,
+                quantity=objects[archive] * 8 * GB_PER_KB,
                 unit="GB-Month",
                 detail=_fmt(objects[archive]) + " objects x 8 KB",
             )
@@ -425,11 +433,15 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
             )
         )
     monitored = cls == "INTELLIGENT_TIERING"
+    if (cls != "STANDARD").any():
+        result.assumptions.add("s3-minimum-duration")
+    if (monitored & ~has_objects).any():
+        result.assumptions.add("s3-int-monitoring-unknown")
     if monitored.any():
         result.assumptions.add("s3-intelligent-tiering")
         sub = frame[monitored & has_objects]
         if not sub.empty:
-            average_kb = stored[sub.index] / objects[sub.index].replace(0, np.nan) / KB_IN_GB
+            average_kb = stored[sub.index] / objects[sub.index].replace(0, np.nan) / GB_PER_KB
             counted = np.where(average_kb >= 128, objects[sub.index], 0.0)
             parts.append(
                 _rows(

@@ -17,8 +17,24 @@ from costkit.errors import UsageFileError
 from costkit.tables import PriceBook, load_pricebook
 from costkit.usage.schema import UsageFile
 
-# The C loader when PyYAML was built with libyaml (10x faster), else the Python one; both are safe loaders.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe loader (the C one when PyYAML has libyaml) that refuses duplicate keys: YAML would keep the
+    last silently, dropping a resource from the estimate."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+SAFE_LOADER = SafeLoader
 
 
 @dataclass(frozen=True)
@@ -104,9 +120,17 @@ def _first_error(exc: ValidationError, name: str) -> UsageFileError:
         hint = f"did you mean `{close[0]}`?" if close else None
         if allowed:
             hint = (hint + " " if hint else "") + f"allowed: {', '.join(allowed)}"
-    elif kind in ("literal_error", "union_tag_invalid"):
-        expected = error.get("ctx", {}).get("expected", "")
-        problem = f"{error['input']!r} is not allowed; expected {expected}"
+    elif kind == "literal_error":
+        problem = f"{error['input']!r} is not allowed; expected {error.get('ctx', {}).get('expected', '')}"
+    elif kind == "union_tag_invalid":
+        context = error.get("ctx", {})
+        loc = (*loc, "type")
+        problem = f"{context.get('tag')!r} is not allowed; expected {context.get('expected_tags', '')}"
+    elif kind == "union_tag_not_found":
+        loc = (*loc, "type")
+        problem = "is required (V1 or V2)"
+    elif kind == "too_short":
+        problem = "needs at least one entry"
     elif kind == "missing":
         problem = "is required"
     elif kind == "value_error":
@@ -181,6 +205,18 @@ def _check_against_tables(spec: UsageFile, name: str, pricebook: PriceBook) -> N
                 f"{region!r} is not an AWS region costkit knows",
                 hint=(f"did you mean `{close[0]}`? " if close else "") + "regions are listed in pricing/regions.csv",
             )
+    pipelines = sorted(spec.pipelines)
+    for section, resources in (("codebuild", spec.codebuild), ("lambda", spec.lambda_), ("s3", spec.s3)):
+        for key, resource in resources.items():
+            if resource.pipeline is not None and resource.pipeline not in spec.pipelines:
+                close = difflib.get_close_matches(resource.pipeline, pipelines, n=1)
+                raise UsageFileError(
+                    name,
+                    f"{section}.{key}.pipeline",
+                    f"{resource.pipeline!r} is not a pipeline in this file",
+                    hint=(f"did you mean `{close[0]}`? " if close else "")
+                    + (f"pipelines: {', '.join(pipelines)}" if pipelines else "the file has no pipelines"),
+                )
     environments = pricebook.environments_by_compute_type
     compute_types = sorted(environments)
     for key, project in spec.codebuild.items():

@@ -11,7 +11,7 @@ import pandas as pd
 from costkit.period import Period
 from costkit.snapshot import Snapshot
 from costkit.tables import PriceBook
-from costkit.usage.derive import ROW_COLUMNS, UsageRows
+from costkit.usage.derive import ROW_COLUMNS, UsageRows, billed_units
 
 # CloudWatch AWS/S3 StorageType -> canonical storage usage type. Overheads bill at the class they name.
 S3_STORAGE_TYPES = {
@@ -129,7 +129,9 @@ def _pipelines(
         v2 = actions.merge(v2_names, on=["account", "region", "pipeline"])
         seconds = _clipped_seconds(v2["start"], v2["last_update"], window_start, window_end)
         charged = (v2["category"] != "Approval") & (v2["owner"] != "Custom")
-        v2 = v2.assign(billed=np.where(charged, np.ceil(seconds / 60.0), 0.0), seconds=seconds, runs=1)
+        v2 = v2.assign(
+            billed=np.where(charged & (seconds > 0), billed_units(seconds / 60.0), 0.0), seconds=seconds, runs=1
+        )
         grouped = (
             v2.groupby(["account", "region", "pipeline", "stage", "action", "category", "owner"], dropna=False)
             .agg(billed=("billed", "sum"), runs=("runs", "sum"), seconds=("seconds", "sum"))
@@ -180,7 +182,9 @@ def _builds(
     merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
     seconds = _clipped_seconds(merged["billed_start"], merged["end"], window_start, window_end)
     per_second = merged["billing_unit"] == "Second"
-    merged["billed"] = np.where(per_second, np.ceil(seconds), np.ceil(seconds / 60.0))
+    merged["billed"] = np.where(
+        seconds <= 0, 0.0, np.where(per_second, billed_units(seconds), billed_units(seconds / 60.0))
+    )
     fleet = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
     merged.loc[fleet, "usage_type"] = "ReservedCapacity-Fleet"
     merged.loc[fleet, "billing_unit"] = "Build"
@@ -228,7 +232,7 @@ def _functions(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.
         return []
     suffix = np.where(frame["architecture"] == "arm64", "-ARM", "")
     requests = frame["invocations"].astype(float).fillna(0.0) * factor
-    billed_seconds = np.ceil(frame["duration_ms_avg"].astype(float).fillna(0.0)) / 1000.0
+    billed_seconds = billed_units(frame["duration_ms_avg"].astype(float).fillna(0.0)) / 1000.0
     memory_gb = frame["memory_mb"].astype(float) / 1024.0
     extra_gb = (frame["ephemeral_storage_mb"].astype(float).fillna(512.0) - 512.0) / 1024.0
     common = {"service": "Lambda", "resource": frame["function"], "pipeline": frame["pipeline"]}

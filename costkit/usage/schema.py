@@ -8,18 +8,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-NonNegative = Annotated[float, Field(ge=0)]
+# Finite and below 10^15: large enough for any CI estate, small enough that every product stays finite.
+NonNegative = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def _account_text(value: object) -> object:
+    """Account IDs are usually written unquoted in YAML, which makes them numbers: keep them as text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+AccountId = Annotated[str, BeforeValidator(_account_text)]
+
+
 class _Placed(_Strict):
     region: str | None = None
-    account: str | None = None
+    account: AccountId | None = None
 
 
 class Action(_Strict):
@@ -44,7 +53,7 @@ class PipelineV1(_Placed):
 class PipelineV2(_Placed):
     type: Literal["V2"]
     executions_per_month: NonNegative
-    actions: list[Action] = Field(default_factory=list)
+    actions: list[Action] = Field(min_length=1)
     created: dt.date | None = None
 
 
@@ -111,10 +120,16 @@ class UsageFile(_Strict):
 
     version: Literal[1]
     region: str = "us-east-1"
-    account: str = "planned"
+    account: AccountId = "planned"
     free_tier: bool = True
     pipelines: dict[str, Pipeline] = Field(default_factory=dict)
     codebuild: dict[str, CodeBuildProject] = Field(default_factory=dict)
     # `lambda` is a Python keyword, hence the alias.
     lambda_: dict[str, LambdaFunction] = Field(default_factory=dict, alias="lambda")
     s3: dict[str, S3Bucket] = Field(default_factory=dict)
+
+    @field_validator("pipelines", "codebuild", "lambda_", "s3", mode="before")
+    @classmethod
+    def _empty_section(cls, value: object) -> object:
+        """A section whose entries are all commented out is empty, not an error."""
+        return {} if value is None else value
