@@ -54,8 +54,16 @@ def table(estimate: Estimate, console: Console, *, by_pipeline: bool = False) ->
 def _lines_grid(estimate: Estimate) -> Table:
     lines = _ordered(estimate)
     multi_region = lines["region"].nunique() > 1
+    multi_account = lines["account"].nunique() > 1
     grid = Table(header_style="bold")
-    columns = ["Resource", "Component", "Usage type", *(["Region"] if multi_region else []), *MONEY_COLUMNS]
+    columns = [
+        *(["Account"] if multi_account else []),
+        "Resource",
+        "Component",
+        "Usage type",
+        *(["Region"] if multi_region else []),
+        *MONEY_COLUMNS,
+    ]
     for name in columns:
         grid.add_column(name, justify="right" if name in MONEY_COLUMNS else "left", overflow="fold")
     blank = [""] * (len(columns) - 1)
@@ -70,6 +78,7 @@ def _lines_grid(estimate: Estimate) -> Table:
             cost = float(row["cost_usd"])
             free = float(row["free_tier_usd"])
             grid.add_row(
+                *([str(row["account"])] if multi_account else []),
                 str(row["resource"]) if row["resource"] != previous else "",
                 str(row["component"]),
                 str(row["usage_type"]),

@@ -154,9 +154,6 @@ class PriceBook:
         grouped = self.compute_types.groupby("compute_type")["environment_type"]
         return {str(name): frozenset(envs) for name, envs in grouped}
 
-    def priced_regions(self) -> list[str]:
-        return sorted(self.prices["region"].unique())
-
 
 def load_pricebook(directory: Path | None = None) -> PriceBook:
     """Read and check the tables (cached per directory)."""

@@ -431,4 +431,6 @@ def fake_account(window: Window) -> Iterator[boto3.Session]:
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
         answers = Answers(window)
         install(session, answers)
+        # Sessions for assumed roles (--role-arn, --org-role) get the same answers.
+        session.costkit_prepare = lambda assumed: install(assumed, answers)  # type: ignore[attr-defined]
         yield session

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from costkit import __version__
 from costkit.collect import codebuild, codepipeline, cost_explorer, lambda_functions, s3_buckets
 from costkit.collect.aws import client as make_client
-from costkit.collect.context import CallLog, RegionContext, Window, guard
+from costkit.collect.context import CallLog, ReadOnlyViolation, RegionContext, Window, guard
 from costkit.snapshot import Snapshot
 
 
@@ -95,6 +95,10 @@ def targets(
             aws_session_token=credentials["SessionToken"],
             region_name=base.region_name,
         )
+        # Whatever the base session was set up with (the offline demo's answers) carries over.
+        prepare = getattr(base, "costkit_prepare", None)
+        if prepare is not None:
+            prepare(session)
         found.append(Target(arn.split(":")[4], session, via=arn))
     return found
 
@@ -119,7 +123,9 @@ def _region_job(ctx: RegionContext, options: CollectOptions) -> tuple[dict[str, 
     def attempt(service: str, run: Callable[[], dict[str, pd.DataFrame]]) -> None:
         try:
             tables.update(run())
-        except (ClientError, BotoCoreError) as error:
+        except ReadOnlyViolation:
+            raise  # a bug, never a partial result
+        except Exception as error:  # recorded in the manifest with its reason, never silent
             failures.append(_failure(ctx.account_id, ctx.region, service, error))
 
     attempt("codepipeline", lambda: codepipeline.collect(ctx))
