@@ -62,6 +62,7 @@ class Estimate:
     options: dict[str, Any] = field(default_factory=dict)
     currency: str = "USD"
     actuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # Cost Explorer, for closed months only
+    usage_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # what was priced: input to what-if and suggest
 
     @property
     def total(self) -> float:
@@ -251,6 +252,7 @@ def _priced(
         period=when,
         source=source,
         options=options,
+        usage_rows=rows.rows,
     )
 
 

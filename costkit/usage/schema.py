@@ -55,6 +55,10 @@ class PipelineV2(_Placed):
     executions_per_month: NonNegative
     actions: list[Action] = Field(min_length=1)
     created: dt.date | None = None
+    # V2-only features: a pipeline using them cannot go back to V1 (savings suggestions read these).
+    execution_mode: Literal["SUPERSEDED", "QUEUED", "PARALLEL"] = "SUPERSEDED"
+    triggers: bool = False
+    variables: bool = False
 
 
 Pipeline = Annotated[PipelineV1 | PipelineV2, Field(discriminator="type")]

@@ -1,0 +1,116 @@
+"""Savings suggestions: every one re-priced in dollars through the same pricing code, with its evidence,
+its confidence and the change to make. `suggest()` is what `costkit suggest` prints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from costkit.estimate import Estimate, estimate, estimate_snapshot
+from costkit.optimize.base import Context, Rule, Suggestion
+from costkit.optimize.rules import arm_builds, lambda_arm, pipeline_type
+from costkit.period import Period
+from costkit.price import FreeTierScope
+from costkit.snapshot import Snapshot
+from costkit.snapshot import read as read_snapshot
+from costkit.tables import PriceBook, load_pricebook
+from costkit.usage.load import Usage, load_usage
+
+RULES: list[Rule] = [pipeline_type.rule, arm_builds.rule, lambda_arm.rule]
+SUGGESTION_COLUMNS = [
+    "id", "rule", "title", "resources", "monthly_saving_usd", "one_off_cost_usd", "confidence",
+    "confidence_reason", "exclusive", "counted",
+]  # fmt: skip
+
+
+@dataclass
+class Suggestions:
+    """Suggestions, biggest saving first; `combined_saving_usd` applies the best of each exclusive group together."""
+
+    items: list[Suggestion]
+    baseline: Estimate
+    combined_saving_usd: float
+    notes: list[str] = field(default_factory=list)
+    counted: set[str] = field(default_factory=set)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per suggestion (the notebook view)."""
+        records = [
+            {**{k: v for k, v in s.to_dict().items() if k in SUGGESTION_COLUMNS}, "counted": s.id in self.counted}
+            for s in self.items
+        ]
+        return pd.DataFrame(records, columns=SUGGESTION_COLUMNS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of `costkit suggest --format json` (docs/suggest.schema.json)."""
+        return {
+            "currency": "USD",
+            "period": self.baseline.period.to_dict(),
+            "source": self.baseline.source,
+            "baseline_total_usd": self.baseline.total,
+            "combined_saving_usd": self.combined_saving_usd,
+            "suggestions": [{**s.to_dict(), "counted": s.id in self.counted} for s in self.items],
+            "notes": self.notes,
+            "baseline_complete": self.baseline.complete,
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=str)
+
+
+def suggest(
+    usage: str | Path | Mapping[str, Any] | Usage | None = None,
+    *,
+    snapshot: str | Path | Snapshot | None = None,
+    period: Period | None = None,
+    free_tier: bool | None = None,
+    free_tier_scope: FreeTierScope = "account",
+    pricebook: PriceBook | None = None,
+    rules: list[Rule] | None = None,
+) -> Suggestions:
+    """Savings for a usage file (path, dict or Usage) or a snapshot, each re-priced through the estimate."""
+    book = pricebook or load_pricebook()
+    if (usage is None) == (snapshot is None):
+        raise ValueError("give exactly one of usage or snapshot")
+    if usage is not None:
+        loaded = load_usage(usage, pricebook=book)
+        baseline = estimate(loaded, period=period, free_tier=free_tier, free_tier_scope=free_tier_scope, pricebook=book)
+        context = Context(baseline=baseline, pricebook=book, spec=loaded.spec)
+    else:
+        assert snapshot is not None
+        observed = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
+        baseline = estimate_snapshot(
+            observed,
+            period=period,
+            free_tier=True if free_tier is None else free_tier,
+            free_tier_scope=free_tier_scope,
+            pricebook=book,
+        )
+        if not isinstance(snapshot, Snapshot):
+            baseline.source = str(snapshot)
+        context = Context(baseline=baseline, pricebook=book, snapshot=observed)
+    found: list[Suggestion] = []
+    for rule in rules or RULES:
+        found += rule(context)
+    found.sort(key=lambda s: (-s.monthly_saving_usd, s.id))
+    best: dict[str, Suggestion] = {}
+    for item in found:  # biggest first: the first of each exclusive group is the one counted
+        best.setdefault(item.exclusive, item)
+    combined_rows = context.rows.copy()
+    for item in best.values():
+        if item.transform is not None:
+            combined_rows = item.transform(combined_rows)
+    after, _complete = context.reprice(combined_rows)
+    return Suggestions(
+        items=found,
+        baseline=baseline,
+        combined_saving_usd=baseline.total - after if best else 0.0,
+        notes=context.notes,
+        counted={item.id for item in best.values()},
+    )

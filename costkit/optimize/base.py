@@ -1,0 +1,97 @@
+"""What every savings rule works with, and what it returns.
+
+A rule never guesses a percentage: it changes the usage rows (the same rows the estimate priced) and the
+saving is the difference between the two prices, through the same pricing code, free tiers and tiers
+included. Suggestions that change the same thing share an `exclusive` key: only the best of them counts
+toward the total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from costkit.estimate import Estimate
+from costkit.price import price
+from costkit.snapshot import Snapshot
+from costkit.tables import PriceBook
+from costkit.usage.schema import UsageFile
+
+Confidence = Literal["high", "medium", "low"]
+RowChange = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+@dataclass
+class Suggestion:
+    """One change, its monthly saving in USD (re-priced), and why costkit believes it."""
+
+    id: str
+    rule: str
+    title: str
+    resources: list[str]
+    monthly_saving_usd: float
+    confidence: Confidence
+    confidence_reason: str
+    evidence: dict[str, Any]
+    change: dict[str, str]  # how to make it: console / cli / cloudformation / terraform / usage_file
+    exclusive: str  # suggestions with the same key exclude each other
+    one_off_cost_usd: float = 0.0
+    # The same change on a usage file: {"op": "set", "path": "a.b.c", "value": v} or {"op": "remove", "path": ...}
+    usage_patch: list[dict[str, Any]] = field(default_factory=list)
+    transform: RowChange | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "rule": self.rule,
+            "title": self.title,
+            "resources": self.resources,
+            "monthly_saving_usd": self.monthly_saving_usd,
+            "one_off_cost_usd": self.one_off_cost_usd,
+            "confidence": self.confidence,
+            "confidence_reason": self.confidence_reason,
+            "evidence": self.evidence,
+            "change": self.change,
+            "exclusive": self.exclusive,
+            "usage_patch": self.usage_patch,
+        }
+
+
+@dataclass
+class Context:
+    """The estimate being improved, plus whatever the rules may read about where it came from."""
+
+    baseline: Estimate
+    pricebook: PriceBook
+    spec: UsageFile | None = None
+    snapshot: Snapshot | None = None
+    notes: list[str] = field(default_factory=list)  # what a rule considered and why it did not suggest it
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        return self.baseline.usage_rows
+
+    def reprice(self, rows: pd.DataFrame) -> tuple[float, bool]:
+        """Monthly total of (changed) usage rows priced exactly as the baseline was, and whether complete."""
+        options = self.baseline.options
+        result = price(
+            rows,
+            self.pricebook,
+            free_tier_scope=options.get("free_tier_scope", "account"),
+            free_tier=bool(options.get("free_tier", True)),
+            fallback_region=options.get("fallback_region"),
+        )
+        return float(result.lines["cost_usd"].sum()), result.missing.empty
+
+    def saving(self, transform: RowChange) -> float | None:
+        """Baseline total minus the total after `transform`; None when the change needs a missing price."""
+        after, complete = self.reprice(transform(self.rows.copy()))
+        if not complete:
+            return None
+        return self.baseline.total - after
+
+
+Rule = Callable[[Context], list[Suggestion]]

@@ -1,0 +1,1 @@
+"""One module per savings rule; each exposes `rule(context) -> list[Suggestion]`."""

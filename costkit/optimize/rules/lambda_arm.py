@@ -1,0 +1,59 @@
+"""x86 Lambda functions on arm64: the same requests and GB-seconds at the Arm rates (and Arm tiers)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.rows import retype
+
+RULE = "lambda-arm64"
+TO_ARM = {
+    "Request": "Request-ARM",
+    "Lambda-GB-Second": "Lambda-GB-Second-ARM",
+    "Lambda-Storage-GB-Second": "Lambda-Storage-GB-Second-ARM",
+}
+
+
+def rule(ctx: Context) -> list[Suggestion]:
+    rows = ctx.rows
+    if rows.empty:
+        return []
+    x86 = rows[(rows["service"] == "Lambda") & rows["usage_type"].isin(TO_ARM)]
+    suggestions: list[Suggestion] = []
+    for (account, region, function), group in x86.groupby(["account", "region", "resource"]):
+        match = {"service": "Lambda", "account": str(account), "region": str(region), "resource": str(function)}
+
+        def to_arm(r: pd.DataFrame, match: dict[str, str] = match) -> pd.DataFrame:
+            return retype(r, match, TO_ARM, "on arm64, same duration")
+
+        saving = ctx.saving(to_arm)
+        if saving is None:
+            ctx.notes.append(f"{function}: no published arm64 Lambda price in {region}")
+            continue
+        if saving <= 0.005:
+            continue
+        gb_seconds = float(group.loc[group["usage_type"] == "Lambda-GB-Second", "quantity"].sum())
+        suggestions.append(
+            Suggestion(
+                id=f"{RULE}-{function}",
+                rule=RULE,
+                title=f"Run Lambda function {function} on arm64",
+                resources=[str(function)],
+                monthly_saving_usd=saving,
+                confidence="medium",
+                confidence_reason="assumes equal duration on Graviton; native dependencies must have arm64 builds",
+                evidence={"gb_seconds": gb_seconds},
+                change={
+                    "console": "Lambda > function > Code > Runtime settings > Edit > Architecture: arm64",
+                    "cli": f"aws lambda update-function-code --function-name {function} --architectures arm64 "
+                    "--zip-file fileb://function.zip",
+                    "cloudformation": "AWS::Lambda::Function  Architectures: [arm64]",
+                    "terraform": 'resource "aws_lambda_function" { architectures = ["arm64"] }',
+                },
+                exclusive=f"lambda-arch:{account}:{region}:{function}",
+                usage_patch=[{"op": "set", "path": f"lambda.{function}.architecture", "value": "arm64"}],
+                transform=to_arm,
+            )
+        )
+    return suggestions
