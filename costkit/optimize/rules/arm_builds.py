@@ -68,7 +68,7 @@ def rule(ctx: Context) -> list[Suggestion]:
                     "console": "CodeBuild > project > Edit > Environment: Arm, image amazonlinux2-aarch64-standard",
                     "cli": f"aws codebuild update-project --name {project} --environment "
                     f"type=ARM_CONTAINER,image={ARM_IMAGE},computeType=<same>",
-                    "cloudformation": f"AWS::CodeBuild::Project Environment: {{Type: ARM_CONTAINER, Image: {ARM_IMAGE}}}",
+                    "cloudformation": f"AWS::CodeBuild::Project Environment: {{Type: ARM_CONTAINER, Image: {ARM_IMAGE}}}",  # noqa: E501
                     "terraform": f'environment {{ type = "ARM_CONTAINER"  image = "{ARM_IMAGE}" }}',
                 },
                 exclusive=f"build-compute:{account}:{region}:{project}",
