@@ -229,6 +229,62 @@ def estimate_command(
         _verdict(result, budget, strict)
 
 
+@app.command("suggest")
+def suggest_command(
+    usage: Annotated[Path | None, typer.Option("--usage", "-u", metavar="FILE", help="A usage file.")] = None,
+    snapshot: Annotated[Path | None, typer.Option(metavar="DIR", help="A snapshot from `costkit collect`.")] = None,
+    profile: Annotated[
+        str | None, typer.Option(metavar="PROFILE", help="Collect the last 30 days with this AWS profile first.")
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, json or markdown (csv lists the suggestions).")
+    ] = OutputFormat.table,
+    month: Annotated[str | None, typer.Option(metavar="YYYY-MM", help="The month to estimate.")] = None,
+    free_tier: Annotated[bool | None, typer.Option("--free-tier/--no-free-tier", help="Apply free tiers.")] = None,
+    free_tier_scope: Annotated[
+        Scope, typer.Option(help="Free tiers once per account or organization.")
+    ] = Scope.account,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file.")] = None,
+    pricing_dir: PricingDirOption = None,
+) -> None:
+    """Suggest savings, each re-priced in dollars, with its evidence, confidence and the change to make."""
+    with user_errors():
+        from costkit.optimize import render as suggest_render
+        from costkit.optimize import suggest
+
+        sources = [
+            name for name, value in (("--usage", usage), ("--snapshot", snapshot), ("--profile", profile)) if value
+        ]
+        if len(sources) != 1:
+            raise CostkitError("give exactly one of --usage FILE, --snapshot DIR or --profile PROFILE")
+        observed: Path | Snapshot | None = snapshot
+        if profile is not None:
+            from costkit.collect.cli_support import collect_live
+
+            observed = collect_live(profile, stderr)
+        found = suggest(
+            usage,
+            snapshot=observed,
+            period=Period.parse_month(month) if month else None,
+            free_tier=free_tier,
+            free_tier_scope=free_tier_scope.value,
+            pricebook=load_pricebook(pricing_dir) if pricing_dir else None,
+        )
+        if fmt is OutputFormat.json:
+            _emit(found.to_json() + "\n", output)
+        elif fmt is OutputFormat.markdown:
+            _emit(suggest_render.markdown(found), output)
+        elif fmt is OutputFormat.csv:
+            buffer = io.StringIO()
+            found.table.to_csv(buffer, index=False, lineterminator="\n")
+            _emit(buffer.getvalue(), output)
+        else:
+            console = _stdout_console(record=output is not None)
+            suggest_render.table(found, console)
+            if output is not None:
+                _emit(console.export_text(), output)
+
+
 @app.command("collect")
 def collect_command(
     out: Annotated[Path, typer.Option(metavar="DIR", help="Write the snapshot here (replaced atomically).")] = Path(

@@ -143,7 +143,7 @@ def rule(ctx: Context) -> list[Suggestion]:
                     resources=[str(name)],
                     monthly_saving_usd=saving,
                     confidence="high",
-                    confidence_reason="measured action minutes against a flat $1; no V2-only feature in use",
+                    confidence_reason="its action minutes against a flat $1; no V2-only feature in use",
                     evidence={"v2_action_minutes": minutes, "v1_price_usd": 1.0},
                     change=CHANGE_TO["V1"],
                     exclusive=key,

@@ -1,0 +1,64 @@
+"""Present suggestions: a terminal table, Markdown, or JSON (which is `Suggestions.to_dict()`)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from costkit.optimize import Suggestions
+from costkit.render import money
+
+
+def table(found: Suggestions, console: Console) -> None:
+    baseline = found.baseline
+    console.print(
+        f"[bold]costkit suggest[/bold] for {baseline.source}: baseline {money(baseline.total)} per month "
+        f"({baseline.period.start} to {baseline.period.end})"
+    )
+    grid = Table(header_style="bold")
+    for name, justify in (("Saving/month", "right"), ("Confidence", "left"), ("Suggestion", "left"), ("Why", "left")):
+        grid.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for item in found.items:
+        counted = item.id in found.counted
+        grid.add_row(
+            money(item.monthly_saving_usd) + ("" if counted else " *"),
+            item.confidence,
+            item.title + (f"\n[dim]{item.change.get('cli', '')}[/dim]" if item.change.get("cli") else ""),
+            item.confidence_reason,
+        )
+    console.print(grid)
+    combined = money(found.combined_saving_usd)
+    console.print(
+        f"Combined saving of the counted suggestions, applied together: [bold]{combined}[/bold] "
+        f"per month ({money(baseline.total - found.combined_saving_usd)} after)."
+    )
+    if any(item.id not in found.counted for item in found.items):
+        console.print("* excludes another suggestion with a bigger saving on the same resource: not counted.")
+    if not baseline.complete:
+        console.print(
+            "[bold red]The baseline estimate is incomplete:[/bold red] savings on unpriced lines are not shown."
+        )
+    for note in found.notes:
+        console.print(f"  - {note}", highlight=False)
+
+
+def markdown(found: Suggestions) -> str:
+    baseline = found.baseline
+    out = [
+        f"## costkit suggest: {money(found.combined_saving_usd)} per month",
+        "",
+        f"Baseline {money(baseline.total)} per month for `{baseline.source}` ({baseline.period.start} to "
+        f"{baseline.period.end}); the counted suggestions applied together save {money(found.combined_saving_usd)}.",
+        "",
+        "| Saving/month | Counted | Confidence | Suggestion | Change | Why |",
+        "|---:|---|---|---|---|---|",
+    ]
+    for item in found.items:
+        out.append(
+            f"| {money(item.monthly_saving_usd)} | {'yes' if item.id in found.counted else 'no (overlaps)'} | "
+            f"{item.confidence} | {item.title} | `{item.change.get('cli', item.change.get('console', ''))}` | "
+            f"{item.confidence_reason} |"
+        )
+    if found.notes:
+        out += ["", "### Considered and not suggested", ""] + [f"- {note}" for note in found.notes]
+    return "\n".join(out) + "\n"
