@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
+from botocore.exceptions import BotoCoreError, ClientError
 
-from costkit.collect.context import RegionContext, Window
+from costkit.collect.context import PartialCollection, RegionContext, Window
 
 PIPELINE_COLUMNS = [
     "pipeline", "pipeline_type", "execution_mode", "version", "created", "updated",
@@ -50,7 +51,7 @@ def pages_in_window(pages: Iterator[dict[str, Any]], key: str, window: Window) -
 
 def _overlaps(frame: pd.DataFrame, window: Window) -> pd.Series:
     if frame.empty:
-        return pd.Series(dtype=bool)
+        return pd.Series(dtype=bool, index=frame.index)
     return (frame["start"] < pd.Timestamp(window.end)) & (frame["last_update"] >= pd.Timestamp(window.start))
 
 
@@ -65,6 +66,7 @@ def collect(ctx: RegionContext) -> dict[str, pd.DataFrame]:
     actions: list[dict[str, Any]] = []
     executions: list[dict[str, Any]] = []
     action_executions: list[dict[str, Any]] = []
+    history_error: BaseException | None = None
     for summary in summaries:
         name = summary["name"]
         answer = api.get_pipeline(name=name)
@@ -104,53 +106,61 @@ def collect(ctx: RegionContext) -> dict[str, pd.DataFrame]:
                         "configuration": json.dumps(config, sort_keys=True),
                     }
                 )
-        runs = api.get_paginator("list_pipeline_executions").paginate(
-            pipelineName=name, PaginationConfig={"PageSize": 100}
-        )
-        for run in pages_in_window(iter(runs), "pipelineExecutionSummaries", ctx.window):
-            executions.append(
-                {
-                    "pipeline": name,
-                    "execution_id": run["pipelineExecutionId"],
-                    "status": run.get("status"),
-                    "trigger_type": run.get("trigger", {}).get("triggerType"),
-                    "execution_type": run.get("executionType", "STANDARD"),
-                    "start": utc(run["startTime"]),
-                    "last_update": utc(run.get("lastUpdateTime", run["startTime"])),
-                }
-            )
-        details = api.get_paginator("list_action_executions").paginate(
-            pipelineName=name, PaginationConfig={"PageSize": 100}
-        )
-        for detail in pages_in_window(iter(details), "actionExecutionDetails", ctx.window):
-            type_id = detail.get("input", {}).get("actionTypeId", {})
-            action_executions.append(
-                {
-                    "pipeline": name,
-                    "execution_id": detail.get("pipelineExecutionId"),
-                    "action_execution_id": detail.get("actionExecutionId"),
-                    "stage": detail.get("stageName"),
-                    "action": detail.get("actionName"),
-                    "category": type_id.get("category"),
-                    "owner": type_id.get("owner"),
-                    "provider": type_id.get("provider"),
-                    "start": utc(detail["startTime"]),
-                    "last_update": utc(detail.get("lastUpdateTime", detail["startTime"])),
-                    "status": detail.get("status"),
-                    "external_execution_id": detail.get("output", {})
-                    .get("executionResult", {})
-                    .get("externalExecutionId"),
-                }
-            )
+        try:
+            executions += _executions(api, name, ctx.window)
+            action_executions += _action_executions(api, name, ctx.window)
+        except (ClientError, BotoCoreError) as error:  # keep the declarations; history is recorded as failed
+            history_error = history_error or error
     execution_frame = pd.DataFrame(executions, columns=EXECUTION_COLUMNS)
     action_frame = pd.DataFrame(action_executions, columns=ACTION_EXECUTION_COLUMNS)
-    return {
+    tables = {
         "pipelines": pd.DataFrame(pipelines, columns=PIPELINE_COLUMNS),
         "pipeline_actions": pd.DataFrame(actions, columns=ACTION_COLUMNS),
-        "pipeline_executions": execution_frame[_overlaps(execution_frame, ctx.window)].reset_index(drop=True)
-        if not execution_frame.empty
-        else execution_frame,
-        "action_executions": action_frame[_overlaps(action_frame, ctx.window)].reset_index(drop=True)
-        if not action_frame.empty
-        else action_frame,
+        "pipeline_executions": execution_frame[_overlaps(execution_frame, ctx.window)].reset_index(drop=True),
+        "action_executions": action_frame[_overlaps(action_frame, ctx.window)].reset_index(drop=True),
     }
+    if history_error is not None:
+        raise PartialCollection(tables, history_error)
+    return tables
+
+
+def _executions(api: Any, name: str, window: Window) -> list[dict[str, Any]]:
+    runs = api.get_paginator("list_pipeline_executions").paginate(pipelineName=name, PaginationConfig={"PageSize": 100})
+    return [
+        {
+            "pipeline": name,
+            "execution_id": run["pipelineExecutionId"],
+            "status": run.get("status"),
+            "trigger_type": run.get("trigger", {}).get("triggerType"),
+            "execution_type": run.get("executionType", "STANDARD"),
+            "start": utc(run["startTime"]),
+            "last_update": utc(run.get("lastUpdateTime", run["startTime"])),
+        }
+        for run in pages_in_window(iter(runs), "pipelineExecutionSummaries", window)
+    ]
+
+
+def _action_executions(api: Any, name: str, window: Window) -> list[dict[str, Any]]:
+    details = api.get_paginator("list_action_executions").paginate(
+        pipelineName=name, PaginationConfig={"PageSize": 100}
+    )
+    rows = []
+    for detail in pages_in_window(iter(details), "actionExecutionDetails", window):
+        type_id = detail.get("input", {}).get("actionTypeId", {})
+        rows.append(
+            {
+                "pipeline": name,
+                "execution_id": detail.get("pipelineExecutionId"),
+                "action_execution_id": detail.get("actionExecutionId"),
+                "stage": detail.get("stageName"),
+                "action": detail.get("actionName"),
+                "category": type_id.get("category"),
+                "owner": type_id.get("owner"),
+                "provider": type_id.get("provider"),
+                "start": utc(detail["startTime"]),
+                "last_update": utc(detail.get("lastUpdateTime", detail["startTime"])),
+                "status": detail.get("status"),
+                "external_execution_id": detail.get("output", {}).get("executionResult", {}).get("externalExecutionId"),
+            }
+        )
+    return rows

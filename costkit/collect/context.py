@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import pandas as pd
 
 from costkit.collect.aws import client as make_client
 
@@ -20,6 +21,15 @@ ALSO_ALLOWED = frozenset({("sts", "AssumeRole")})  # to read other accounts; cha
 
 class ReadOnlyViolation(RuntimeError):
     """A collector tried an operation that could change something. Never allowed."""
+
+
+class PartialCollection(Exception):
+    """A collector that got part of its data: keep `tables`, record `error` in the manifest."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], error: BaseException) -> None:
+        super().__init__(str(error))
+        self.tables = tables
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -85,5 +95,11 @@ class RegionContext:
     log: CallLog
     options: dict[str, Any] = field(default_factory=dict)
 
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+
     def client(self, service: str, region: str | None = None) -> Any:
-        return guard(self.log, make_client(self.session, service, region=region or self.region))
+        """One guarded client per service and region, reused so adaptive retry keeps its learned rate."""
+        key = (service, region or self.region)
+        if key not in self._clients:
+            self._clients[key] = guard(self.log, make_client(self.session, service, region=key[1]))
+        return self._clients[key]

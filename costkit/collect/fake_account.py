@@ -395,6 +395,7 @@ def seed(window: Window) -> None:
         boto3.client("codepipeline", region_name=spec.region).create_pipeline(pipeline=declaration)
         stored = codepipeline_backends[ACCOUNT][spec.region].pipelines[spec.name]
         stored._created = window.start - dt.timedelta(days=spec.created_days_before_window)
+        stored._updated = stored._created  # fixed, so the same window always gives the same snapshot
     projects = {(b.region, b.project): b for b in BUILDS}
     for (region, name), build in projects.items():
         boto3.client("codebuild", region_name=region).create_project(

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from costkit import __version__
 from costkit.collect import codebuild, codepipeline, cost_explorer, lambda_functions, s3_buckets
 from costkit.collect.aws import client as make_client
-from costkit.collect.context import CallLog, ReadOnlyViolation, RegionContext, Window, guard
+from costkit.collect.context import CallLog, PartialCollection, ReadOnlyViolation, RegionContext, Window, guard
 from costkit.snapshot import Snapshot
 
 
@@ -123,6 +123,9 @@ def _region_job(ctx: RegionContext, options: CollectOptions) -> tuple[dict[str, 
     def attempt(service: str, run: Callable[[], dict[str, pd.DataFrame]]) -> None:
         try:
             tables.update(run())
+        except PartialCollection as partial:
+            tables.update(partial.tables)
+            failures.append(_failure(ctx.account_id, ctx.region, service, partial.error))
         except ReadOnlyViolation:
             raise  # a bug, never a partial result
         except Exception as error:  # recorded in the manifest with its reason, never silent
@@ -173,18 +176,21 @@ def collect(
     collected: dict[str, list[pd.DataFrame]] = {}
     failures: list[dict[str, str]] = []
     note.start(len(jobs) + (len(accounts) if options.cost_explorer else 0))
+    results: dict[int, tuple[dict[str, pd.DataFrame], list[dict[str, str]]]] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(options.max_workers, len(jobs) or 1))) as pool:
-        futures = {pool.submit(_region_job, job, options): job for job in jobs}
+        futures = {pool.submit(_region_job, job, options): index for index, job in enumerate(jobs)}
         for future in as_completed(futures):
-            job = futures[future]
-            tables, problems = future.result()
-            failures += problems
-            for name, frame in tables.items():
-                placed = frame.assign(account=job.account_id)
-                if "region" not in placed:
-                    placed = placed.assign(region=job.region)
-                collected.setdefault(name, []).append(placed)
-            note.advance(f"{job.account_id} {job.region}")
+            index = futures[future]
+            results[index] = future.result()
+            note.advance(f"{jobs[index].account_id} {jobs[index].region}")
+    for index, job in enumerate(jobs):  # in job order, so the same estate always gives the same snapshot
+        tables, problems = results[index]
+        failures += problems
+        for name, frame in tables.items():
+            placed = frame.assign(account=job.account_id)
+            if "region" not in placed:
+                placed = placed.assign(region=job.region)
+            collected.setdefault(name, []).append(placed)
     ce_stats: dict[str, Any] = {"requests": 0, "cost_usd": 0.0, "cache_hits": 0}
     if options.cost_explorer:
         for target in accounts:

@@ -1,0 +1,170 @@
+"""docs/iam-policy.json is exactly the read-only permissions costkit's AWS calls need: nothing missing, nothing extra.
+
+- every call the demo collection makes (manifest "calls", counted by the read-only guard) is allowed;
+- every operation the collectors' source can call (client method or paginator, on any code path) is allowed;
+- every allowed action is an operation some source file calls, and is read-only by name.
+
+IAM action names are the API operation names except where listed in OPERATION_TO_ACTION; IAM service prefixes
+are the botocore service names except where listed in SERVICE_TO_PREFIX.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore import xform_name
+
+from costkit.collect import run
+from costkit.collect.context import Window
+from costkit.collect.fake_account import fake_account
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = ROOT / "docs" / "iam-policy.json"
+# where AWS clients are created and called: the collectors, plus `costkit pricing refresh` (client made in cli.py)
+SOURCES = [*sorted((ROOT / "costkit" / "collect").glob("*.py")), ROOT / "costkit" / "cli.py"]
+NOT_COLLECTORS = {"fake_account.py"}  # the demo's seeding writes to moto; it is no AWS code path
+
+SERVICE_TO_PREFIX = {"resourcegroupstaggingapi": "tag"}
+# (botocore service, operation) -> IAM action, where the action is not "<prefix>:<operation>"
+OPERATION_TO_ACTION = {
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "ListBucketMetricsConfigurations"): "s3:GetMetricsConfiguration",
+}
+ACTION_TO_OPERATION = {action: key for key, action in OPERATION_TO_ACTION.items()}
+PREFIX_TO_SERVICE = {prefix: service for service, prefix in SERVICE_TO_PREFIX.items()}
+READ_ONLY_ACTION = re.compile(r"^[a-z0-9-]+:(List|Get|Describe|BatchGet)[A-Z]\w*$")
+ALSO_ALLOWED = {"sts:AssumeRole"}  # reading other accounts (--role-arn, --org-role): changes nothing
+
+
+def action_for(service: str, operation: str) -> str:
+    return OPERATION_TO_ACTION.get((service, operation), f"{SERVICE_TO_PREFIX.get(service, service)}:{operation}")
+
+
+def operation_for(action: str) -> tuple[str, str]:
+    if action in ACTION_TO_OPERATION:
+        return ACTION_TO_OPERATION[action]
+    prefix, name = action.split(":", 1)
+    return PREFIX_TO_SERVICE.get(prefix, prefix), name
+
+
+@cache
+def policy() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(POLICY.read_text())
+    return document
+
+
+def allowed() -> set[str]:
+    return {action for statement in policy()["Statement"] for action in statement["Action"]}
+
+
+@cache
+def source_text() -> str:
+    return "\n".join(path.read_text() for path in SOURCES if path.name not in NOT_COLLECTORS)
+
+
+def called_in_source(operation: str) -> bool:
+    """The operation is called as a client method (`.name(`) or paginated (`get_paginator("name")`)."""
+    snake = xform_name(operation)
+    return bool(re.search(rf"\.{snake}\(|get_paginator\(\s*\"{snake}\"", source_text()))
+
+
+@cache
+def services_in_source() -> frozenset[str]:
+    """Every botocore service a client is created for: `client("x"`, `client(session, "x"` or `client(s(...), "x"`."""
+    found = re.findall(r"client\((?:[^\"()]*(?:\([^()]*\))?,\s*)?\"([a-z0-9-]+)\"", source_text())
+    return frozenset(found)
+
+
+@cache
+def service_operations(service: str) -> tuple[str, ...]:
+    return tuple(botocore.session.get_session().get_service_model(service).operation_names)
+
+
+def test_policy_shape() -> None:
+    document = policy()
+    assert document["Version"] == "2012-10-17"
+    sids = [statement["Sid"] for statement in document["Statement"]]
+    assert len(sids) == len(set(sids))
+    assert "PriceListRefresh" in sids
+    prefixes = []
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert statement["Resource"] == "*"
+        assert isinstance(statement["Action"], list)
+        assert len(statement["Action"]) == len(set(statement["Action"]))
+        assert len({action.split(":")[0] for action in statement["Action"]}) == 1, statement["Sid"]
+        prefixes.append(statement["Action"][0].split(":")[0])
+        assert not any("*" in action for action in statement["Action"]), "no wildcards: least privilege"
+    # one statement per service; the price list has its own, and nothing else is in it
+    assert len(prefixes) == len(set(prefixes))
+    price_list = next(s for s in document["Statement"] if s["Sid"] == "PriceListRefresh")
+    assert price_list["Action"] == ["pricing:GetProducts"]
+
+
+def test_demo_collection_calls_are_all_allowed() -> None:
+    window = Window.month(2026, 10)
+    with fake_account(window) as session:
+        snapshot = run.collect(
+            session, run.CollectOptions(window=window, regions=["us-east-1", "ap-northeast-1"], cache_dir=None)
+        )
+    calls = snapshot.manifest["calls"]
+    assert snapshot.manifest["failures"] == []
+    # the demo reaches every collector (so this is not vacuous): pipelines, builds, Lambda, S3, metrics, CE
+    assert {key.split(":")[0] for key in calls} >= {
+        "sts",
+        "codepipeline",
+        "codebuild",
+        "lambda",
+        "s3",
+        "cloudwatch",
+        "ce",
+    }
+    missing = sorted(key for key in calls if action_for(*key.split(":")) not in allowed())
+    assert missing == [], f"calls the policy does not allow: {missing}"
+
+
+def test_every_operation_the_source_can_call_is_allowed() -> None:
+    """Conditional paths too (--role-arn, --org-role, --regions all, --lambda-tag and its fallback, pricing refresh)."""
+    services = services_in_source()
+    assert services >= {"sts", "organizations", "ec2", "codepipeline", "codebuild", "lambda", "s3", "cloudwatch"}
+    assert services >= {"ce", "resourcegroupstaggingapi", "pricing"}
+    used = {
+        action_for(service, operation)
+        for service in services
+        for operation in service_operations(service)
+        if called_in_source(operation)
+    }
+    assert sorted(used - allowed()) == [], "operations called in the source but not allowed"
+    assert sorted(allowed() - used) == [], "allowed but never called"
+
+
+@pytest.mark.parametrize(
+    "action", sorted({a for s in json.loads(POLICY.read_text())["Statement"] for a in s["Action"]})
+)
+def test_every_allowed_action_is_called_somewhere(action: str) -> None:
+    service, operation = operation_for(action)
+    assert operation in service_operations(service), f"{action}: {service} has no operation {operation}"
+    assert service in services_in_source(), f"{action}: no {service} client is ever created"
+    assert called_in_source(operation), f"{action}: {xform_name(operation)} is never called"
+
+
+@pytest.mark.parametrize(
+    "action", sorted({a for s in json.loads(POLICY.read_text())["Statement"] for a in s["Action"]})
+)
+def test_every_allowed_action_is_read_only(action: str) -> None:
+    assert READ_ONLY_ACTION.match(action) or action in ALSO_ALLOWED, action
+
+
+def test_operation_to_action_map_is_needed_and_right() -> None:
+    """The mapped operations exist, and their mechanical "<prefix>:<operation>" name is NOT what IAM calls them."""
+    for (service, operation), action in OPERATION_TO_ACTION.items():
+        assert operation in service_operations(service)
+        assert action != f"{service}:{operation}"
+        assert action in allowed()
+        assert f"{service}:{operation}" not in allowed()
