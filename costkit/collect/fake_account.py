@@ -365,11 +365,11 @@ def seed(window: Window) -> None:
         ]
     role = roles["codepipeline"]
     for region in ("us-east-1", "ap-northeast-1"):
-        s3 = boto3.client("s3", region_name=region)
+        s3: Any = boto3.client("s3", region_name=region)
         for bucket, (bucket_region, _sizes, _objects) in BUCKETS.items():
             if bucket_region == region:
                 extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-                s3.create_bucket(Bucket=bucket, **extra)  # type: ignore[arg-type]
+                s3.create_bucket(Bucket=bucket, **extra)
     boto3.client("s3", region_name="us-east-1").put_bucket_versioning(
         Bucket="costkit-demo-artifacts-use1", VersioningConfiguration={"Status": "Enabled"}
     )
@@ -406,9 +406,10 @@ def seed(window: Window) -> None:
             serviceRole=roles["codebuild"],
         )  # fmt: skip
     for name, (region, memory, arch, _invocations, _duration) in FUNCTIONS.items():
-        boto3.client("lambda", region_name=region).create_function(
+        functions: Any = boto3.client("lambda", region_name=region)
+        functions.create_function(
             FunctionName=name, Runtime="python3.12", Role=roles["lambda"], Handler="handler.handler",
-            Code={"ZipFile": _zip()}, MemorySize=memory, Architectures=[arch], Timeout=30,  # type: ignore[list-item]
+            Code={"ZipFile": _zip()}, MemorySize=memory, Architectures=[arch], Timeout=30,
         )  # fmt: skip
     groups = [
         {"Keys": [service, usage_type], "Metrics": {

@@ -13,7 +13,18 @@ import pandas as pd
 
 from costkit.estimate import Estimate, estimate, estimate_snapshot
 from costkit.optimize.base import Context, Rule, Suggestion
-from costkit.optimize.rules import arm_builds, lambda_arm, pipeline_type
+from costkit.optimize.rules import (
+    arm_builds,
+    artifact_lifecycle,
+    build_caching,
+    idle_pipelines,
+    lambda_arm,
+    not_priced,
+    pipeline_type,
+    right_size,
+    rounding_waste,
+    wasted_runs,
+)
 from costkit.period import Period
 from costkit.price import FreeTierScope
 from costkit.snapshot import Snapshot
@@ -21,7 +32,18 @@ from costkit.snapshot import read as read_snapshot
 from costkit.tables import PriceBook, load_pricebook
 from costkit.usage.load import Usage, load_usage
 
-RULES: list[Rule] = [pipeline_type.rule, arm_builds.rule, lambda_arm.rule]
+RULES: list[Rule] = [
+    pipeline_type.rule,  # 1
+    arm_builds.rule,  # 2
+    right_size.rule,  # 3
+    not_priced.rule,  # 4 and 11: Lambda compute, reserved capacity (priced only when the tables have prices)
+    rounding_waste.rule,  # 5
+    build_caching.rule,  # 6
+    artifact_lifecycle.rule,  # 7
+    wasted_runs.rule,  # 8
+    idle_pipelines.rule,  # 9
+    lambda_arm.rule,  # 10
+]
 SUGGESTION_COLUMNS = [
     "id", "rule", "title", "resources", "monthly_saving_usd", "one_off_cost_usd", "confidence",
     "confidence_reason", "exclusive", "counted",
@@ -106,7 +128,7 @@ def suggest(
     for item in best.values():
         if item.transform is not None:
             combined_rows = item.transform(combined_rows)
-    after, _complete = context.reprice(combined_rows)
+    after, _missing = context.reprice(combined_rows)
     return Suggestions(
         items=found,
         baseline=baseline,

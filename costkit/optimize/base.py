@@ -74,8 +74,8 @@ class Context:
     def rows(self) -> pd.DataFrame:
         return self.baseline.usage_rows
 
-    def reprice(self, rows: pd.DataFrame) -> tuple[float, bool]:
-        """Monthly total of (changed) usage rows priced exactly as the baseline was, and whether complete."""
+    def reprice(self, rows: pd.DataFrame) -> tuple[float, set[tuple[str, ...]]]:
+        """Monthly total of (changed) usage rows priced exactly as the baseline was, and what had no price."""
         options = self.baseline.options
         result = price(
             rows,
@@ -84,14 +84,22 @@ class Context:
             free_tier=bool(options.get("free_tier", True)),
             fallback_region=options.get("fallback_region"),
         )
-        return float(result.lines["cost_usd"].sum()), result.missing.empty
+        missing = {
+            tuple(str(v) for v in key)
+            for key in result.missing[["account", "region", "resource", "usage_type"]].itertuples(index=False)
+        }
+        return float(result.lines["cost_usd"].sum()), missing
 
     def saving(self, transform: RowChange) -> float | None:
-        """Baseline total minus the total after `transform`; None when the change needs a missing price."""
-        after, complete = self.reprice(transform(self.rows.copy()))
-        if not complete:
+        """Baseline total minus the total after `transform`; None when the change needs a price that is missing.
+
+        Lines that were already unpriced and stay unchanged do not block a saving elsewhere.
+        """
+        before, missing_before = self.reprice(self.rows)
+        after, missing_after = self.reprice(transform(self.rows.copy()))
+        if not missing_after <= missing_before:
             return None
-        return self.baseline.total - after
+        return before - after
 
 
 Rule = Callable[[Context], list[Suggestion]]

@@ -24,7 +24,7 @@ def table(found: Suggestions, console: Console) -> None:
             money(item.monthly_saving_usd) + ("" if counted else " *"),
             item.confidence,
             item.title + (f"\n[dim]{item.change.get('cli', '')}[/dim]" if item.change.get("cli") else ""),
-            item.confidence_reason,
+            _short(item.confidence_reason),
         )
     console.print(grid)
     combined = money(found.combined_saving_usd)
@@ -40,6 +40,11 @@ def table(found: Suggestions, console: Console) -> None:
         )
     for note in found.notes:
         console.print(f"  - {note}", highlight=False)
+
+
+def _short(text: str, limit: int = 180) -> str:
+    """The table keeps the reason short; --format markdown or json has it in full."""
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " … (full text: --format markdown)"
 
 
 def markdown(found: Suggestions) -> str:

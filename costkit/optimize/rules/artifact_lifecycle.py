@@ -1,0 +1,340 @@
+"""Artifact and cache buckets with no expiration rule: expire, or move to Standard-IA, what is older than N days.
+
+Model (stated in every suggestion): pipelines write artifacts at a steady rate and nothing deletes them, so the
+bucket holds artifacts of every age. Without an age histogram, the objects written in the last N days are
+estimated from the artifact writes (PUT requests: for a snapshot, one per Source/Build action per execution, as
+the estimate counts them; for a usage file, put_requests_per_month), and compared with the bucket's object count:
+    old share = 1 - (PUTs a month x N / days in the month) / objects,
+applied to the bytes on the assumption that artifacts are of similar size. The saving is re-priced:
+- expire: Standard storage x (1 - old share); lifecycle expiration itself is free.
+- transition to STANDARD_IA: the old share billed at Standard-IA, at least 128 KB per object, plus one
+  Transition-SIA request per object aging past N days each month (steady state: the objects written a month);
+  the one-off cost is the first run moving the backlog.
+When the split cannot be estimated (no object count or no write rate), only the transition is priced, on the
+stated assumption that everything stored is older than N days (the bucket has been filling for much longer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.rules.build_caching import same_key
+from costkit.usage.derive import GB_PER_KB, S3_USAGE_TYPES
+
+RULE = "artifact-lifecycle"
+DAYS = 30  # S3 moves objects to Standard-IA no sooner than 30 days after creation
+STANDARD = S3_USAGE_TYPES["STANDARD"][0]
+SIA = S3_USAGE_TYPES["STANDARD_IA"][0]
+SIA_TRANSITION = str(S3_USAGE_TYPES["STANDARD_IA"][4])
+PUT = S3_USAGE_TYPES["STANDARD"][1]
+STANDARD_COMPONENTS = ("storage (StandardStorage)", "storage (STANDARD)")
+IA_MIN_KB = 128
+ROLLBACK = (
+    "expired artifacts are gone: a pipeline cannot roll back to, or re-run a stage with, an artifact older than "
+    "the rule keeps (keep N above your longest rollback window; the release pipeline's last deployed revision may be "
+    "older than N days)"
+)
+
+
+def _candidates(ctx: Context) -> list[dict[str, Any]]:
+    """Buckets without an expiration rule: Standard storage GB, object count, monthly writes, settings."""
+    rows = ctx.rows
+    s3 = rows[rows["service"] == "S3"]
+    standard = s3[(s3["usage_type"] == STANDARD) & s3["component"].isin(STANDARD_COMPONENTS)]
+    found: list[dict[str, Any]] = []
+    for (account, region, bucket), group in standard.groupby(["account", "region", "resource"]):
+        puts = s3[same_key(s3, {"account": account, "region": region, "resource": bucket}) & (s3["usage_type"] == PUT)]
+        found.append(
+            {
+                "account": account,
+                "region": region,
+                "bucket": bucket,
+                "standard_gb": float(group["quantity"].sum()),
+                "monthly_puts": float(puts["quantity"].sum()) if not puts.empty else None,
+                "objects": None,
+                "versioning": None,
+            }
+        )
+    if ctx.spec is not None:
+        stated = {name: spec for name, spec in ctx.spec.s3.items() if spec.storage_class == "STANDARD"}
+        keep = []
+        for item in found:
+            entry = stated.get(str(item["bucket"]))
+            if entry is None:
+                continue
+            item["objects"] = entry.objects
+            keep.append(item)
+        return keep
+    snapshot = ctx.snapshot
+    buckets = snapshot.table("buckets") if snapshot is not None else pd.DataFrame()
+    storage = snapshot.table("bucket_storage") if snapshot is not None else pd.DataFrame()
+    if buckets.empty or "has_expiration" not in buckets:
+        return []
+    keep = []
+    for item in found:
+        mine = buckets[buckets["bucket"] == item["bucket"]]
+        if "account" in mine:
+            mine = mine[mine["account"] == item["account"]]
+        if mine.empty or not bool(mine["found"].iloc[0]):
+            continue
+        expiration = mine["has_expiration"].iloc[0]
+        if expiration is None or pd.isna(expiration):
+            ctx.notes.append(f"{item['bucket']}: lifecycle rules could not be read (access denied): not checked")
+            continue
+        if bool(expiration):
+            continue
+        item["versioning"] = mine["versioning"].iloc[0] if "versioning" in mine else None
+        item["objects"] = _standard_objects(storage, item)
+        keep.append(item)
+    return keep
+
+
+def _standard_objects(storage: pd.DataFrame, item: dict[str, Any]) -> float | None:
+    """AllStorageTypes NumberOfObjects, times Standard's share of the bucket's bytes (other classes hold the rest)."""
+    if storage.empty:
+        return None
+    mine = storage[storage["bucket"] == item["bucket"]]
+    if "account" in mine:
+        mine = mine[mine["account"] == item["account"]]
+    counted = mine.loc[mine["storage_type"] == "AllStorageTypes", "avg_objects"].dropna()
+    sized = mine[mine["storage_type"] != "AllStorageTypes"]
+    total = float(sized["avg_bytes"].astype(float).sum())
+    if counted.empty or total <= 0:
+        return None
+    standard = float(sized.loc[sized["storage_type"] == "StandardStorage", "avg_bytes"].astype(float).sum())
+    return float(counted.iloc[0]) * standard / total
+
+
+def _lifecycle(
+    rows: pd.DataFrame,
+    key: dict[str, object],
+    keep: float,
+    to_ia_gb: float,
+    transitions: float,
+    detail: str,
+) -> pd.DataFrame:
+    """Standard storage rows of the bucket times `keep`; with `to_ia_gb` > 0, Standard-IA storage and
+    Transition-SIA rows added in the same proportions (a bucket shared by pipelines stays shared)."""
+    out = rows.copy()
+    hit = same_key(out, key) & (out["usage_type"] == STANDARD) & out["component"].isin(STANDARD_COMPONENTS)
+    before = out.loc[hit].copy()
+    total = float(before["quantity"].sum())
+    out.loc[hit, "quantity"] = before["quantity"].astype(float) * keep
+    out.loc[hit, "detail"] = detail
+    if to_ia_gb <= 0 or total <= 0:
+        return out
+    share = before["quantity"].astype(float) / total
+    added = []
+    for (_, row), part in zip(before.iterrows(), share, strict=True):
+        base = row.to_dict()
+        added.append({**base, "component": "storage (STANDARD_IA, by lifecycle)", "usage_type": SIA,
+                      "quantity": to_ia_gb * part, "unit": "GB-Month", "detail": detail})  # fmt: skip
+        if transitions > 0:
+            added.append({**base, "component": "lifecycle transitions to STANDARD_IA", "usage_type": SIA_TRANSITION,
+                          "quantity": transitions * part, "unit": "Object", "detail": detail})  # fmt: skip
+    extra = pd.DataFrame(added, columns=out.columns)
+    extra["quantity"] = extra["quantity"].astype("float64")
+    return pd.concat([out, extra], ignore_index=True)
+
+
+def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
+    if ctx.rows.empty:
+        return []
+    month_days = ctx.baseline.period.days
+    suggestions: list[Suggestion] = []
+    for item in _candidates(ctx):
+        bucket, account, region = str(item["bucket"]), item["account"], item["region"]
+        stored, objects, puts = item["standard_gb"], item["objects"], item["monthly_puts"]
+        if stored <= 0:
+            continue
+        written = None if puts is None or month_days <= 0 else puts * days / month_days
+        estimated = objects is not None and objects > 0 and written is not None
+        if estimated and written >= objects:
+            ctx.notes.append(
+                f"{bucket}: no expiration rule, but its ~{objects:,.0f} objects are about what the pipelines write in "
+                f"{days} days (~{written:,.0f}): little is older than {days} days"
+            )
+            continue
+        old_share = 1.0 - written / objects if estimated else 1.0
+        old_objects = (objects - written) if estimated else objects
+        key: dict[str, object] = {"service": "S3", "account": account, "region": region, "resource": bucket}
+        assumptions = [
+            "artifacts are written at a steady rate and nothing deletes them, so the bucket holds every age",
+            (
+                f"objects written in {days} days estimated from artifact writes: {puts:,.0f} PUTs a month x "
+                f"{days}/{month_days} days = {written:,.0f} of {objects:,.0f} objects; older share "
+                f"{old_share:.0%} of the bytes (artifacts of similar size)"
+                if estimated
+                else f"object ages unknown ({'no object count' if not objects else 'no artifact write rate'}): "
+                f"assumes everything stored is older than {days} days (a bucket filling for much longer than "
+                f"{days} days); the expiration saving cannot be estimated without ages"
+            ),
+        ]
+        versioned = str(item["versioning"]) == "Enabled"
+        if versioned:
+            assumptions.append("versioning is on: add NoncurrentVersionExpiration too, or deleted versions stay billed")
+        common = {
+            "bucket": bucket,
+            "days": days,
+            "standard_gb": stored,
+            "objects": objects,
+            "artifact_puts_per_month": puts,
+            "older_share": old_share,
+            "assumptions": assumptions,
+            "warning": ROLLBACK,
+            "versioning": item["versioning"],
+        }
+        noncurrent = " NoncurrentVersionExpiration={NoncurrentDays=" + str(days) + "}," if versioned else ""
+        if estimated:
+            detail = f"lifecycle: expire after {days} days (older share {old_share:.0%} removed, estimated)"
+
+            def expire(r: pd.DataFrame, key: dict[str, object] = key, keep: float = 1.0 - old_share,
+                       detail: str = detail) -> pd.DataFrame:  # fmt: skip
+                return _lifecycle(r, key, keep, 0.0, 0.0, detail)
+
+            saving = ctx.saving(expire)
+            if saving is not None and saving > 0.005:
+                suggestions.append(
+                    Suggestion(
+                        id=f"{RULE}-expire-{account}-{region}-{bucket}",
+                        rule=RULE,
+                        title=f"Expire artifacts older than {days} days in bucket {bucket}",
+                        resources=[bucket],
+                        monthly_saving_usd=saving,
+                        confidence="medium" if not versioned else "low",
+                        confidence_reason="; ".join(assumptions) + f". Warning: {ROLLBACK}.",
+                        evidence={**common, "action": "expire"},
+                        change={
+                            "console": f"S3 > {bucket} > Management > Create lifecycle rule: Expire current versions "
+                            f"after {days} days" + (", permanently delete noncurrent versions" if versioned else ""),
+                            "cli": f"aws s3api put-bucket-lifecycle-configuration --bucket {bucket} "
+                            "--lifecycle-configuration 'Rules=[{ID=expire-artifacts,Status=Enabled,Filter={},"
+                            f"Expiration={{Days={days}}},{noncurrent}}}]'  # merges with no existing rule: "
+                            "include the bucket's current rules",
+                            "cloudformation": f"AWS::S3::Bucket  LifecycleConfiguration: {{Rules: [{{Status: Enabled, "
+                            f"ExpirationInDays: {days}}}]}}",
+                            "terraform": f'resource "aws_s3_bucket_lifecycle_configuration" {{ rule {{ status = '
+                            f'"Enabled"  filter {{}}  expiration {{ days = {days} }} }} }}',
+                        },
+                        exclusive=f"s3-lifecycle:{account}:{region}:{bucket}",
+                        usage_patch=_patch(ctx, bucket, stored * (1.0 - old_share), objects, old_share, None),
+                        transform=expire,
+                    )
+                )
+        # Transition to Standard-IA: billed at least 128 KB per object; one request per object moved.
+        old_gb = stored * old_share
+        to_ia = max(old_gb, old_objects * IA_MIN_KB * GB_PER_KB) if old_objects else old_gb
+        monthly_transitions = puts or 0.0
+        detail = f"lifecycle: to STANDARD_IA after {days} days"
+
+        def to_ia_rule(r: pd.DataFrame, key: dict[str, object] = key, keep: float = 1.0 - old_share,
+                       to_ia: float = to_ia, moved: float = monthly_transitions,
+                       detail: str = detail) -> pd.DataFrame:  # fmt: skip
+            return _lifecycle(r, key, keep, to_ia, moved, detail)
+
+        def backlog(r: pd.DataFrame, key: dict[str, object] = key, moved: float = old_objects or 0.0) -> pd.DataFrame:
+            return _lifecycle(r, key, 1.0, 0.0, 0.0, "") if moved <= 0 else _add_transitions(r, key, moved)
+
+        saving = ctx.saving(to_ia_rule)
+        first_run = ctx.saving(backlog)
+        if saving is None or first_run is None:
+            ctx.notes.append(f"{bucket}: no Standard-IA or transition price in {region}: lifecycle not priced")
+            continue
+        if saving <= 0.005:
+            if old_objects and to_ia > old_gb:
+                ctx.notes.append(
+                    f"{bucket}: objects average {stored * 1024 * 1024 / objects:,.0f} KB: Standard-IA bills at least "
+                    f"{IA_MIN_KB} KB each, so moving them costs more than it saves (S3 also skips objects under "
+                    "128 KB by default); expiring old artifacts is the saving here"
+                )
+            continue
+        caveats = [
+            f"Standard-IA bills at least {IA_MIN_KB} KB per object"
+            + ("" if old_objects else " (object count unknown: not applied)"),
+            "30-day minimum storage duration: deleting or overwriting within 30 days of the move is billed as 30 days",
+            "S3 by default does not transition objects smaller than 128 KB",
+            "Standard-IA bills retrieval per GB read back (a rollback or re-run reads old artifacts)",
+            "monthly transition requests = objects aging past N days a month (the artifact writes)"
+            if puts
+            else "ongoing transition requests not priced (artifact write rate unknown)",
+        ]
+        suggestions.append(
+            Suggestion(
+                id=f"{RULE}-standard-ia-{account}-{region}-{bucket}",
+                rule=RULE,
+                title=f"Move artifacts older than {days} days in bucket {bucket} to S3 Standard-IA"
+                + ("" if estimated else " (and consider expiring them)"),
+                resources=[bucket],
+                monthly_saving_usd=saving,
+                one_off_cost_usd=max(0.0, -first_run),
+                confidence="medium" if estimated and not versioned else "low",
+                confidence_reason="; ".join(assumptions + caveats) + f". If you expire instead: {ROLLBACK}.",
+                evidence={
+                    **common,
+                    "action": "transition to STANDARD_IA",
+                    "standard_ia_billed_gb": to_ia,
+                    "transitions_per_month": monthly_transitions,
+                    "first_run_transitions": old_objects,
+                    "caveats": caveats,
+                },
+                change={
+                    "console": f"S3 > {bucket} > Management > Create lifecycle rule: Transition current versions to "
+                    f"Standard-IA after {days} days",
+                    "cli": f"aws s3api put-bucket-lifecycle-configuration --bucket {bucket} "
+                    "--lifecycle-configuration 'Rules=[{ID=artifacts-to-ia,Status=Enabled,Filter={},"
+                    f"Transitions=[{{Days={days},StorageClass=STANDARD_IA}}]}}]'  # include the bucket's current rules",
+                    "cloudformation": "AWS::S3::Bucket  LifecycleConfiguration: {Rules: [{Status: Enabled, "
+                    f"Transitions: [{{StorageClass: STANDARD_IA, TransitionInDays: {days}}}]}}]}}",
+                    "terraform": 'resource "aws_s3_bucket_lifecycle_configuration" { rule { status = "Enabled"  '
+                    f'filter {{}}  transition {{ days = {days}  storage_class = "STANDARD_IA" }} }} }}',
+                },
+                exclusive=f"s3-lifecycle:{account}:{region}:{bucket}",
+                usage_patch=_patch(
+                    ctx, bucket, stored * (1.0 - old_share), objects, old_share, (old_gb, monthly_transitions)
+                ),
+                transform=to_ia_rule,
+            )
+        )
+    return suggestions
+
+
+def _add_transitions(rows: pd.DataFrame, key: dict[str, object], moved: float) -> pd.DataFrame:
+    """The first run of the rule: `moved` backlog objects transitioned once (priced as the one-off cost)."""
+    hit = same_key(rows, key) & (rows["usage_type"] == STANDARD) & rows["component"].isin(STANDARD_COMPONENTS)
+    base = rows.loc[hit].iloc[0].to_dict()
+    row = {**base, "component": "first lifecycle run: backlog to STANDARD_IA", "pipeline": None,
+           "usage_type": SIA_TRANSITION, "quantity": float(moved), "unit": "Object", "detail": "one-off"}  # fmt: skip
+    extra = pd.DataFrame([row], columns=rows.columns)
+    extra["quantity"] = extra["quantity"].astype("float64")
+    return pd.concat([rows, extra], ignore_index=True)
+
+
+def _patch(
+    ctx: Context,
+    bucket: str,
+    standard_gb: float,
+    objects: float | None,
+    old_share: float,
+    to_ia: tuple[float, float] | None,
+) -> list[dict[str, Any]]:
+    """The same change on a usage file: smaller Standard entry; for a transition, a STANDARD_IA entry beside it."""
+    if ctx.spec is None or bucket not in ctx.spec.s3:
+        return []
+    entry = ctx.spec.s3[bucket]
+    patch: list[dict[str, Any]] = [{"op": "set", "path": f"s3.{bucket}.storage_gb", "value": standard_gb}]
+    if objects is not None:
+        patch.append({"op": "set", "path": f"s3.{bucket}.objects", "value": objects * (1.0 - old_share)})
+    if to_ia is not None:
+        old_gb, transitions = to_ia
+        ia: dict[str, Any] = {"storage_class": "STANDARD_IA", "storage_gb": old_gb,
+                              "lifecycle_transitions_per_month": transitions}  # fmt: skip
+        if objects is not None:
+            ia["objects"] = objects * old_share
+        for name in ("region", "account", "pipeline"):
+            if getattr(entry, name) is not None:
+                ia[name] = getattr(entry, name)
+        patch.append({"op": "set", "path": f"s3.{bucket}-standard-ia", "value": ia})
+    return patch

@@ -1,0 +1,322 @@
+"""Two compute changes costkit can name but, with the shipped price tables, cannot price: CodeBuild Lambda
+compute for short builds, and reserved-capacity fleets for steady, high-volume projects.
+
+Neither rule ever invents a saving. Where a candidate exists and a price is missing, it adds a note saying so
+and how to get prices (`costkit pricing refresh`); where the price book has the prices (a refreshed table),
+the change is priced like any other: the usage rows are edited and re-priced.
+
+- Lambda compute bills per second: each build's measured seconds, rounded up per build, on the smallest Lambda
+  size with at least the memory of the current EC2 type. Assumes the build takes as long as on EC2.
+- A fleet bills every provisioned instance-minute, busy or idle. Priced as ceil(average concurrency) instances
+  for the whole month at `ReservedCapacity-Min:<env>:g1.<size>` per instance-minute (costkit's name for the
+  fleet rate; not in the shipped tables), with no overflow and without the fleet's initial per-instance charge.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.rules.build_caching import bill, ceil_units, observed_builds, row_key, same_key
+
+LAMBDA_RULE = "lambda-compute"
+FLEET_RULE = "reserved-capacity"
+LAMBDA_LIMIT_MINUTES = 15.0
+LAMBDA_MAX_MINUTES = 10.0  # "well under" the limit: the longest build may take at most this long
+LAMBDA_FROM = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM")
+LAMBDA_ENVIRONMENT = {"LINUX_CONTAINER": "LINUX_LAMBDA_CONTAINER", "ARM_CONTAINER": "ARM_LAMBDA_CONTAINER"}
+LAMBDA_CONSTRAINTS = [
+    "builds must finish within 15 minutes (the Lambda limit)",
+    "no Docker: no docker build/run and no privileged mode",
+    "only images Lambda compute supports: the curated aws/codebuild/amazonlinux-<arch>-lambda-standard images "
+    "or a custom single-architecture image",
+    "check the rest of the CodeBuild user guide's 'Limitations of AWS Lambda compute' (caching, VPC, file systems)",
+]
+FLEET_MIN_CONCURRENCY = 0.5  # billed minutes at least half the minutes in the month: one instance half busy
+FLEET_PREFIX = "ReservedCapacity-Min:"
+REFRESH = (
+    "run `costkit pricing refresh --out DIR` (AWS Price List API) and re-run with --pricing-dir DIR, "
+    "or add the price row to a copy of the tables"
+)
+
+
+def has_price(ctx: Context, region: object, usage_type: str) -> bool:
+    """Whether the price book has `usage_type` in `region` (or in the estimate's fallback region)."""
+    prices = ctx.pricebook.prices
+    regions = {region, ctx.baseline.options.get("fallback_region")} - {None}
+    return bool(((prices["usage_type"] == usage_type) & prices["region"].isin(regions)).any())
+
+
+def _unpriced(ctx: Context, region: object, usage_type: str) -> str:
+    """Why a change could not be priced: its own price is missing, or the baseline already misses one."""
+    if not has_price(ctx, region, usage_type):
+        return f"costkit has no price for {usage_type} in {region}, so this cannot be priced: {REFRESH}"
+    return "the estimate already misses a price (see missing prices), so no change can be re-priced"
+
+
+def _lambda_target(ctx: Context, compute: str, environment: str) -> tuple[str, str] | None:
+    """(compute type, usage type) of the smallest Lambda size with at least the EC2 type's memory."""
+    types = ctx.pricebook.compute_types
+    target_env = LAMBDA_ENVIRONMENT.get(environment)
+    current = types[(types["compute_type"] == compute) & (types["environment_type"] == environment)]
+    if target_env is None or current.empty or "memory_gib" not in types:
+        return None
+    memory = pd.to_numeric(current["memory_gib"], errors="coerce").iloc[0]
+    options = types[types["environment_type"] == target_env].assign(
+        gib=lambda t: pd.to_numeric(t["memory_gib"], errors="coerce")
+    )
+    options = options[options["gib"] >= memory].sort_values("gib")
+    if pd.isna(memory) or options.empty:
+        return None
+    return str(options["compute_type"].iloc[0]), str(options["usage_type"].iloc[0])
+
+
+def _convert(
+    rows: pd.DataFrame, changes: list[tuple[dict[str, object], float]], usage_type: str, unit: str, component: str
+) -> pd.DataFrame:
+    """Matching rows move to another usage type and unit; quantity times the factor (rows matched by value)."""
+    out = rows.copy()
+    for key, factor in changes:
+        hit = same_key(out, key)
+        out.loc[hit, "quantity"] = out.loc[hit, "quantity"].astype(float) * factor
+        out.loc[hit, ["usage_type", "unit", "component"]] = [usage_type, unit, component]
+        out.loc[hit, "detail"] = f"on {component}, same duration (assumed), billed per {unit.lower()}"
+    return out
+
+
+def _lambda_candidates(ctx: Context) -> list[dict[str, Any]]:
+    """Per project on a small EC2 type: the row keys with factor minutes -> seconds, and the build lengths."""
+    found: list[dict[str, Any]] = []
+    if ctx.spec is not None:
+        for name, project in ctx.spec.codebuild.items():
+            minutes, count = project.minutes_per_build, project.builds_per_month
+            if minutes is None or count is None or project.compute_type not in LAMBDA_FROM:
+                continue
+            component = f"{project.compute_type} / {project.environment_type}"
+            key: dict[str, object] = {
+                "service": "CodeBuild",
+                "account": project.account or ctx.spec.account,
+                "region": project.region or ctx.spec.region,
+                "resource": name,
+                "component": component,
+                "unit": "Minute",
+            }
+            per_build_minutes = ceil_units(minutes)
+            per_build_seconds = ceil_units(minutes * 60.0)
+            found.append(
+                {
+                    **{k: key[k] for k in ("account", "region")},
+                    "project": name,
+                    "compute_type": project.compute_type,
+                    "environment_type": project.environment_type,
+                    "longest_minutes": float(minutes),
+                    "builds": count,
+                    "changes": [(key, per_build_seconds / per_build_minutes)],
+                    "billed_seconds": count * per_build_seconds,
+                }
+            )
+        return found
+    builds = observed_builds(ctx)
+    if builds.empty:
+        return found
+    builds = builds[(builds["billing_unit"] == "Minute") & builds["compute_type"].isin(LAMBDA_FROM)].copy()
+    builds["billed_seconds"] = bill(builds["seconds"], "Second")
+    placement = ["account", "region", "project", "compute_type", "environment_type"]
+    for (account, region, observed_project, compute, environment), mine in builds.groupby(placement, dropna=False):
+        groups = mine.groupby(["account", "region", "project", "pipeline", "component", "billing_unit"], dropna=False)[
+            ["billed", "billed_seconds"]
+        ].sum()
+        changes = [
+            (row_key(g), g["billed_seconds"] / g["billed"])
+            for g in groups.reset_index().to_dict("records")
+            if g["billed"] > 0
+        ]
+        found.append(
+            {
+                "account": account,
+                "region": region,
+                "project": observed_project,
+                "compute_type": compute,
+                "environment_type": environment,
+                "longest_minutes": float(mine["seconds"].max()) / 60.0,
+                "builds": len(mine),
+                "changes": changes,
+                "billed_seconds": float(mine["billed_seconds"].sum()),
+            }
+        )
+    return found
+
+
+def lambda_compute(ctx: Context) -> list[Suggestion]:
+    """Short builds on small EC2 types -> CodeBuild Lambda compute, priced only where the price book can."""
+    if ctx.rows.empty:
+        return []
+    suggestions: list[Suggestion] = []
+    for item in _lambda_candidates(ctx):
+        project, account, region = str(item["project"]), item["account"], item["region"]
+        compute, environment = str(item["compute_type"]), str(item["environment_type"])
+        if item["longest_minutes"] > LAMBDA_MAX_MINUTES or not item["changes"]:
+            continue
+        target = _lambda_target(ctx, compute, environment)
+        if target is None:
+            continue
+        lambda_type, usage_type = target
+        component = f"{lambda_type} / {LAMBDA_ENVIRONMENT[environment]}"
+
+        def to_lambda(
+            r: pd.DataFrame,
+            changes: list[tuple[dict[str, object], float]] = item["changes"],
+            usage_type: str = usage_type,
+            component: str = component,
+        ) -> pd.DataFrame:
+            return _convert(r, changes, usage_type, "Second", component)
+
+        saving = ctx.saving(to_lambda)
+        constraints = "; ".join(LAMBDA_CONSTRAINTS)
+        if saving is None:
+            ctx.notes.append(
+                f"{project}: builds of at most {item['longest_minutes']:.1f} min on {compute} could run on CodeBuild "
+                f"Lambda compute ({lambda_type}, billed per second), but {_unpriced(ctx, region, usage_type)}. "
+                f"Constraints: {constraints}."
+            )
+            continue
+        if saving <= 0.005:
+            ctx.notes.append(f"{project}: priced on Lambda compute ({lambda_type}) it would not cost less")
+            continue
+        suggestions.append(
+            Suggestion(
+                id=f"{LAMBDA_RULE}-{account}-{region}-{project}",
+                rule=LAMBDA_RULE,
+                title=f"Run CodeBuild project {project} on Lambda compute ({lambda_type})",
+                resources=[project],
+                monthly_saving_usd=saving,
+                confidence="low",
+                confidence_reason=(
+                    "assumes each build takes as long on Lambda as on EC2 (Lambda starts faster, but its CPU share "
+                    f"follows memory); costkit cannot see whether the build meets the constraints: {constraints}"
+                ),
+                evidence={
+                    "compute_type": compute,
+                    "suggested_compute_type": lambda_type,
+                    "builds": item["builds"],
+                    "longest_build_minutes": item["longest_minutes"],
+                    "billed_seconds": item["billed_seconds"],
+                    "billing": "per second, each build's measured seconds rounded up",
+                    "constraints": LAMBDA_CONSTRAINTS,
+                    "price_source": "price book (not in the shipped tables)",
+                },
+                change={
+                    "console": f"CodeBuild > project > Edit > Environment: Compute Lambda, {lambda_type}, "
+                    "a Lambda image for your runtime",
+                    "cli": f"aws codebuild update-project --name {project} --environment "
+                    f"type={LAMBDA_ENVIRONMENT[environment]},computeType={lambda_type},image=<lambda image>",
+                    "cloudformation": "AWS::CodeBuild::Project  Environment: "
+                    f"{{Type: {LAMBDA_ENVIRONMENT[environment]}, ComputeType: {lambda_type}, Image: <lambda image>}}",
+                    "terraform": f'environment {{ type = "{LAMBDA_ENVIRONMENT[environment]}"  '
+                    f'compute_type = "{lambda_type}"  image = "<lambda image>" }}',
+                },
+                exclusive=f"build-compute:{account}:{region}:{project}",
+                usage_patch=[
+                    {"op": "set", "path": f"codebuild.{project}.compute_type", "value": lambda_type},
+                    {
+                        "op": "set",
+                        "path": f"codebuild.{project}.environment_type",
+                        "value": LAMBDA_ENVIRONMENT[environment],
+                    },
+                ],
+                transform=to_lambda,
+            )
+        )
+    return suggestions
+
+
+def reserved_capacity(ctx: Context) -> list[Suggestion]:
+    """Steady, high-volume on-demand projects -> a reserved-capacity fleet, priced only where the price book can."""
+    rows = ctx.rows
+    if rows.empty:
+        return []
+    on_demand = rows[
+        (rows["service"] == "CodeBuild")
+        & (rows["unit"] == "Minute")
+        & rows["usage_type"].fillna("").str.startswith("Build-Min:")
+    ]
+    month_minutes = ctx.baseline.period.days * 1440.0
+    suggestions: list[Suggestion] = []
+    for (account, region, project, component, usage_type), group in on_demand.groupby(
+        ["account", "region", "resource", "component", "usage_type"]
+    ):
+        billed = float(group["quantity"].sum())
+        concurrency = billed / month_minutes if month_minutes > 0 else 0.0
+        if concurrency < FLEET_MIN_CONCURRENCY:
+            continue
+        capacity = max(1, math.ceil(concurrency))
+        fleet_type = FLEET_PREFIX + str(usage_type).removeprefix("Build-Min:")
+        pipelines = group["pipeline"].dropna().unique()
+        key = {"service": "CodeBuild", "account": account, "region": region, "resource": project,
+               "component": component, "usage_type": usage_type}  # fmt: skip
+        fleet_row = {**key, "component": f"fleet of {capacity} x {component}",
+                     "pipeline": pipelines[0] if len(pipelines) == 1 else None, "usage_type": fleet_type,
+                     "quantity": capacity * month_minutes, "unit": "Minute",
+                     "detail": f"{capacity} instance(s) x {month_minutes:,.0f} min, busy or idle"}  # fmt: skip
+
+        def to_fleet(r: pd.DataFrame, key: dict[str, object] = key, row: dict[str, Any] = fleet_row) -> pd.DataFrame:
+            kept = r[~same_key(r, key)]
+            added = pd.DataFrame([{name: row.get(name) for name in r.columns}], columns=r.columns)
+            added["quantity"] = added["quantity"].astype("float64")
+            return pd.concat([kept, added], ignore_index=True)
+
+        saving = ctx.saving(to_fleet)
+        busy = f"{billed:,.0f} billed min a month = {concurrency:.2f} builds running on average"
+        if saving is None:
+            ctx.notes.append(
+                f"{project}: {busy} on {component}; a reserved-capacity fleet of {capacity} instance(s) might cost "
+                f"less, but {_unpriced(ctx, region, fleet_type)}. A fleet bills every provisioned minute, busy or "
+                "idle, plus an initial charge per instance; overflow builds bill on demand."
+            )
+            continue
+        if saving <= 0.005:
+            continue
+        suggestions.append(
+            Suggestion(
+                id=f"{FLEET_RULE}-{account}-{region}-{project}",
+                rule=FLEET_RULE,
+                title=f"Run CodeBuild project {project} on a reserved-capacity fleet of {capacity}",
+                resources=[str(project)],
+                monthly_saving_usd=saving,
+                confidence="low",
+                confidence_reason=(
+                    f"{busy}; priced as {capacity} instance(s) provisioned all month with no overflow (builds that "
+                    "arrive while every instance is busy queue or run on demand, billed on top) and without the "
+                    "fleet's initial per-instance charge; peak concurrency and steadiness are not modelled"
+                ),
+                evidence={
+                    "billed_minutes": billed,
+                    "average_concurrency": concurrency,
+                    "fleet_capacity": capacity,
+                    "fleet_usage_type": fleet_type,
+                    "month_minutes": month_minutes,
+                },
+                change={
+                    "console": "CodeBuild > Compute fleets > Create fleet (capacity "
+                    f"{capacity}, overflow on demand); project > Edit > Environment: Reserved capacity, that fleet",
+                    "cli": f"aws codebuild create-fleet --name {project}-fleet --base-capacity {capacity} "
+                    "--environment-type <type> --compute-type <type> --overflow-behavior ON_DEMAND; "
+                    f"aws codebuild update-project --name {project} --environment fleet={{fleetArn=<arn>}},...",
+                    "cloudformation": f"AWS::CodeBuild::Fleet  BaseCapacity: {capacity}; "
+                    "AWS::CodeBuild::Project  Environment: {Fleet: {FleetArn: !GetAtt Fleet.Arn}}",
+                    "terraform": f'resource "aws_codebuild_fleet" {{ base_capacity = {capacity} }}; '
+                    "environment { fleet { fleet_arn = aws_codebuild_fleet.x.arn } }",
+                },
+                exclusive=f"build-compute:{account}:{region}:{project}",
+                transform=to_fleet,
+            )
+        )
+    return suggestions
+
+
+def rule(ctx: Context) -> list[Suggestion]:
+    """Both: Lambda compute for short builds, reserved-capacity fleets for steady high-volume projects."""
+    return lambda_compute(ctx) + reserved_capacity(ctx)

@@ -1,0 +1,299 @@
+"""Rounding waste: builds and action executions billed a whole extra minute for a few seconds.
+
+AWS rounds every build and every V2 action execution up to a whole minute, so a 121-second build bills
+three minutes. Per CodeBuild project and per V2 pipeline: the saving if every run that ended within
+`THRESHOLD_SECONDS` past a minute boundary had been that much shorter (one billed minute less each),
+re-priced through the estimate. Also home of the snapshot helpers the other run-based rules share:
+each observed build and action execution with the billed units and the usage row it went into.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from costkit.optimize.base import Context, RowChange, Suggestion
+from costkit.snapshot import Snapshot
+from costkit.usage.derive import billed_units
+from costkit.usage.observed import _clipped_seconds, _timestamp
+
+RULE = "rounding-waste"
+THRESHOLD_SECONDS = 10.0  # a run ending at most this far past a minute boundary counts as rounding waste
+
+Change = tuple[dict[str, Any], float]  # (row match by value, None = empty cell; quantity to take off)
+
+BUILD_KEY = ["account", "region", "project", "pipeline", "component", "usage_type"]
+ACTION_KEY = ["account", "region", "pipeline", "component"]
+
+
+def window(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The collection window, as observed.py reads it."""
+    bounds = snapshot.manifest.get("window") or {}
+    return _timestamp(bounds["start"]), _timestamp(bounds["end"])
+
+
+def factor(ctx: Context) -> float:
+    """Window -> month projection the baseline applied to every flow."""
+    return float(ctx.baseline.options.get("projection_factor", 1.0))
+
+
+def observed_builds(ctx: Context) -> pd.DataFrame:
+    """Finished builds in the window, as observed.py bills them: billed units (minutes or seconds) and the
+    usage row each went into (account, region, project, pipeline, component, usage_type)."""
+    columns = [*BUILD_KEY, "build_id", "status", "initiator", "unit", "fleet", "seconds", "billed"]
+    builds = ctx.snapshot.table("builds") if ctx.snapshot is not None else pd.DataFrame()
+    if ctx.snapshot is None or builds.empty:
+        return pd.DataFrame(columns=columns)
+    start, end = window(ctx.snapshot)
+    builds = builds[builds["end"].notna()].copy()
+    from_pipeline = builds["initiator"].fillna("").str.startswith("codepipeline/")
+    builds["pipeline"] = builds["initiator"].str.removeprefix("codepipeline/").where(from_pipeline, None)
+    mapping = ctx.pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
+    mapping = mapping.drop_duplicates(["compute_type", "environment_type"])
+    merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
+    seconds = _clipped_seconds(merged["billed_start"], merged["end"], start, end)
+    per_second = merged["billing_unit"] == "Second"
+    merged["seconds"] = seconds
+    merged["billed"] = np.where(
+        seconds <= 0, 0.0, np.where(per_second, billed_units(seconds), billed_units(seconds / 60.0))
+    )
+    merged["fleet"] = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
+    merged.loc[merged["fleet"], "usage_type"] = "ReservedCapacity-Fleet"
+    merged.loc[merged["fleet"], "billing_unit"] = "Build"
+    merged.loc[merged["fleet"], "billed"] = 1.0
+    merged["unit"] = merged["billing_unit"].fillna("Minute")
+    merged["component"] = merged["compute_type"] + " / " + merged["environment_type"]
+    return merged[columns].reset_index(drop=True)
+
+
+def observed_actions(ctx: Context) -> pd.DataFrame:
+    """Action executions in the window with the minutes they billed (V2 only; approvals and custom actions
+    free) and the usage row each went into (account, region, pipeline, component)."""
+    columns = [
+        *ACTION_KEY, "execution_id", "status", "category", "external_execution_id", "v2", "charged", "seconds",
+        "billed",
+    ]  # fmt: skip
+    if ctx.snapshot is None:
+        return pd.DataFrame(columns=columns)
+    actions = ctx.snapshot.table("action_executions")
+    pipelines = ctx.snapshot.table("pipelines")
+    if actions.empty or pipelines.empty:
+        return pd.DataFrame(columns=columns)
+    start, end = window(ctx.snapshot)
+    types = pipelines[["account", "region", "pipeline", "pipeline_type"]].drop_duplicates(
+        ["account", "region", "pipeline"]
+    )
+    frame = actions.merge(types, on=["account", "region", "pipeline"], how="left")
+    seconds = _clipped_seconds(frame["start"], frame["last_update"], start, end)
+    frame["v2"] = frame["pipeline_type"] == "V2"
+    frame["charged"] = frame["v2"] & (frame["category"] != "Approval") & (frame["owner"] != "Custom")
+    frame["seconds"] = seconds
+    frame["billed"] = np.where(frame["charged"] & (seconds > 0), billed_units(seconds / 60.0), 0.0)
+    frame["component"] = frame["action"] + " (" + frame["category"].fillna("?") + ")"
+    return frame[columns].reset_index(drop=True)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def lower(rows: pd.DataFrame, changes: list[Change]) -> pd.DataFrame:
+    """Take quantities off the rows that match each change by value (never below zero)."""
+    out = rows.copy()
+    quantity = out["quantity"].astype("float64").to_numpy(copy=True)
+    for match, amount in changes:
+        mask = pd.Series(True, index=out.index)
+        for column, value in match.items():
+            mask &= out[column].isna() if _missing(value) else (out[column] == value)
+        remaining = float(amount)
+        for position in np.flatnonzero(mask.to_numpy()):
+            take = min(remaining, float(quantity[position]))
+            quantity[position] -= take
+            remaining -= take
+            if remaining <= 1e-12:
+                break
+    out["quantity"] = quantity
+    return out
+
+
+def lowering(changes: list[Change]) -> RowChange:
+    def transform(rows: pd.DataFrame) -> pd.DataFrame:
+        return lower(rows, changes)
+
+    return transform
+
+
+def build_changes(builds: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
+    """Per CodeBuild usage row: `amount` (billed units of the given builds) x the projection."""
+    if builds.empty:
+        return []
+    grouped = builds.assign(amount=amount).groupby(BUILD_KEY, dropna=False)["amount"].sum()
+    changes: list[Change] = []
+    for key, total in grouped.items():
+        values = dict(zip(BUILD_KEY, cast(tuple[Any, ...], key), strict=True))
+        match = {
+            "service": "CodeBuild",
+            "account": values["account"],
+            "region": values["region"],
+            "resource": values["project"],
+            "pipeline": values["pipeline"],
+            "component": values["component"],
+            "usage_type": values["usage_type"],
+        }
+        if total > 0:
+            changes.append((match, float(total) * scale))
+    return changes
+
+
+def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
+    """Per ActionExecutionMinutes row: `amount` (billed minutes of the given action executions) x the projection."""
+    if actions.empty:
+        return []
+    grouped = actions.assign(amount=amount).groupby(ACTION_KEY, dropna=False)["amount"].sum()
+    changes: list[Change] = []
+    for key, total in grouped.items():
+        values = dict(zip(ACTION_KEY, cast(tuple[Any, ...], key), strict=True))
+        match = {
+            "service": "CodePipeline",
+            "account": values["account"],
+            "region": values["region"],
+            "resource": values["pipeline"],
+            "component": values["component"],
+            "usage_type": "ActionExecutionMinutes",
+        }
+        if total > 0:
+            changes.append((match, float(total) * scale))
+    return changes
+
+
+def _over(seconds: pd.Series, billed: pd.Series) -> pd.Series:
+    """Seconds past the last whole minute that the final billed minute paid for (in (0, 60])."""
+    return seconds - (billed - 1.0) * 60.0
+
+
+def _evidence(runs: pd.DataFrame, near: pd.Series, over: pd.Series, scale: float) -> dict[str, Any]:
+    hit = over[near]
+    return {
+        "threshold_seconds": THRESHOLD_SECONDS,
+        "runs": len(runs),
+        "runs_near_boundary": int(near.sum()),
+        "seconds_over": {
+            f"{int(s)}": int(n) for s, n in np.ceil(hit.round(6)).astype(int).value_counts().sort_index().items()
+        },
+        "measured_minutes": round(float(runs["seconds"].sum()) / 60.0, 2),
+        "billed_minutes": float(runs["billed"].sum()),
+        "minutes_lost_in_window": int(near.sum()),
+        "projection_factor": scale,
+        "billed_minutes_saved_per_month": int(near.sum()) * scale,
+    }
+
+
+REASON = (
+    "assumes each of those runs could end {n:g} s earlier; durations vary from run to run, so the same "
+    "build lands on either side of a minute boundary, and the trimming may not be possible"
+)
+
+
+def _project_suggestion(ctx: Context, account: str, region: str, project: str, runs: pd.DataFrame) -> Suggestion | None:
+    over = _over(runs["seconds"], runs["billed"])
+    near = (runs["billed"] >= 2) & (over <= THRESHOLD_SECONDS + 1e-9)
+    if not near.any():
+        return None
+    scale = factor(ctx)
+    transform = lowering(build_changes(runs, near.astype(float), scale))
+    saving = ctx.saving(transform)
+    if saving is None:
+        ctx.notes.append(f"{project}: rounding waste not priced (missing CodeBuild price in {region})")
+        return None
+    if saving <= 0.005:
+        ctx.notes.append(
+            f"{project}: {int(near.sum())} builds ended within {THRESHOLD_SECONDS:g} s past a minute, "
+            f"but the minutes are worth ${saving:,.2f}/month (free tier or tiny)"
+        )
+        return None
+    return Suggestion(
+        id=f"{RULE}-build-{project}",
+        rule=RULE,
+        title=f"Trim a few seconds from CodeBuild project {project}: {int(near.sum())} builds pay a minute for "
+        f"{THRESHOLD_SECONDS:g} s or less",
+        resources=[project],
+        monthly_saving_usd=saving,
+        confidence="low",
+        confidence_reason=REASON.format(n=THRESHOLD_SECONDS),
+        evidence=_evidence(runs, near, over, scale),
+        change={
+            "console": f"CodeBuild > {project} > Edit: enable local caching (source, Docker layer), keep "
+            "artifacts small and move slow post_build steps out; check the phase durations of the long builds",
+            "cli": f"aws codebuild update-project --name {project} "
+            "--cache type=LOCAL,modes=LOCAL_SOURCE_CACHE,LOCAL_DOCKER_LAYER_CACHE",
+            "cloudformation": "AWS::CodeBuild::Project  Cache: {Type: LOCAL, Modes: [LOCAL_SOURCE_CACHE, "
+            "LOCAL_DOCKER_LAYER_CACHE]}",
+            "terraform": 'cache { type = "LOCAL"  modes = ["LOCAL_SOURCE_CACHE", "LOCAL_DOCKER_LAYER_CACHE"] }',
+        },
+        exclusive=f"{RULE}:{account}:{region}:project:{project}",
+        usage_patch=[],
+        transform=transform,
+    )
+
+
+def _pipeline_suggestion(
+    ctx: Context, account: str, region: str, pipeline: str, runs: pd.DataFrame
+) -> Suggestion | None:
+    over = _over(runs["seconds"], runs["billed"])
+    near = (runs["billed"] >= 2) & (over <= THRESHOLD_SECONDS + 1e-9)
+    if not near.any():
+        return None
+    scale = factor(ctx)
+    transform = lowering(action_changes(runs, near.astype(float), scale))
+    saving = ctx.saving(transform)
+    if saving is None:
+        ctx.notes.append(f"{pipeline}: rounding waste not priced (missing CodePipeline price in {region})")
+        return None
+    if saving <= 0.005:
+        ctx.notes.append(
+            f"{pipeline}: {int(near.sum())} action executions ended within {THRESHOLD_SECONDS:g} s past a minute, "
+            f"but the minutes are worth ${saving:,.2f}/month (inside the free minutes or tiny)"
+        )
+        return None
+    actions = sorted({str(c) for c in runs.loc[near, "component"]})
+    return Suggestion(
+        id=f"{RULE}-pipeline-{pipeline}",
+        rule=RULE,
+        title=f"Trim a few seconds from the actions of pipeline {pipeline}: {int(near.sum())} action executions "
+        f"pay a minute for {THRESHOLD_SECONDS:g} s or less",
+        resources=[pipeline],
+        monthly_saving_usd=saving,
+        confidence="low",
+        confidence_reason=REASON.format(n=THRESHOLD_SECONDS),
+        evidence={**_evidence(runs, near, over, scale), "actions": actions},
+        change={
+            "console": f"CodePipeline > {pipeline}: the actions {', '.join(actions)} end just past a minute; "
+            "shorten the work they wait for (for a CodeBuild action: the build itself, caching and artifact size)",
+        },
+        exclusive=f"{RULE}:{account}:{region}:pipeline:{pipeline}",
+        usage_patch=[],
+        transform=transform,
+    )
+
+
+def rule(ctx: Context) -> list[Suggestion]:
+    if ctx.snapshot is None:
+        if ctx.spec is not None:
+            ctx.notes.append(f"{RULE}: needs observed run durations (a snapshot); not checked for a usage file")
+        return []
+    suggestions: list[Suggestion] = []
+    builds = observed_builds(ctx)
+    minute_builds = builds[(builds["unit"] == "Minute") & ~builds["fleet"].astype(bool) & (builds["billed"] > 0)]
+    for (account, region, project), runs in minute_builds.groupby(["account", "region", "project"]):
+        found = _project_suggestion(ctx, str(account), str(region), str(project), runs)
+        if found is not None:
+            suggestions.append(found)
+    actions = observed_actions(ctx)
+    charged = actions[actions["charged"].astype(bool) & (actions["billed"] > 0)]
+    for (account, region, pipeline), runs in charged.groupby(["account", "region", "pipeline"]):
+        found = _pipeline_suggestion(ctx, str(account), str(region), str(pipeline), runs)
+        if found is not None:
+            suggestions.append(found)
+    return suggestions
