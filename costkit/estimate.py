@@ -19,7 +19,7 @@ from costkit import __version__
 from costkit.assumptions import describe
 from costkit.errors import CostkitError
 from costkit.period import Period
-from costkit.price import FreeTierScope, price
+from costkit.price import LINE_COLUMNS, FreeTierScope, price
 from costkit.snapshot import Snapshot
 from costkit.snapshot import read as read_snapshot
 from costkit.tables import SERVICES, PriceBook, load_pricebook
@@ -28,26 +28,7 @@ from costkit.usage.load import Usage, load_usage
 from costkit.usage.observed import derive_observed
 
 UNATTRIBUTED = "(not attributed)"
-CONTRACT_LINE_FIELDS = (
-    "account",
-    "service",
-    "region",
-    "resource",
-    "component",
-    "pipeline",
-    "usage_type",
-    "quantity",
-    "unit",
-    "unit_price_usd",
-    "gross_usd",
-    "free_tier_quantity",
-    "free_tier_usd",
-    "cost_usd",
-    "price_region",
-    "price_effective_date",
-    "price_source",
-    "detail",
-)
+CONTRACT_LINE_FIELDS = LINE_COLUMNS  # the JSON `lines` fields: see docs/estimate.schema.json
 
 
 @dataclass

@@ -60,7 +60,7 @@ def test_markdown_and_csv_formats() -> None:
     code, out, _ = invoke("estimate", "-u", str(GOLDEN / "codebuild_rounding.yaml"), "-f", "csv")
     assert code == 0
     header, *rows = out.strip().splitlines()
-    assert header.startswith("account,service,region,resource")
+    assert header.startswith("account,region,service,resource")
     assert len(rows) == 2
 
 

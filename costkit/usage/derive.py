@@ -59,7 +59,8 @@ def _frame(section: dict[str, Any], defaults: dict[str, str], region_override: s
     return frame
 
 
-def _rows(frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+def rows_for(frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+    """Usage rows for each row of `frame` (its account and region), every ROW_COLUMNS column present."""
     base = {"account": frame["account"], "region": frame["region"]}
     out = pd.DataFrame({**base, **columns}, index=frame.index)
     for name in ROW_COLUMNS:
@@ -123,7 +124,7 @@ def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[p
         )
         quantity = np.where(active & (age_at_end.isna() | (age_at_end > 0)), 1.0, 0.0)
         parts.append(
-            _rows(
+            rows_for(
                 v1,
                 service="CodePipeline",
                 resource=v1["name"],
@@ -161,7 +162,7 @@ def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[p
                 reason,
             )
             parts.append(
-                _rows(
+                rows_for(
                     actions,
                     service="CodePipeline",
                     resource=actions["name"],
@@ -209,7 +210,7 @@ def _codebuild(frame: pd.DataFrame, result: UsageRows, pricebook: PriceBook) -> 
         + " each",
     )
     return [
-        _rows(
+        rows_for(
             merged,
             service="CodeBuild",
             resource=merged["name"],
@@ -225,53 +226,55 @@ def _codebuild(frame: pd.DataFrame, result: UsageRows, pricebook: PriceBook) -> 
 
 def _lambda(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     result.assumptions.add("lambda-average-duration")
-    suffix = np.where(frame["architecture"] == "arm64", "-ARM", "")
     requests = frame["requests_per_month"].astype(float)
-    billed_seconds = pd.Series(billed_units(frame["duration_ms"]) / 1000.0, index=frame.index)
+    return lambda_usage(
+        frame,
+        result,
+        resource=frame["name"],
+        requests=requests,
+        duration_ms=frame["duration_ms"].astype(float),
+        request_detail=_fmt(requests) + " requests",
+    )
+
+
+def lambda_usage(
+    frame: pd.DataFrame,
+    result: UsageRows,
+    *,
+    resource: pd.Series,
+    requests: pd.Series,
+    duration_ms: pd.Series,
+    request_detail: pd.Series,
+) -> list[pd.DataFrame]:
+    """Request, GB-second and ephemeral-storage rows of Lambda functions (planned or observed).
+
+    `frame` carries account, region, pipeline, memory_mb, architecture and ephemeral_storage_mb; each
+    request lasts `duration_ms`, billed rounded up to a whole millisecond.
+    """
+    suffix: pd.Series = pd.Series(np.where(frame["architecture"] == "arm64", "-ARM", ""), index=frame.index, dtype=str)
+    billed_seconds = pd.Series(billed_units(duration_ms.fillna(0.0)) / 1000.0, index=frame.index)
     memory_gb = frame["memory_mb"].astype(float) / 1024.0
-    extra_storage_gb = (frame["ephemeral_storage_mb"].astype(float) - 512.0) / 1024.0
-    common = {"service": "Lambda", "resource": frame["name"], "pipeline": frame["pipeline"]}
+    extra_gb = (frame["ephemeral_storage_mb"].astype(float).fillna(512.0) - 512.0) / 1024.0
+    common = {"service": "Lambda", "resource": resource, "pipeline": frame["pipeline"]}
     parts = [
-        _rows(
-            frame,
-            **common,
-            component="requests",
-            usage_type=pd.Series("Request", index=frame.index) + suffix,
-            quantity=requests,
-            unit="Request",
-            detail=_fmt(requests) + " requests",
-        ),
-        _rows(
-            frame,
-            **common,
-            component="duration (" + frame["architecture"] + ")",
-            usage_type=pd.Series("Lambda-GB-Second", index=frame.index) + suffix,
-            quantity=requests * billed_seconds * memory_gb,
-            unit="GB-Second",
-            detail=_fmt(requests) + " requests x " + _fmt(billed_seconds) + " s x " + _fmt(memory_gb) + " GB",
-        ),
-    ]
-    storage = extra_storage_gb > 0
+        rows_for(frame, **common, component="requests", usage_type=suffix.radd("Request"), quantity=requests,
+              unit="Request", detail=request_detail),
+        rows_for(frame, **common, component="duration (" + frame["architecture"] + ")",
+              usage_type=suffix.radd("Lambda-GB-Second"), quantity=requests * billed_seconds * memory_gb,
+              unit="GB-Second",
+              detail=_fmt(requests) + " requests x " + _fmt(billed_seconds) + " s x " + _fmt(memory_gb) + " GB"),
+    ]  # fmt: skip
+    storage = extra_gb > 0
     if storage.any():
         result.assumptions.add("lambda-ephemeral")
         sub = frame[storage]
         parts.append(
-            _rows(
-                sub,
-                **{k: v[storage] for k, v in common.items() if isinstance(v, pd.Series)},
-                service="Lambda",
-                component="ephemeral storage",
-                usage_type=pd.Series("Lambda-Storage-GB-Second", index=sub.index) + suffix[storage.to_numpy()],
-                quantity=(requests * billed_seconds * extra_storage_gb)[storage],
-                unit="GB-Second",
-                detail=_fmt(requests[storage])
-                + " requests x "
-                + _fmt(billed_seconds[storage])
-                + " s x "
-                + _fmt(extra_storage_gb[storage])
-                + " GB above 512 MB",
-            )
-        )
+            rows_for(sub, service="Lambda", resource=resource[storage], pipeline=sub["pipeline"],
+                  component="ephemeral storage", usage_type=suffix[storage].radd("Lambda-Storage-GB-Second"),
+                  quantity=(requests * billed_seconds * extra_gb)[storage], unit="GB-Second",
+                  detail=_fmt(requests[storage]) + " requests x " + _fmt(billed_seconds[storage]) + " s x "
+                  + _fmt(extra_gb[storage]) + " GB above 512 MB")
+        )  # fmt: skip
     return parts
 
 
@@ -354,7 +357,7 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     )
     common = {"service": "S3", "resource": frame["name"], "pipeline": frame["pipeline"]}
     parts = [
-        _rows(
+        rows_for(
             frame,
             **common,
             component="storage (" + cls + ")",
@@ -372,7 +375,7 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
         if used.any():
             sub = frame[used]
             parts.append(
-                _rows(
+                rows_for(
                     sub,
                     service="S3",
                     resource=sub["name"],
@@ -387,7 +390,7 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     if archive.any():
         sub = frame[archive]
         parts.append(
-            _rows(
+            rows_for(
                 sub,
                 service="S3",
                 resource=sub["name"],
@@ -403,7 +406,7 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
     if retrieval.any():
         sub = frame[retrieval]
         parts.append(
-            _rows(
+            rows_for(
                 sub,
                 service="S3",
                 resource=sub["name"],
@@ -420,7 +423,7 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
         result.assumptions.add("s3-transitions")
         sub = frame[transitions]
         parts.append(
-            _rows(
+            rows_for(
                 sub,
                 service="S3",
                 resource=sub["name"],
@@ -444,7 +447,7 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
             average_kb = stored[sub.index] / objects[sub.index].replace(0, np.nan) / GB_PER_KB
             counted = np.where(average_kb >= 128, objects[sub.index], 0.0)
             parts.append(
-                _rows(
+                rows_for(
                     sub,
                     service="S3",
                     resource=sub["name"],

@@ -11,7 +11,7 @@ import pandas as pd
 from costkit.period import Period
 from costkit.snapshot import Snapshot
 from costkit.tables import PriceBook
-from costkit.usage.derive import ROW_COLUMNS, UsageRows, billed_units
+from costkit.usage.derive import ROW_COLUMNS, UsageRows, billed_units, lambda_usage, rows_for
 
 # CloudWatch AWS/S3 StorageType -> canonical storage usage type. Overheads bill at the class they name.
 S3_STORAGE_TYPES = {
@@ -33,14 +33,6 @@ S3_STORAGE_TYPES = {
     "IntelligentTieringAIAStorage": "TimedStorage-INT-AIA-ByteHrs",
 }
 GIB = 1024.0**3
-
-
-def _rows(frame: pd.DataFrame, **columns: object) -> pd.DataFrame:
-    out = pd.DataFrame({"account": frame["account"], "region": frame["region"], **columns}, index=frame.index)
-    for name in ROW_COLUMNS:
-        if name not in out:
-            out[name] = None
-    return out[list(ROW_COLUMNS)]
 
 
 def _timestamp(value: object) -> pd.Timestamp:
@@ -106,7 +98,7 @@ def _pipelines(
         age = (window_end - pd.to_datetime(v1["created"], utc=True)).dt.total_seconds() / 86400.0
         trial = age <= 30
         parts.append(
-            _rows(
+            rows_for(
                 v1,
                 service="CodePipeline",
                 resource=v1["pipeline"],
@@ -139,7 +131,7 @@ def _pipelines(
         )
         not_charged = (grouped["category"] == "Approval") | (grouped["owner"] == "Custom")
         parts.append(
-            _rows(
+            rows_for(
                 grouped,
                 service="CodePipeline",
                 resource=grouped["pipeline"],
@@ -202,7 +194,7 @@ def _builds(
         .reset_index()
     )
     return [
-        _rows(
+        rows_for(
             grouped,
             service="CodeBuild",
             resource=grouped["project"],
@@ -230,32 +222,14 @@ def _functions(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.
     frame = frame.merge(_invoking_pipelines(snapshot), on=["account", "region", "function"], how="left")
     if frame.empty:
         return []
-    suffix = np.where(frame["architecture"] == "arm64", "-ARM", "")
-    requests = frame["invocations"].astype(float).fillna(0.0) * factor
-    billed_seconds = billed_units(frame["duration_ms_avg"].astype(float).fillna(0.0)) / 1000.0
-    memory_gb = frame["memory_mb"].astype(float) / 1024.0
-    extra_gb = (frame["ephemeral_storage_mb"].astype(float).fillna(512.0) - 512.0) / 1024.0
-    common = {"service": "Lambda", "resource": frame["function"], "pipeline": frame["pipeline"]}
-    parts = [
-        _rows(frame, **common, component="requests", usage_type=pd.Series("Request", index=frame.index) + suffix,
-              quantity=requests, unit="Request", detail=frame["invocations"].astype(str) + " invocations observed"),
-        _rows(frame, **common, component="duration (" + frame["architecture"] + ")",
-              usage_type=pd.Series("Lambda-GB-Second", index=frame.index) + suffix,
-              quantity=requests * billed_seconds * memory_gb, unit="GB-Second",
-              detail="average " + frame["duration_ms_avg"].round(1).astype(str) + " ms rounded up, x memory"),
-    ]  # fmt: skip
-    storage = extra_gb > 0
-    if storage.any():
-        result.assumptions.add("lambda-ephemeral")
-        sub = frame[storage]
-        parts.append(
-            _rows(sub, service="Lambda", resource=sub["function"], pipeline=common["pipeline"],
-                  component="ephemeral storage",
-                  usage_type=pd.Series("Lambda-Storage-GB-Second", index=sub.index) + suffix[storage.to_numpy()],
-                  quantity=(requests * billed_seconds * extra_gb)[storage], unit="GB-Second",
-                  detail="storage above 512 MB x billed duration")
-        )  # fmt: skip
-    return parts
+    return lambda_usage(
+        frame,
+        result,
+        resource=frame["function"],
+        requests=frame["invocations"].astype(float).fillna(0.0) * factor,
+        duration_ms=frame["duration_ms_avg"].astype(float),
+        request_detail=frame["invocations"].astype(str) + " invocations observed (average duration)",
+    )
 
 
 def _buckets(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.DataFrame]:
@@ -267,7 +241,7 @@ def _buckets(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.Da
         sized["usage_type"] = sized["storage_type"].map(S3_STORAGE_TYPES)
         sized = _share_buckets(snapshot, sized, result)
         parts.append(
-            _rows(sized, service="S3", resource=sized["bucket"], pipeline=sized.get("pipeline"),
+            rows_for(sized, service="S3", resource=sized["bucket"], pipeline=sized.get("pipeline"),
                   component="storage (" + sized["storage_type"] + ")",
                   usage_type=sized["usage_type"].where(sized["usage_type"].notna(), None),
                   quantity=sized["avg_bytes"].astype(float) / GIB * sized["share"], unit="GB-Month",
@@ -282,7 +256,7 @@ def _buckets(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.Da
             ("get_requests", "Requests-Tier2", "GET and other requests (estimated)"),
         ):
             parts.append(
-                _rows(requests, service="S3", resource=requests["bucket"], pipeline=requests["pipeline"],
+                rows_for(requests, service="S3", resource=requests["bucket"], pipeline=requests["pipeline"],
                       component=label, usage_type=usage_type, quantity=requests[column].astype(float) * factor,
                       unit="Request",
                       detail=requests["executions"].astype(int).astype(str) + " executions x "
