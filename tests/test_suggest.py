@@ -115,3 +115,28 @@ def test_cli_json_equals_the_library(tmp_path: Path) -> None:
     table = CliRunner().invoke(app, ["suggest", "--usage", str(path), "--month", "2026-11"], env={"COLUMNS": "200"})
     assert "Switch pipeline busy to V1" in table.stdout
     assert "$9.00" in table.stdout
+
+
+def test_json_follows_the_documented_contract_on_the_demo_and_the_examples(tmp_path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent.parent / "docs" / "suggest.schema.json").read_text())
+    for example in sorted(EXAMPLES.glob("*.yaml")):
+        jsonschema.validate(json.loads(suggest(example, period=NOVEMBER_2026).to_json()), schema)
+    out = tmp_path / "snap"
+    assert CliRunner().invoke(app, ["collect", "--demo", "--month", "2026-10", "--out", str(out), "-q"]).exit_code == 0
+    printed = CliRunner().invoke(app, ["suggest", "--snapshot", str(out), "--format", "json"])
+    assert printed.exit_code == 0, printed.output
+    found = json.loads(printed.stdout)
+    jsonschema.validate(found, schema)
+    assert {s["rule"] for s in found["suggestions"]} >= {"artifact-lifecycle", "rounding-waste", "arm-builds"}
+    # Suggestions that exclude each other are never both counted.
+    counted = [s["exclusive"] for s in found["suggestions"] if s["counted"]]
+    assert len(counted) == len(set(counted))
+
+
+def test_notebook_api_returns_the_suggestions_as_a_dataframe() -> None:
+    result = suggest(EXAMPLES / "mid-size-platform.yaml", period=NOVEMBER_2026)
+    table = result.table
+    assert list(table["id"]) == [item.id for item in result.items]
+    assert table["monthly_saving_usd"].tolist() == [item.monthly_saving_usd for item in result.items]
