@@ -152,8 +152,12 @@ def estimate_command(
         ),
     ] = None,
     free_tier_scope: Annotated[
-        Scope, typer.Option(help="Apply free tiers once per account, or once for the whole organization.")
-    ] = Scope.account,
+        Scope | None,
+        typer.Option(
+            help="Apply free tiers once per account, or once for the whole organization "
+            "(default: organization for a --org-role snapshot, else account)."
+        ),
+    ] = None,
     region: Annotated[
         str | None,
         typer.Option(metavar="REGION", help="Price every resource in this region, overriding the usage file."),
@@ -201,7 +205,7 @@ def estimate_command(
                 usage,
                 period=period,
                 free_tier=free_tier,
-                free_tier_scope=free_tier_scope.value,
+                free_tier_scope=(free_tier_scope or Scope.account).value,
                 region=region,
                 fallback_region=fallback_region,
                 pricebook=book,
@@ -221,7 +225,7 @@ def estimate_command(
                 observed,
                 period=period,
                 free_tier=True if free_tier is None else free_tier,
-                free_tier_scope=free_tier_scope.value,
+                free_tier_scope=free_tier_scope.value if free_tier_scope else None,
                 fallback_region=fallback_region,
                 pricebook=book,
             )
@@ -242,8 +246,8 @@ def suggest_command(
     month: Annotated[str | None, typer.Option(metavar="YYYY-MM", help="The month to estimate.")] = None,
     free_tier: Annotated[bool | None, typer.Option("--free-tier/--no-free-tier", help="Apply free tiers.")] = None,
     free_tier_scope: Annotated[
-        Scope, typer.Option(help="Free tiers once per account or organization.")
-    ] = Scope.account,
+        Scope | None, typer.Option(help="Free tiers once per account or organization (default as for estimate).")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file.")] = None,
     pricing_dir: PricingDirOption = None,
 ) -> None:
@@ -267,7 +271,7 @@ def suggest_command(
             snapshot=observed,
             period=Period.parse_month(month) if month else None,
             free_tier=free_tier,
-            free_tier_scope=free_tier_scope.value,
+            free_tier_scope=free_tier_scope.value if free_tier_scope else None,
             pricebook=load_pricebook(pricing_dir) if pricing_dir else None,
         )
         if fmt is OutputFormat.json:
@@ -326,6 +330,7 @@ def collect_command(
         from costkit.snapshot import write
 
         window = cli_support.window_from(days, month)
+        cli_support.check_regions([r.strip() for r in regions.split(",") if r.strip()] if regions else None)
         options = CollectOptions(
             window=window,
             regions=[r.strip() for r in regions.split(",") if r.strip()] if regions else None,

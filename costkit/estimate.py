@@ -84,7 +84,12 @@ class Estimate:
         """
         lines = self.lines.assign(pipeline=self.lines["pipeline"].fillna(UNATTRIBUTED))
         table = lines.pivot_table(
-            index="pipeline", columns="service", values="cost_usd", aggfunc="sum", fill_value=0.0, observed=True
+            index=["account", "region", "pipeline"],
+            columns="service",
+            values="cost_usd",
+            aggfunc="sum",
+            fill_value=0.0,
+            observed=True,
         ).reindex(columns=list(SERVICES), fill_value=0.0)
         table["total_usd"] = table.sum(axis=1)
         table = table.sort_values("total_usd", ascending=False, kind="stable").reset_index()
@@ -171,26 +176,42 @@ def estimate_snapshot(
     *,
     period: Period | None = None,
     free_tier: bool = True,
-    free_tier_scope: FreeTierScope = "account",
+    free_tier_scope: FreeTierScope | None = None,
     fallback_region: str | None = None,
     pricebook: PriceBook | None = None,
 ) -> Estimate:
-    """Price what a snapshot observed, projected to a month (the window's own month when it is whole)."""
+    """Price what a snapshot observed, projected to a month (the window's own month when it is whole).
+
+    `free_tier_scope` defaults to the organization for a snapshot of a whole organization (`--org-role`),
+    where consolidated billing applies the free tier once, else to the account.
+    """
     book = pricebook or load_pricebook()
     loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
     source = str(snapshot) if not isinstance(snapshot, Snapshot) else "<snapshot>"
     when = period or snapshot_period(loaded)
     rows = derive_observed(loaded, book, when)
-    result = _priced(rows, book, when, source, free_tier, free_tier_scope, None, fallback_region)
+    scope: FreeTierScope = free_tier_scope or ("organization" if loaded.manifest.get("organization") else "account")
+    result = _priced(rows, book, when, source, free_tier, scope, None, fallback_region)
     result.options["projection_factor"] = rows.projection
     result.options["window"] = loaded.manifest.get("window")
     result.options["partial_collection"] = loaded.partial
-    actuals = loaded.table("actuals")
-    window = loaded.manifest.get("window") or {}
-    closed = bool(window) and pd.Timestamp(window["end"]) <= pd.Timestamp.now(tz="UTC")
-    if not actuals.empty and closed and snapshot_period(loaded) == when and rows.projection == 1.0:
-        result.actuals = actuals
+    if _comparable(loaded, when, rows.projection):
+        result.actuals = loaded.table("actuals")
     return result
+
+
+def _comparable(snapshot: Snapshot, period: Period, projection: float) -> bool:
+    """Actuals are compared only for a whole calendar month that was closed when collected, priced as that
+    month, with a final (not estimated) bill and nothing missing from the collection."""
+    actuals = snapshot.table("actuals")
+    window = snapshot.manifest.get("window") or {}
+    if actuals.empty or not window or snapshot.partial or projection != 1.0:
+        return False
+    start, end = pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
+    whole = start == pd.Timestamp(period.start, tz=start.tz) and end == pd.Timestamp(period.end, tz=end.tz)
+    created = pd.Timestamp(snapshot.manifest.get("created") or "1970-01-01T00:00:00+00:00")
+    final = "estimated" not in actuals or not actuals["estimated"].astype(bool).any()
+    return whole and created >= end and final
 
 
 def snapshot_period(snapshot: Snapshot) -> Period:

@@ -190,10 +190,13 @@ def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
     ]
     out += [f"| **Total** | **{money(estimate.total)}** |", ""]
     if by_pipeline:
-        out += ["| Pipeline | CodePipeline | CodeBuild | Lambda | S3 | Total |", "|---|---:|---:|---:|---:|---:|"]
         out += [
-            f"| {r['pipeline']} | {money(r['CodePipeline'])} | {money(r['CodeBuild'])} | {money(r['Lambda'])} | "
-            f"{money(r['S3'])} | {money(r['total_usd'])} |"
+            "| Pipeline | Account | Region | CodePipeline | CodeBuild | Lambda | S3 | Total |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+        ]
+        out += [
+            f"| {r['pipeline']} | {r['account']} | {r['region']} | {money(r['CodePipeline'])} | "
+            f"{money(r['CodeBuild'])} | {money(r['Lambda'])} | {money(r['S3'])} | {money(r['total_usd'])} |"
             for r in _records(estimate.by_pipeline())
         ]
         out.append("")

@@ -88,8 +88,11 @@ def test_a_partial_window_is_projected_to_the_month() -> None:
     result = estimate_snapshot(half, period=Period.month(2026, 10))
     assert result.options["projection_factor"] == pytest.approx(31 / 15.5)
     assert "observed-projection" in {a["id"] for a in result.assumptions}
-    # web-app's 120 executions all fall in the half window, so the month projects to 240 x 9 minutes (no tokyo).
-    assert result.by_service()["CodePipeline"] == pytest.approx((240 * 9 - 100) * 0.002)
+    # The estate runs at a steady rate: 60 of web-app's 120 monthly executions fall in the half window, and
+    # the month projects back to 120 x 9 minutes (us-east-1 only); the free minutes apply to the month.
+    assert result.by_service()["CodePipeline"] == pytest.approx((120 * 9 - 100) * 0.002)
+    # Builds project the same way: 60 + 2 of web-app-build's (120 + 3 rounded), 15 of nightly's 30.
+    assert len(half.table("builds")) == 60 + round(3 / 2) + 15
 
 
 def test_cli_demo_then_estimate_by_pipeline(tmp_path: Path) -> None:

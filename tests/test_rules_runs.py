@@ -362,6 +362,9 @@ def test_rules_on_the_fake_account() -> None:
     found = by_id(rounding_waste.rule(ctx))
     # alice's 3 builds of web-app-build run 121 s: 3 minutes billed for 1 second each
     assert found["rounding-waste-build-web-app-build"].monthly_saving_usd == pytest.approx(3 * MEDIUM)
-    assert wasted_runs.rule(ctx) == []  # every execution and build succeeded
+    # Every 20th web-app execution fails at Deploy (fake_account.FAILING): 6 of 120, each having paid
+    # 1 + 7 + 1 action minutes (the approval is free) and started a 6-minute general1.medium build.
+    wasted = by_id(wasted_runs.rule(ctx))
+    assert wasted["wasted-runs-pipeline-web-app"].monthly_saving_usd == pytest.approx(6 * (9 * 0.002 + 6 * MEDIUM))
     assert idle_pipelines.rule(ctx) == []  # docs never ran and costs nothing
     assert any(n.startswith("docs: no successful run") for n in ctx.notes)

@@ -4,6 +4,7 @@ a progress bar on stderr, the collection itself and the summary of calls and fai
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from pathlib import Path
 
 import boto3
@@ -44,17 +45,38 @@ class Bar:
 
 
 def window_from(days: int | None, month: str | None, now: dt.datetime | None = None) -> Window:
+    """The observed window. A month still under way is observed up to now, and the estimate projects it."""
+    moment = now or dt.datetime.now(dt.UTC)
     if days is not None and month is not None:
         raise CostkitError("give --days or --month, not both")
     if month is not None:
         try:
             year, number = (int(part) for part in month.split("-"))
-            return Window.month(year, number)
+            whole = Window.month(year, number)
         except ValueError:
             raise CostkitError(f"--month {month!r} is not a month", hint="write it as YYYY-MM") from None
+        if whole.start >= moment:
+            raise CostkitError(f"--month {month} has not started yet", hint="collect a past or the current month")
+        return whole if whole.end <= moment else Window(whole.start, moment.replace(microsecond=0))
     if days is not None and days <= 0:
         raise CostkitError("--days must be a positive number of days")
-    return Window.last_days(days or 30, now)
+    return Window.last_days(days or 30, moment)
+
+
+def check_regions(regions: list[str] | None) -> None:
+    """Region names must be ones CodePipeline exists in (botocore's endpoint data; no call is made)."""
+    if not regions or regions == ["all"]:
+        return
+    known = set(boto3.Session().get_available_regions("codepipeline")) | set(
+        boto3.Session().get_available_regions("codepipeline", partition_name="aws-us-gov")
+    )
+    for region in regions:
+        if region not in known:
+            close = difflib.get_close_matches(region, sorted(known), n=1)
+            raise CostkitError(
+                f"--regions: {region!r} is not a region where CodePipeline runs",
+                hint=(f"did you mean `{close[0]}`? " if close else "") + "or use --regions all",
+            )
 
 
 def run(

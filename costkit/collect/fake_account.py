@@ -26,6 +26,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 from moto import mock_aws
 from moto.ce.models import ce_backends
+from moto.codebuild.models import codebuild_backends
 from moto.codepipeline.models import codepipeline_backends
 
 from costkit.collect.context import Window
@@ -111,6 +112,7 @@ BUILDS = (
     BuildSpec("tokyo-build", "ap-northeast-1", "BUILD_GENERAL1_SMALL", "LINUX_CONTAINER", 60, 10, 170, "codepipeline/tokyo-service"),
 )  # fmt: skip
 
+FAILING = {"web-app": 20}  # every 20th execution fails in its last action (billed all the same)
 FUNCTIONS = {  # name: (region, memory MB, architecture, invocations, total duration ms)
     "deploy-notifier": ("us-east-1", 256, "arm64", 120, 120 * 850.0),
 }
@@ -143,14 +145,21 @@ class Answers:
         self.build_ids: dict[tuple[str, str], list[str]] = {}
         self._seed()
 
+    def count(self, per_month: int) -> int:
+        """Runs in this window at the estate's steady rate (declared per 31-day month)."""
+        return round(per_month * (self.window.end - self.window.start) / dt.timedelta(days=31))
+
     def _seed(self) -> None:
         for spec in PIPELINES:
             runs, details = [], []
-            for i in range(spec.executions):
-                start = _times(self.window, spec.executions, i)
+            count = self.count(spec.executions)
+            for i in range(count):
+                start = _times(self.window, count, i)
                 execution_id = f"{spec.name}-{i:05d}"
+                failed = spec.name in FAILING and i % FAILING[spec.name] == FAILING[spec.name] - 1
                 clock = start
-                for action in spec.actions:
+                for position, action in enumerate(spec.actions):
+                    last = position == len(spec.actions) - 1
                     end = clock + dt.timedelta(seconds=action.seconds)
                     detail: dict[str, Any] = {
                         "pipelineExecutionId": execution_id,
@@ -160,7 +169,7 @@ class Answers:
                         "actionName": action.name,
                         "startTime": clock,
                         "lastUpdateTime": end,
-                        "status": "Succeeded",
+                        "status": "Failed" if failed and last else "Succeeded",
                         "input": {
                             "actionTypeId": {
                                 "category": action.category,
@@ -171,13 +180,14 @@ class Answers:
                         },
                     }
                     if action.provider == "CodeBuild":
-                        detail["output"] = {"executionResult": {"externalExecutionId": f"{action.name}:{execution_id}"}}
+                        project = (action.configuration or {}).get("ProjectName", "")
+                        detail["output"] = {"executionResult": {"externalExecutionId": f"{project}:{execution_id}"}}
                     details.append(detail)
                     clock = end
                 runs.append(
                     {
                         "pipelineExecutionId": execution_id,
-                        "status": "Succeeded",
+                        "status": "Failed" if failed else "Succeeded",
                         "startTime": start,
                         "lastUpdateTime": clock,
                         "trigger": {"triggerType": "CloudWatchEvent"},
@@ -189,20 +199,20 @@ class Answers:
                 details, key=lambda d: d["startTime"], reverse=True
             )
         for build in BUILDS:
-            for i in range(build.builds):
-                queued = _times(self.window, build.builds, i) + dt.timedelta(
-                    minutes=3 if build.initiator == "alice" else 1
-                )
+            count = self.count(build.builds)
+            for i in range(count):
+                queued = _times(self.window, count, i) + dt.timedelta(minutes=3 if build.initiator == "alice" else 1)
                 provisioning = queued + dt.timedelta(seconds=build.queued_s)
                 end = provisioning + dt.timedelta(seconds=build.billed_s)
-                build_id = f"{build.project}:{build.initiator.replace('/', '-')}-{i:05d}"
+                # A pipeline's build i is started by its execution i: the id CodePipeline reports for the action.
+                build_id = f"{build.project}:{build.initiator.removeprefix('codepipeline/').replace('/', '-')}-{i:05d}"
                 self.builds[build_id] = {
                     "id": build_id,
                     "arn": f"arn:aws:codebuild:{build.region}:{ACCOUNT}:build/{build_id}",
                     "buildNumber": i + 1,
                     "startTime": queued,
                     "endTime": end,
-                    "buildStatus": "SUCCEEDED",
+                    "buildStatus": "SUCCEEDED",  # the failing web-app runs fail at Deploy, after the build
                     "projectName": build.project,
                     "initiator": build.initiator,
                     "environment": {
@@ -288,7 +298,9 @@ class Answers:
             if metric["Namespace"] == "AWS/Lambda" and dims.get("FunctionName") in FUNCTIONS:
                 fn_region, _memory, _arch, invocations, duration = FUNCTIONS[dims["FunctionName"]]
                 if fn_region == region:
-                    total = invocations if metric["MetricName"] == "Invocations" else duration
+                    total = (
+                        (invocations if metric["MetricName"] == "Invocations" else duration) * self.count(1000) / 1000
+                    )
                     if metric["MetricName"] in ("Invocations", "Duration"):
                         values, timestamps = [float(total)], [stamps[0]]
             elif metric["Namespace"] == "AWS/S3" and dims.get("BucketName") in BUCKETS:
@@ -405,6 +417,8 @@ def seed(window: Window) -> None:
             environment={"type": build.environment_type, "image": "aws/codebuild/standard:7.0", "computeType": build.compute_type},
             serviceRole=roles["codebuild"],
         )  # fmt: skip
+        metadata = codebuild_backends[ACCOUNT][region].codebuild_projects[name].project_metadata
+        metadata["created"] = metadata["lastModifiedDate"] = (window.start - dt.timedelta(days=200)).timestamp()
     for name, (region, memory, arch, _invocations, _duration) in FUNCTIONS.items():
         functions: Any = boto3.client("lambda", region_name=region)
         functions.create_function(

@@ -16,12 +16,13 @@ from typing import Any, Protocol
 
 import boto3
 import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from costkit import __version__
 from costkit.collect import codebuild, codepipeline, cost_explorer, lambda_functions, s3_buckets
 from costkit.collect.aws import client as make_client
 from costkit.collect.context import CallLog, PartialCollection, ReadOnlyViolation, RegionContext, Window, guard
+from costkit.errors import CostkitError
 from costkit.snapshot import Snapshot
 
 
@@ -71,9 +72,17 @@ def _failure(account: str, region: str, service: str, error: BaseException) -> d
 
 
 def targets(
-    base: boto3.Session, log: CallLog, role_arns: list[str] | None = None, org_role: str | None = None
+    base: boto3.Session,
+    log: CallLog,
+    role_arns: list[str] | None = None,
+    org_role: str | None = None,
+    failures: list[dict[str, str]] | None = None,
 ) -> list[Target]:
-    """The accounts to read: the caller's own, or each assumed role, or every active organization account."""
+    """The accounts to read: the caller's own, or each assumed role, or every active organization account.
+
+    A role that cannot be assumed is recorded in `failures` (the account is missing from the snapshot,
+    which says so); the others are still read.
+    """
     sts = guard(log, make_client(base, "sts"))
     if not role_arns and not org_role:
         return [Target(sts.get_caller_identity()["Account"], base)]
@@ -88,7 +97,13 @@ def targets(
             ]
     found = []
     for arn in arns:
-        credentials = sts.assume_role(RoleArn=arn, RoleSessionName="costkit-collect")["Credentials"]
+        try:
+            credentials = sts.assume_role(RoleArn=arn, RoleSessionName="costkit-collect")["Credentials"]
+        except ClientError as error:
+            if failures is None:
+                raise
+            failures.append(_failure(arn.split(":")[4], "global", "sts:AssumeRole", error))
+            continue
         session = boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
@@ -168,14 +183,27 @@ def collect(
     """Collect every target account and region into one snapshot (tables carry account and region)."""
     log = CallLog()
     note = progress or Silent()
-    accounts = targets(base, log, role_arns, org_role)
+    failures: list[dict[str, str]] = []
+    try:
+        accounts = targets(base, log, role_arns, org_role, failures)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "ClientError")
+        raise CostkitError(
+            f"cannot list the accounts to read: {error.operation_name}: {code}",
+            hint="check the credentials and that they may call sts:GetCallerIdentity and organizations:ListAccounts "
+            "(docs/iam-policy.json)",
+        ) from None
     jobs: list[RegionContext] = []
     for target in accounts:
-        for region in resolve_regions(target, options.regions, log):
+        try:
+            regions = resolve_regions(target, options.regions, log)
+        except ClientError as error:
+            failures.append(_failure(target.account_id, "all", "ec2:DescribeRegions", error))
+            continue
+        for region in regions:
             jobs.append(RegionContext(target.account_id, region, target.session, options.window, log))
     collected: dict[str, list[pd.DataFrame]] = {}
-    failures: list[dict[str, str]] = []
-    note.start(len(jobs) + (len(accounts) if options.cost_explorer else 0))
+    note.start(len(jobs) + ((1 if org_role else len(accounts)) if options.cost_explorer else 0))
     results: dict[int, tuple[dict[str, pd.DataFrame], list[dict[str, str]]]] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(options.max_workers, len(jobs) or 1))) as pool:
         futures = {pool.submit(_region_job, job, options): index for index, job in enumerate(jobs)}
@@ -193,16 +221,19 @@ def collect(
             collected.setdefault(name, []).append(placed)
     ce_stats: dict[str, Any] = {"requests": 0, "cost_usd": 0.0, "cache_hits": 0}
     if options.cost_explorer:
-        for target in accounts:
+        # With an organization, the management account's answer already holds every member's costs: ask it
+        # once, grouped by linked account, rather than adding members' answers to the consolidated one.
+        payer = [Target(guard(log, make_client(base, "sts")).get_caller_identity()["Account"], base)]
+        for target in payer if org_role else accounts:
             ctx = RegionContext(target.account_id, "us-east-1", target.session, options.window, log)
             try:
-                actuals, stats = cost_explorer.collect(ctx, cache_dir=options.cache_dir)
+                actuals, stats = cost_explorer.collect(ctx, cache_dir=options.cache_dir, linked_accounts=bool(org_role))
                 collected.setdefault("actuals", []).append(
                     actuals.assign(account=actuals.get("account", target.account_id))
                 )
                 for key in ("requests", "cost_usd", "cache_hits"):
                     ce_stats[key] += stats.get(key, 0)
-            except (ClientError, BotoCoreError) as error:
+            except Exception as error:  # recorded like any failed service: the estimate still shows
                 failures.append(_failure(target.account_id, "global", "ce", error))
             note.advance(f"{target.account_id} Cost Explorer")
     tables = {name: pd.concat(frames, ignore_index=True) for name, frames in collected.items()}
@@ -212,6 +243,7 @@ def collect(
         "window": {"start": options.window.start.isoformat(), "end": options.window.end.isoformat()},
         "accounts": [{"account": t.account_id, "via": t.via} for t in accounts],
         "regions": sorted({job.region for job in jobs}),
+        "organization": bool(org_role),
         "calls": log.as_dict(),
         "cost_explorer": ce_stats,
         "failures": sorted(failures, key=lambda f: (f["account"], f["region"], f["service"])),

@@ -92,7 +92,7 @@ def suggest(
     snapshot: str | Path | Snapshot | None = None,
     period: Period | None = None,
     free_tier: bool | None = None,
-    free_tier_scope: FreeTierScope = "account",
+    free_tier_scope: FreeTierScope | None = None,
     pricebook: PriceBook | None = None,
     rules: list[Rule] | None = None,
 ) -> Suggestions:
@@ -102,7 +102,9 @@ def suggest(
         raise ValueError("give exactly one of usage or snapshot")
     if usage is not None:
         loaded = load_usage(usage, pricebook=book)
-        baseline = estimate(loaded, period=period, free_tier=free_tier, free_tier_scope=free_tier_scope, pricebook=book)
+        baseline = estimate(
+            loaded, period=period, free_tier=free_tier, free_tier_scope=free_tier_scope or "account", pricebook=book
+        )
         context = Context(baseline=baseline, pricebook=book, spec=loaded.spec)
     else:
         assert snapshot is not None
@@ -120,6 +122,7 @@ def suggest(
     found: list[Suggestion] = []
     for rule in rules or RULES:
         found += rule(context)
+    _unique_ids(found)
     found.sort(key=lambda s: (-s.monthly_saving_usd, s.id))
     best: dict[str, Suggestion] = {}
     for item in found:  # biggest first: the first of each exclusive group is the one counted
@@ -136,3 +139,13 @@ def suggest(
         notes=context.notes,
         counted={item.id for item in best.values()},
     )
+
+
+def _unique_ids(found: list[Suggestion]) -> None:
+    """Ids stay unique when the same resource name exists in several accounts or regions."""
+    seen: dict[str, int] = {}
+    for item in found:
+        seen[item.id] = seen.get(item.id, 0) + 1
+    for item in found:
+        if seen[item.id] > 1:
+            item.id = f"{item.id}@{item.exclusive.split(':', 1)[-1]}"

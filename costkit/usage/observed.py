@@ -88,9 +88,14 @@ def _pipelines(
     v1 = pipelines[pipelines["pipeline_type"] == "V1"]
     if not v1.empty:
         result.assumptions |= {"v1-active", "observed-v1-active"}
-        ran = (
-            executions.assign(ran=True).groupby(["account", "region", "pipeline"])["ran"].any()
+        started = (
+            executions[pd.to_datetime(executions["start"], utc=True) >= window_start]
             if not executions.empty
+            else executions
+        )
+        ran = (
+            started.assign(ran=True).groupby(["account", "region", "pipeline"])["ran"].any()
+            if not started.empty
             else pd.Series(dtype=bool)
         )
         key = pd.MultiIndex.from_frame(v1[["account", "region", "pipeline"]])
@@ -119,7 +124,11 @@ def _pipelines(
     if not actions.empty and not v2_names.empty:
         result.assumptions |= {"v2-exclusions", "v2-free-minutes-pricing-page", "observed-v2-rounding"}
         v2 = actions.merge(v2_names, on=["account", "region", "pipeline"])
-        seconds = _clipped_seconds(v2["start"], v2["last_update"], window_start, window_end)
+        # An action still running has run until the collection, not just until its last status change.
+        collected = _timestamp(snapshot.manifest.get("created") or window_end)
+        running_until = min(collected, window_end)
+        end = pd.to_datetime(v2["last_update"], utc=True).where(v2["status"] != "InProgress", running_until)
+        seconds = _clipped_seconds(v2["start"], end, window_start, window_end)
         charged = (v2["category"] != "Approval") & (v2["owner"] != "Custom")
         v2 = v2.assign(
             billed=np.where(charged & (seconds > 0), billed_units(seconds / 60.0), 0.0), seconds=seconds, runs=1
@@ -312,11 +321,12 @@ def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame, result: UsageRows) -
     users = users[users["bucket"].notna() & (users["bucket"] != "")][["account", "pipeline", "bucket"]]
     executions = snapshot.table("pipeline_executions")
     runs = (
-        executions.groupby(["account", "pipeline"]).size().rename("runs")
+        executions.groupby(["account", "pipeline"]).size().rename("runs").reset_index()
         if not executions.empty
-        else pd.Series(dtype=float, name="runs")
+        else pd.DataFrame(columns=["account", "pipeline", "runs"])
     )
-    users = users.join(runs, on=["account", "pipeline"]).fillna({"runs": 0.0})
+    users = users.merge(runs, on=["account", "pipeline"], how="left")
+    users["runs"] = users["runs"].astype(float).fillna(0.0)
     totals = users.groupby(["account", "bucket"])["runs"].transform("sum")
     count = users.groupby(["account", "bucket"])["runs"].transform("size")
     users["share"] = np.where(totals > 0, users["runs"] / totals.where(totals > 0, 1.0), 1.0 / count)

@@ -12,6 +12,8 @@ from costkit.optimize.rows import replace
 from costkit.usage.derive import billed_units
 
 RULE = "pipeline-type"
+FEATURE_COLUMNS = ["account", "region", "pipeline", "type", "blockers"]
+PipelineKey = tuple[str, str, str]
 CHANGE_TO = {
     "V1": {
         "console": "CodePipeline > pipeline > Edit > Pipeline type: V1",
@@ -36,6 +38,8 @@ def _features(ctx: Context) -> pd.DataFrame:
             mode = getattr(pipeline, "execution_mode", "SUPERSEDED")
             records.append(
                 {
+                    "account": pipeline.account or ctx.spec.account,
+                    "region": ctx.baseline.options.get("region") or pipeline.region or ctx.spec.region,
                     "pipeline": name,
                     "type": pipeline.type,
                     "blockers": ", ".join(
@@ -49,10 +53,10 @@ def _features(ctx: Context) -> pd.DataFrame:
                     ),
                 }
             )
-        return pd.DataFrame(records, columns=["pipeline", "type", "blockers"])
+        return pd.DataFrame(records, columns=FEATURE_COLUMNS)
     pipelines = ctx.snapshot.table("pipelines") if ctx.snapshot is not None else pd.DataFrame()
     if pipelines.empty:
-        return pd.DataFrame(columns=["pipeline", "type", "blockers"])
+        return pd.DataFrame(columns=FEATURE_COLUMNS)
     mode = pipelines["execution_mode"].fillna("SUPERSEDED")
     parts = pd.DataFrame(
         {
@@ -61,19 +65,32 @@ def _features(ctx: Context) -> pd.DataFrame:
             "variables": np.where(pipelines["has_variables"].astype(bool), "variables", ""),
         }
     )
-    blockers = parts.apply(lambda r: ", ".join(v for v in r if v), axis=1) if len(parts) else pd.Series(dtype=str)
-    return pd.DataFrame({"pipeline": pipelines["pipeline"], "type": pipelines["pipeline_type"], "blockers": blockers})
+    blockers = (
+        (parts["mode"] + ", " + parts["triggers"] + ", " + parts["variables"])
+        .str.replace(r"(^(, )+)|((, )+$)", "", regex=True)
+        .str.replace(r"(, ){2,}", ", ", regex=True)
+    )
+    return pd.DataFrame(
+        {
+            "account": pipelines["account"],
+            "region": pipelines["region"],
+            "pipeline": pipelines["pipeline"],
+            "type": pipelines["pipeline_type"],
+            "blockers": blockers,
+        }
+    )
 
 
-def _v2_minutes_of_v1(ctx: Context) -> dict[str, float]:
+def _v2_minutes_of_v1(ctx: Context) -> dict[PipelineKey, float]:
     """What each V1 pipeline would bill as V2: its action minutes, rounded per action execution."""
-    minutes: dict[str, float] = {}
+    minutes: dict[PipelineKey, float] = {}
     if ctx.spec is not None:
+        places = _features(ctx).set_index("pipeline")
         for name, pipeline in ctx.spec.pipelines.items():
             if pipeline.type != "V1" or not pipeline.executions_per_month or not pipeline.actions:
                 continue
             charged = [a for a in pipeline.actions if a.category != "Approval" and a.owner != "Custom"]
-            minutes[name] = float(
+            minutes[(str(places.at[name, "account"]), str(places.at[name, "region"]), name)] = float(
                 sum(
                     pipeline.executions_per_month * a.runs_per_execution * billed_units(np.array([a.minutes]))[0]
                     for a in charged
@@ -86,14 +103,21 @@ def _v2_minutes_of_v1(ctx: Context) -> dict[str, float]:
     pipelines = ctx.snapshot.table("pipelines")
     if actions.empty or pipelines.empty:
         return minutes
-    v1 = set(pipelines.loc[pipelines["pipeline_type"] == "V1", "pipeline"])
-    mine = actions[actions["pipeline"].isin(v1) & (actions["category"] != "Approval") & (actions["owner"] != "Custom")]
-    seconds = (
-        pd.to_datetime(mine["last_update"], utc=True) - pd.to_datetime(mine["start"], utc=True)
-    ).dt.total_seconds()
-    billed = pd.Series(np.where(seconds > 0, billed_units(seconds / 60.0), 0.0), index=mine.index)
+    key = ["account", "region", "pipeline"]
+    v1 = pipelines.loc[pipelines["pipeline_type"] == "V1", key]
+    mine = actions.merge(v1, on=key)
+    mine = mine[(mine["category"] != "Approval") & (mine["owner"] != "Custom")]
+    window = ctx.snapshot.manifest.get("window") or {}
+    start, end = pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
+    began = pd.to_datetime(mine["start"], utc=True)
+    ended = pd.to_datetime(mine["last_update"], utc=True)
+    seconds = (ended.where(ended < end, end) - began.where(began > start, start)).dt.total_seconds()
+    billed = mine.assign(billed=np.where(seconds > 0, billed_units(seconds / 60.0), 0.0))
     factor = float(ctx.baseline.options.get("projection_factor", 1.0))
-    return {str(k): float(v) * factor for k, v in billed.groupby(mine["pipeline"]).sum().items()}
+    totals = billed.groupby(key)["billed"].sum().reset_index()
+    return {
+        (str(a), str(r), str(p)): float(v) * factor for a, r, p, v in totals[[*key, "billed"]].itertuples(index=False)
+    }
 
 
 def rule(ctx: Context) -> list[Suggestion]:
@@ -101,15 +125,20 @@ def rule(ctx: Context) -> list[Suggestion]:
     if rows.empty:
         return []
     suggestions: list[Suggestion] = []
-    features = _features(ctx).set_index("pipeline")
+    features = _features(ctx)
+    blockers_of = {
+        (str(a), str(r), str(p)): str(b)
+        for a, r, p, b in features[["account", "region", "pipeline", "blockers"]].itertuples(index=False)
+    }
     pipeline_rows = rows[rows["service"] == "CodePipeline"]
     would_be_minutes = _v2_minutes_of_v1(ctx)
-    for name, group in pipeline_rows.groupby("resource"):
+    for (account, region, name), group in pipeline_rows.groupby(["account", "region", "resource"]):
         first = group.iloc[0]
-        key = f"{RULE}:{first['account']}:{first['region']}:{name}"
+        place = (str(account), str(region), str(name))
+        key = f"{RULE}:{account}:{region}:{name}"
         is_v2 = bool((group["usage_type"] == "ActionExecutionMinutes").any())
         if is_v2:
-            blockers = str(features["blockers"].get(name, "")) if name in features.index else ""
+            blockers = blockers_of.get(place, "")
             minutes = float(group["quantity"].sum())
             match = {
                 "service": "CodePipeline",
@@ -155,8 +184,8 @@ def rule(ctx: Context) -> list[Suggestion]:
                     transform=to_v1,
                 )
             )
-        elif str(name) in would_be_minutes:
-            minutes = would_be_minutes[str(name)]
+        elif place in would_be_minutes:
+            minutes = would_be_minutes[place]
             match = {
                 "service": "CodePipeline",
                 "account": str(first["account"]),
