@@ -37,6 +37,12 @@ def test_collection_is_complete_and_counts_its_calls(snapshot: Snapshot) -> None
     assert snapshot.manifest["failures"] == []
     calls = snapshot.manifest["calls"]
     assert calls["codepipeline:GetPipeline"] == 4  # one per pipeline: there is no batch call
+    # Pages of 100, newest first. Executions: web-app 120 (2 pages), legacy-api 10, docs 0, tokyo 60 (1 each).
+    assert calls["codepipeline:ListPipelineExecutions"] == 2 + 1 + 1 + 1
+    # Action executions: web-app 120 x 4 = 480 (5 pages), legacy-api 20, docs 0 (1 each), tokyo 120 (2 pages).
+    assert calls["codepipeline:ListActionExecutions"] == 5 + 1 + 1 + 2
+    # Builds in batches of 100: us-east-1 web-app-build 123 (2), nightly-tests 30 (1); tokyo-build 60 (1).
+    assert calls["codebuild:BatchGetBuilds"] == 2 + 1 + 1
     assert calls["ce:GetCostAndUsage"] == 1
     assert snapshot.manifest["cost_explorer"]["cost_usd"] == pytest.approx(0.01)
     assert len(snapshot.table("pipeline_executions")) == 120 + 10 + 0 + 60

@@ -158,7 +158,7 @@ def test_rounding_waste_per_project_and_per_pipeline() -> None:
     assert project.evidence["seconds_over"] == {"1": 1, "5": 1, "10": 1}
     assert project.evidence["billed_minutes"] == 3 + 3 + 3 + 2 + 1 + 2
     assert project.evidence["measured_minutes"] == pytest.approx((121 + 130 + 131 + 120 + 59 + 65) / 60, abs=0.01)
-    assert project.exclusive == f"rounding-waste:{ACCOUNT}:{REGION}:project:app-build"
+    assert project.exclusive == f"project-runs:{ACCOUNT}:{REGION}:app-build"  # shared with wasted runs
     assert "update-project --name app-build" in project.change["cli"]
     check_transform(ctx, project)
 

@@ -46,7 +46,7 @@ RULES: list[Rule] = [
 ]
 SUGGESTION_COLUMNS = [
     "id", "rule", "title", "resources", "monthly_saving_usd", "one_off_cost_usd", "confidence",
-    "confidence_reason", "exclusive", "counted",
+    "confidence_reason", "evidence", "change", "exclusive", "usage_patch", "counted",
 ]  # fmt: skip
 
 

@@ -69,6 +69,7 @@ class Context:
     spec: UsageFile | None = None
     snapshot: Snapshot | None = None
     notes: list[str] = field(default_factory=list)  # what a rule considered and why it did not suggest it
+    _baseline_price: tuple[float, set[tuple[str, ...]]] | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -95,7 +96,9 @@ class Context:
 
         Lines that were already unpriced and stay unchanged do not block a saving elsewhere.
         """
-        before, missing_before = self.reprice(self.rows)
+        if self._baseline_price is None:
+            self._baseline_price = self.reprice(self.rows)
+        before, missing_before = self._baseline_price
         after, missing_after = self.reprice(transform(self.rows.copy()))
         if not missing_after <= missing_before:
             return None

@@ -19,6 +19,18 @@ from costkit.snapshot import Snapshot
 from costkit.usage.derive import billed_units
 from costkit.usage.observed import _clipped_seconds, _timestamp
 
+
+def pipeline_runs_key(account: str, region: str, pipeline: str) -> str:
+    """One exclusive key for every suggestion that lowers a pipeline's own runs (trimming rounding waste,
+    avoiding wasted runs, deleting an idle pipeline): their reductions overlap, so only the best counts."""
+    return f"pipeline-runs:{account}:{region}:{pipeline}"
+
+
+def project_runs_key(account: str, region: str, project: str) -> str:
+    """The same for a CodeBuild project's builds started outside a pipeline."""
+    return f"project-runs:{account}:{region}:{project}"
+
+
 RULE = "rounding-waste"
 THRESHOLD_SECONDS = 10.0  # a run ending at most this far past a minute boundary counts as rounding waste
 
@@ -232,7 +244,7 @@ def _project_suggestion(ctx: Context, account: str, region: str, project: str, r
             "LOCAL_DOCKER_LAYER_CACHE]}",
             "terraform": 'cache { type = "LOCAL"  modes = ["LOCAL_SOURCE_CACHE", "LOCAL_DOCKER_LAYER_CACHE"] }',
         },
-        exclusive=f"{RULE}:{account}:{region}:project:{project}",
+        exclusive=project_runs_key(str(account), str(region), str(project)),
         usage_patch=[],
         transform=transform,
     )
@@ -272,7 +284,7 @@ def _pipeline_suggestion(
             "console": f"CodePipeline > {pipeline}: the actions {', '.join(actions)} end just past a minute; "
             "shorten the work they wait for (for a CodeBuild action: the build itself, caching and artifact size)",
         },
-        exclusive=f"{RULE}:{account}:{region}:pipeline:{pipeline}",
+        exclusive=pipeline_runs_key(str(account), str(region), str(pipeline)),
         usage_patch=[],
         transform=transform,
     )

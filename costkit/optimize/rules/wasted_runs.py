@@ -22,6 +22,8 @@ from costkit.optimize.rules.rounding_waste import (
     lowering,
     observed_actions,
     observed_builds,
+    pipeline_runs_key,
+    project_runs_key,
 )
 
 RULE = "wasted-runs"
@@ -30,9 +32,7 @@ WASTED_BUILDS = ("FAILED", "FAULT", "STOPPED", "TIMED_OUT")
 AVOIDABLE = ("Stopped", "Stopping", "Superseded", "Cancelled")  # runs nobody needed to finish
 
 
-def pipeline_key(account: str, region: str, pipeline: str) -> str:
-    """Exclusive key shared with idle-pipelines: filtering a pipeline's runs and deleting it are alternatives."""
-    return f"pipeline-runs:{account}:{region}:{pipeline}"
+pipeline_key = pipeline_runs_key  # filtering a pipeline's runs, trimming them and deleting it are alternatives
 
 
 def _pipeline_change(pipeline: str, kind: str, mode: str) -> dict[str, str]:
@@ -215,7 +215,7 @@ def _project_suggestions(ctx: Context, builds: pd.DataFrame) -> list[Suggestion]
                     "projection_factor": scale,
                 },
                 change=_project_change(str(project)),
-                exclusive=f"{RULE}:{account}:{region}:project:{project}",
+                exclusive=project_runs_key(str(account), str(region), str(project)),
                 usage_patch=[],
                 transform=transform,
             )
