@@ -367,26 +367,29 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
             detail=storage_detail,
         ),
     ]
-    for column, kind, label in (
-        ("put_requests_per_month", "put", "PUT/COPY/POST/LIST requests"),
-        ("get_requests_per_month", "get", "GET and other requests"),
+    for column, kind, label, unit, words in (
+        ("put_requests_per_month", "put", "PUT/COPY/POST/LIST requests", "Request", " requests"),
+        ("get_requests_per_month", "get", "GET and other requests", "Request", " requests"),
+        ("retrieval_gb_per_month", "retrieval", "retrieval", "GB", " GB retrieved"),
+        (
+            "lifecycle_transitions_per_month",
+            "transition",
+            "lifecycle transitions in",
+            "Object",
+            " objects transitioned",
+        ),
     ):
-        used = frame[column] > 0
-        if used.any():
-            sub = frame[used]
-            parts.append(
-                rows_for(
-                    sub,
-                    service="S3",
-                    resource=sub["name"],
-                    pipeline=sub["pipeline"],
-                    component=label,
-                    usage_type=types.loc[used, kind],
-                    quantity=sub[column].astype(float),
-                    unit="Request",
-                    detail=_fmt(sub[column].astype(float)) + " requests",
-                )
-            )
+        used = types[kind].notna() & (frame[column] > 0)
+        if not used.any():
+            continue
+        if kind == "transition":
+            result.assumptions.add("s3-transitions")
+        sub = frame[used]
+        quantity = sub[column].astype(float)
+        parts.append(
+            rows_for(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"], component=label,
+                     usage_type=types.loc[used, kind], quantity=quantity, unit=unit, detail=_fmt(quantity) + words)
+        )  # fmt: skip
     if archive.any():
         sub = frame[archive]
         parts.append(
@@ -400,39 +403,6 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
                 quantity=objects[archive] * 8 * GB_PER_KB,
                 unit="GB-Month",
                 detail=_fmt(objects[archive]) + " objects x 8 KB",
-            )
-        )
-    retrieval = types["retrieval"].notna() & (frame["retrieval_gb_per_month"] > 0)
-    if retrieval.any():
-        sub = frame[retrieval]
-        parts.append(
-            rows_for(
-                sub,
-                service="S3",
-                resource=sub["name"],
-                pipeline=sub["pipeline"],
-                component="retrieval",
-                usage_type=types.loc[retrieval, "retrieval"],
-                quantity=sub["retrieval_gb_per_month"].astype(float),
-                unit="GB",
-                detail=_fmt(sub["retrieval_gb_per_month"].astype(float)) + " GB retrieved",
-            )
-        )
-    transitions = types["transition"].notna() & (frame["lifecycle_transitions_per_month"] > 0)
-    if transitions.any():
-        result.assumptions.add("s3-transitions")
-        sub = frame[transitions]
-        parts.append(
-            rows_for(
-                sub,
-                service="S3",
-                resource=sub["name"],
-                pipeline=sub["pipeline"],
-                component="lifecycle transitions in",
-                usage_type=types.loc[transitions, "transition"],
-                quantity=sub["lifecycle_transitions_per_month"].astype(float),
-                unit="Object",
-                detail=_fmt(sub["lifecycle_transitions_per_month"].astype(float)) + " objects transitioned",
             )
         )
     monitored = cls == "INTELLIGENT_TIERING"
