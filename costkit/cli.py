@@ -295,7 +295,9 @@ def collect_command(
         "costkit-snapshot"
     ),
     days: Annotated[int | None, typer.Option(help="Observe the last N days (default 30).")] = None,
-    month: Annotated[str | None, typer.Option(metavar="YYYY-MM", help="Observe a calendar month (one under way: up to now, then projected).")] = None,
+    month: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM", help="Observe a calendar month (under way: up to now).")
+    ] = None,
     profile: Annotated[str | None, typer.Option(help="AWS profile (the standard credential chain otherwise).")] = None,
     region: Annotated[str | None, typer.Option(help="Region of the session (AWS_REGION otherwise).")] = None,
     regions: Annotated[
