@@ -116,6 +116,11 @@ def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
             f"{total} is only a lower bound; add prices or use --fallback-region"
         )
         raise typer.Exit(int(ExitCode.INCOMPLETE))
+    if (budget is not None or strict) and result.options.get("partial_collection"):
+        stderr.print(
+            f"costkit: incomplete estimate: the snapshot is partial (see its manifest); {total} is a lower bound"
+        )
+        raise typer.Exit(int(ExitCode.INCOMPLETE))
     if budget is not None:
         stderr.print(f"costkit: within budget: {total} of {render.money(budget)} per month")
 
