@@ -100,3 +100,23 @@ def test_snapshot_tables_do_not_depend_on_thread_timing() -> None:
         runs.append(snapshot)
     for name, frame in runs[0].tables.items():
         pd.testing.assert_frame_equal(frame, runs[1].tables[name])
+
+
+def test_a_partial_snapshot_cannot_pass_a_budget_gate(tmp_path: Path) -> None:
+    from costkit.snapshot import write
+
+    with fake_account(OCTOBER) as session:
+        snapshot = collect(session, CollectOptions(window=OCTOBER, regions=["us-east-1"], cost_explorer=False))
+    snapshot.manifest["failures"] = [
+        {
+            "account": "123456789012",
+            "region": "eu-west-1",
+            "service": "codebuild",
+            "error": "AccessDenied",
+            "message": "no",
+        }
+    ]
+    write(snapshot, tmp_path / "partial")
+    result = CliRunner().invoke(app, ["estimate", "--snapshot", str(tmp_path / "partial"), "--budget", "1000"])
+    assert result.exit_code == 4
+    assert "partial" in result.stderr
