@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -114,3 +115,21 @@ def test_cli_demo_then_estimate_by_pipeline(tmp_path: Path) -> None:
     printed = runner.invoke(app, ["estimate", "--snapshot", str(out), "--format", "json"])
     library = estimate_snapshot(out).to_dict()
     assert json.loads(printed.stdout) == json.loads(json.dumps(library))
+
+
+def test_a_function_invoked_by_two_pipelines_is_split_by_their_invocations(snapshot: Snapshot) -> None:
+    actions = snapshot.table("pipeline_actions")
+    notify = actions[actions["function_name"] == "deploy-notifier"].assign(pipeline="legacy-api", action="Notify")
+    runs = snapshot.table("action_executions")
+    legacy_runs = runs[runs["pipeline"] == "web-app"].head(40).assign(pipeline="legacy-api", action="Notify")
+    shared = Snapshot(
+        tables={**snapshot.tables, "pipeline_actions": pd.concat([actions, notify]),
+                "action_executions": pd.concat([runs, legacy_runs])},
+        manifest=snapshot.manifest,
+    )  # fmt: skip
+    lines = estimate_snapshot(shared, period=Period.month(2026, 10)).lines
+    requests = lines[(lines["resource"] == "deploy-notifier") & (lines["usage_type"] == "Request-ARM")]
+    by_pipeline = requests.set_index("pipeline")["quantity"]
+    # 120 invocations observed; web-app ran its Deploy action 120 times, legacy-api its Notify 40 times.
+    assert by_pipeline["web-app"] == pytest.approx(120 * 120 / 160)
+    assert by_pipeline["legacy-api"] == pytest.approx(120 * 40 / 160)

@@ -228,14 +228,16 @@ def _functions(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.
         return []
     result.assumptions |= {"lambda-average-duration", "observed-lambda-average"}
     frame = functions[functions["found"].astype(bool)].merge(metrics, on=["account", "region", "function"])
+    # A function several pipelines invoke is split among them by their Invoke action executions.
     frame = frame.merge(_invoking_pipelines(snapshot), on=["account", "region", "function"], how="left")
+    frame["share"] = frame["share"].fillna(1.0)
     if frame.empty:
         return []
     return lambda_usage(
         frame,
         result,
         resource=frame["function"],
-        requests=frame["invocations"].astype(float).fillna(0.0) * factor,
+        requests=frame["invocations"].astype(float).fillna(0.0) * factor * frame["share"],
         duration_ms=frame["duration_ms_avg"].astype(float),
         request_detail=frame["invocations"].astype(str) + " invocations observed (average duration)",
     )
@@ -301,14 +303,29 @@ def _artifact_requests(snapshot: Snapshot) -> pd.DataFrame:
 
 
 def _invoking_pipelines(snapshot: Snapshot) -> pd.DataFrame:
-    """function -> the pipeline whose Invoke action calls it (the first, if several do)."""
+    """function -> the pipelines whose Invoke actions call it, each with its `share` of the function's use:
+    its action executions in the window over all of them (equal shares when none ran)."""
+    columns = ["account", "region", "function", "pipeline", "share"]
     actions = snapshot.table("pipeline_actions")
     if actions.empty or "function_name" not in actions:
-        return pd.DataFrame(columns=["account", "region", "function", "pipeline"])
-    calls = actions[actions["function_name"].notna()]
-    return calls.rename(columns={"function_name": "function"}).drop_duplicates(["account", "region", "function"])[
-        ["account", "region", "function", "pipeline"]
-    ]
+        return pd.DataFrame(columns=columns)
+    calls = actions.loc[actions["function_name"].notna(), ["account", "region", "pipeline", "action", "function_name"]]
+    calls = calls.rename(columns={"function_name": "function"}).drop_duplicates()
+    runs = snapshot.table("action_executions")
+    if not runs.empty:
+        counted = runs.groupby(["account", "region", "pipeline", "action"]).size().rename("runs").reset_index()
+        calls = calls.merge(counted, on=["account", "region", "pipeline", "action"], how="left")
+    else:
+        calls = calls.assign(runs=0)
+    calls["runs"] = calls["runs"].astype(float).fillna(0.0)
+    per_pipeline: pd.DataFrame = (
+        calls.groupby(["account", "region", "function", "pipeline"])["runs"].sum().reset_index()
+    )
+    key = ["account", "region", "function"]
+    total = per_pipeline.groupby(key)["runs"].transform("sum")
+    count = per_pipeline.groupby(key)["runs"].transform("size")
+    per_pipeline["share"] = (per_pipeline["runs"] / total.where(total > 0)).fillna(1.0 / count)
+    return per_pipeline[columns]
 
 
 def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame, result: UsageRows) -> pd.DataFrame:
