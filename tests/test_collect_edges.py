@@ -120,3 +120,14 @@ def test_a_partial_snapshot_cannot_pass_a_budget_gate(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["estimate", "--snapshot", str(tmp_path / "partial"), "--budget", "1000"])
     assert result.exit_code == 4
     assert "partial" in result.stderr
+
+
+def test_runs_with_unknown_times_are_not_billed_for_the_whole_window() -> None:
+    from costkit.usage.observed import _clipped_seconds
+
+    start, end = pd.Timestamp(OCTOBER.start), pd.Timestamp(OCTOBER.end)
+    begun = pd.Series([pd.NaT, "2026-09-30T23:59:00Z", "2026-10-05T00:00:00Z"])
+    ended = pd.Series(["2026-10-02T00:00:00Z", "2026-10-01T00:01:00Z", pd.NaT])
+    seconds = _clipped_seconds(begun, ended, start, end)
+    assert seconds.isna().tolist() == [True, False, True]
+    assert seconds.iloc[1] == 60  # clipped at the window's start: only October's minute

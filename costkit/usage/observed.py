@@ -46,8 +46,9 @@ def _clipped_seconds(
     """Seconds of [start, end) inside the window: AWS bills a calendar month, so runs crossing it are split."""
     lo = pd.to_datetime(start, utc=True)
     hi = pd.to_datetime(end, utc=True)
-    lo = lo.where(lo > window_start, window_start)
-    hi = hi.where(hi < window_end, window_end)
+    # Unknown times stay unknown (NaN seconds, billed as nothing) rather than stretching to the window's edge.
+    lo = lo.where(lo.isna() | (lo > window_start), window_start)
+    hi = hi.where(hi.isna() | (hi < window_end), window_end)
     seconds: pd.Series = (hi - lo).dt.total_seconds()
     return seconds.clip(lower=0)
 
