@@ -85,7 +85,7 @@ def _lines_grid(estimate: Estimate) -> Table:
                 *([str(row["region"])] if multi_region else []),
                 f"{quantity(float(row['quantity']))} {row['unit']}",
                 rate(float(row["unit_price_usd"])),
-                f"-{money(free)}" if pd.notna(free) and free else "",
+                _credit(free),
                 money(cost) if pd.notna(cost) else "[red]MISSING[/red]",
             )
             previous = str(row["resource"])
@@ -103,6 +103,13 @@ def _lines_grid(estimate: Estimate) -> Table:
         f"[bold]{money(estimate.total)}[/bold]" + (" (lower bound)" if not estimate.complete else ""),
     )
     return grid
+
+
+def _credit(free: float) -> str:
+    """A free-tier credit for the table: blank when none, `-<$0.01` when it rounds to nothing."""
+    if pd.isna(free) or not free:
+        return ""
+    return "-<$0.01" if free < 0.005 else f"-{money(free)}"
 
 
 def _header(estimate: Estimate, console: Console) -> None:
