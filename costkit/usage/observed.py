@@ -78,6 +78,81 @@ def derive_observed(snapshot: Snapshot, pricebook: PriceBook, period: Period) ->
     return result
 
 
+def window_of(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The snapshot's observed window, [start, end) in UTC."""
+    bounds = snapshot.manifest.get("window") or {}
+    return _timestamp(bounds["start"]), _timestamp(bounds["end"])
+
+
+ACTION_RUN_COLUMNS = [
+    "account", "region", "pipeline", "stage", "action", "category", "owner", "component", "execution_id", "status",
+    "external_execution_id", "v2", "charged", "seconds", "billed",
+]  # fmt: skip
+PHASE_COLUMNS = [
+    "queued_s", "provisioning_s", "download_source_s", "install_s", "pre_build_s", "build_s", "post_build_s",
+    "upload_artifacts_s", "finalizing_s",
+]  # fmt: skip
+BUILD_RUN_COLUMNS = [
+    "account", "region", "project", "pipeline", "compute_type", "environment_type", "component", "usage_type", "unit",
+    "build_id", "status", "initiator", "start", "fleet", "seconds", "billed", *PHASE_COLUMNS,
+]  # fmt: skip
+
+
+def billed_actions(snapshot: Snapshot) -> pd.DataFrame:
+    """One row per action execution in the window with the V2 minutes it billed: measured from its start to
+    its last update (a running one: to the collection), clipped to the window, rounded up per execution;
+    approvals, custom actions and V1 pipelines bill none. Savings rules read the same rows."""
+    actions = snapshot.table("action_executions")
+    pipelines = snapshot.table("pipelines")
+    if actions.empty or pipelines.empty:
+        return pd.DataFrame(columns=ACTION_RUN_COLUMNS)
+    window_start, window_end = window_of(snapshot)
+    types = pipelines[["account", "region", "pipeline", "pipeline_type"]].drop_duplicates(
+        ["account", "region", "pipeline"]
+    )
+    frame = actions.merge(types, on=["account", "region", "pipeline"], how="left")
+    collected = _timestamp(snapshot.manifest.get("created") or window_end)
+    end = pd.to_datetime(frame["last_update"], utc=True).where(
+        frame["status"] != "InProgress", min(collected, window_end)
+    )
+    seconds = _clipped_seconds(frame["start"], end, window_start, window_end)
+    frame["v2"] = frame["pipeline_type"] == "V2"
+    frame["charged"] = frame["v2"] & (frame["category"] != "Approval") & (frame["owner"] != "Custom")
+    frame["seconds"] = seconds
+    frame["billed"] = np.where(frame["charged"] & (seconds > 0), billed_units(seconds / 60.0), 0.0)
+    frame["component"] = frame["action"] + " (" + frame["category"].fillna("?") + ")"
+    return frame.reindex(columns=ACTION_RUN_COLUMNS).reset_index(drop=True)  # absent details stay empty
+
+
+def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
+    """One row per finished build in the window with what it billed: from PROVISIONING start (else start
+    time) to its end, clipped to the window, rounded up per build to a minute (EC2) or a second (Lambda
+    compute); builds on a reserved-capacity fleet bill through the fleet (usage type ReservedCapacity-Fleet)."""
+    builds = snapshot.table("builds")
+    if builds.empty:
+        return pd.DataFrame(columns=BUILD_RUN_COLUMNS)
+    window_start, window_end = window_of(snapshot)
+    builds = builds[builds["end"].notna()].copy()
+    from_pipeline = builds["initiator"].fillna("").str.startswith("codepipeline/")
+    builds["pipeline"] = builds["initiator"].str.removeprefix("codepipeline/").where(from_pipeline, None)
+    mapping = pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
+    mapping = mapping.drop_duplicates(["compute_type", "environment_type"])
+    merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
+    seconds = _clipped_seconds(merged["billed_start"], merged["end"], window_start, window_end)
+    per_second = merged["billing_unit"] == "Second"
+    merged["seconds"] = seconds
+    merged["billed"] = np.where(
+        seconds <= 0, 0.0, np.where(per_second, billed_units(seconds), billed_units(seconds / 60.0))
+    )
+    merged["fleet"] = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
+    merged.loc[merged["fleet"], "usage_type"] = "ReservedCapacity-Fleet"
+    merged.loc[merged["fleet"], "billing_unit"] = "Build"
+    merged.loc[merged["fleet"], "billed"] = 1.0
+    merged["unit"] = merged["billing_unit"].fillna("Minute")
+    merged["component"] = merged["compute_type"] + " / " + merged["environment_type"]
+    return merged.reindex(columns=BUILD_RUN_COLUMNS).reset_index(drop=True)  # absent details stay empty
+
+
 def _pipelines(
     snapshot: Snapshot, result: UsageRows, window_start: pd.Timestamp, window_end: pd.Timestamp, factor: float
 ) -> list[pd.DataFrame]:
@@ -120,20 +195,10 @@ def _pipelines(
                 ),
             )
         )
-    actions = snapshot.table("action_executions")
-    v2_names = pipelines.loc[pipelines["pipeline_type"] == "V2", ["account", "region", "pipeline"]]
-    if not actions.empty and not v2_names.empty:
+    runs = billed_actions(snapshot)
+    v2 = runs[runs["v2"].astype(bool)].assign(runs=1)
+    if not v2.empty:
         result.assumptions |= {"v2-exclusions", "v2-free-minutes-pricing-page", "observed-v2-rounding"}
-        v2 = actions.merge(v2_names, on=["account", "region", "pipeline"])
-        # An action still running has run until the collection, not just until its last status change.
-        collected = _timestamp(snapshot.manifest.get("created") or window_end)
-        running_until = min(collected, window_end)
-        end = pd.to_datetime(v2["last_update"], utc=True).where(v2["status"] != "InProgress", running_until)
-        seconds = _clipped_seconds(v2["start"], end, window_start, window_end)
-        charged = (v2["category"] != "Approval") & (v2["owner"] != "Custom")
-        v2 = v2.assign(
-            billed=np.where(charged & (seconds > 0), billed_units(seconds / 60.0), 0.0), seconds=seconds, runs=1
-        )
         grouped = (
             v2.groupby(["account", "region", "pipeline", "stage", "action", "category", "owner"], dropna=False)
             .agg(billed=("billed", "sum"), runs=("runs", "sum"), seconds=("seconds", "sum"))
@@ -173,28 +238,13 @@ def _builds(
     window_end: pd.Timestamp,
     factor: float,
 ) -> list[pd.DataFrame]:
-    builds = snapshot.table("builds")
-    if builds.empty:
+    merged = billed_builds(snapshot, pricebook)
+    if merged.empty:
         return []
     result.assumptions.add("observed-codebuild-billing-start")
-    builds = builds[builds["end"].notna()].copy()
-    from_pipeline = builds["initiator"].fillna("").str.startswith("codepipeline/")
-    builds["pipeline"] = builds["initiator"].str.removeprefix("codepipeline/").where(from_pipeline, None)
-    mapping = pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
-    merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
-    seconds = _clipped_seconds(merged["billed_start"], merged["end"], window_start, window_end)
-    per_second = merged["billing_unit"] == "Second"
-    merged["billed"] = np.where(
-        seconds <= 0, 0.0, np.where(per_second, billed_units(seconds), billed_units(seconds / 60.0))
-    )
-    fleet = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
-    merged.loc[fleet, "usage_type"] = "ReservedCapacity-Fleet"
-    merged.loc[fleet, "billing_unit"] = "Build"
-    merged.loc[fleet, "billed"] = 1.0
-    if fleet.any():
+    if merged["fleet"].any():
         result.assumptions.add("observed-fleet")
-    merged["runs"] = 1
-    merged["unit"] = merged["billing_unit"].fillna("Minute")
+    merged = merged.assign(runs=1)
     grouped = (
         merged.groupby(
             ["account", "region", "project", "pipeline", "compute_type", "environment_type", "usage_type", "unit"],

@@ -17,6 +17,7 @@ import pandas as pd
 
 from costkit.optimize.base import Confidence, Context, Suggestion
 from costkit.usage.derive import billed_units
+from costkit.usage.observed import billed_builds
 
 RULE = "build-caching"
 CACHEABLE = ("install_s", "download_source_s", "pre_build_s")
@@ -26,47 +27,19 @@ CACHED_DETAIL = "with a build cache: INSTALL + DOWNLOAD_SOURCE + PRE_BUILD halve
 BUILD_KEY = ["account", "region", "project", "pipeline", "component", "billing_unit"]
 
 
-def _utc(value: object) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def observed_builds(ctx: Context) -> pd.DataFrame:
-    """One row per finished on-demand build of the snapshot, measured exactly as the estimate measured it.
-
-    Columns: account, region, project, pipeline, component, compute_type, environment_type, usage_type,
-    billing_unit, seconds (billed time inside the window), billed (units AWS bills: minutes or seconds,
-    rounded up per build), the phase seconds, and day (the build's start date). Fleet builds are left out:
-    a reserved-capacity fleet does not bill per build minute.
-    """
-    snapshot = ctx.snapshot
-    builds = snapshot.table("builds") if snapshot is not None else pd.DataFrame()
-    window = snapshot.manifest.get("window") if snapshot is not None else None
-    if builds.empty or not window:
+    """One row per finished on-demand build of the snapshot, billed exactly as the estimate billed it
+    (costkit.usage.observed.billed_builds), with `billing_unit`, the phase seconds and `day` (start date).
+    Fleet builds are left out: a reserved-capacity fleet does not bill per build minute."""
+    if ctx.snapshot is None:
         return pd.DataFrame()
-    builds = builds[builds["end"].notna()].copy()
-    if "fleet_arn" in builds:
-        builds = builds[builds["fleet_arn"].isna() | (builds["fleet_arn"].astype(str) == "")]
-    for column in ("account", "region"):
-        if column not in builds:  # a hand-made snapshot without placement: one account and region
-            builds[column] = None
-    initiator = builds["initiator"].fillna("").astype(str)
-    builds["pipeline"] = initiator.str.removeprefix("codepipeline/").where(initiator.str.startswith("codepipeline/"))
-    mapping = ctx.pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
-    merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
-    merged = merged[merged["usage_type"].notna()].copy()
-    start, end = _utc(window["start"]), _utc(window["end"])
-    lo = pd.to_datetime(merged["billed_start"], utc=True)
-    hi = pd.to_datetime(merged["end"], utc=True)
-    lo = lo.where(lo > start, start)
-    hi = hi.where(hi < end, end)
-    merged["seconds"] = (hi - lo).dt.total_seconds().clip(lower=0).astype(float)
-    merged["billed"] = bill(merged["seconds"], merged["billing_unit"])
-    merged["component"] = merged["compute_type"] + " / " + merged["environment_type"]
-    merged["day"] = pd.to_datetime(merged["start"], utc=True).dt.date
+    runs = billed_builds(ctx.snapshot, ctx.pricebook)
+    runs = runs[~runs["fleet"].astype(bool) & runs["usage_type"].notna()].copy()
+    runs["billing_unit"] = runs["unit"]
+    runs["day"] = pd.to_datetime(runs["start"], utc=True).dt.date
     for column in CACHEABLE:
-        merged[column] = merged[column].astype(float).fillna(0.0) if column in merged else 0.0
-    return merged.reset_index(drop=True)
+        runs[column] = runs[column].astype(float).fillna(0.0)
+    return runs.reset_index(drop=True)
 
 
 def bill(seconds: pd.Series, billing_unit: pd.Series | str) -> np.ndarray:

@@ -16,8 +16,13 @@ import pandas as pd
 
 from costkit.optimize.base import Context, RowChange, Suggestion
 from costkit.snapshot import Snapshot
-from costkit.usage.derive import billed_units
-from costkit.usage.observed import _clipped_seconds, _timestamp
+from costkit.usage.observed import (
+    ACTION_RUN_COLUMNS,
+    BUILD_RUN_COLUMNS,
+    billed_actions,
+    billed_builds,
+    window_of,
+)
 
 
 def pipeline_runs_key(account: str, region: str, pipeline: str) -> str:
@@ -41,9 +46,8 @@ ACTION_KEY = ["account", "region", "pipeline", "component"]
 
 
 def window(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The collection window, as observed.py reads it."""
-    bounds = snapshot.manifest.get("window") or {}
-    return _timestamp(bounds["start"]), _timestamp(bounds["end"])
+    """The collection window, as the estimate reads it."""
+    return window_of(snapshot)
 
 
 def factor(ctx: Context) -> float:
@@ -52,59 +56,17 @@ def factor(ctx: Context) -> float:
 
 
 def observed_builds(ctx: Context) -> pd.DataFrame:
-    """Finished builds in the window, as observed.py bills them: billed units (minutes or seconds) and the
-    usage row each went into (account, region, project, pipeline, component, usage_type)."""
-    columns = [*BUILD_KEY, "build_id", "status", "initiator", "unit", "fleet", "seconds", "billed"]
-    builds = ctx.snapshot.table("builds") if ctx.snapshot is not None else pd.DataFrame()
-    if ctx.snapshot is None or builds.empty:
-        return pd.DataFrame(columns=columns)
-    start, end = window(ctx.snapshot)
-    builds = builds[builds["end"].notna()].copy()
-    from_pipeline = builds["initiator"].fillna("").str.startswith("codepipeline/")
-    builds["pipeline"] = builds["initiator"].str.removeprefix("codepipeline/").where(from_pipeline, None)
-    mapping = ctx.pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
-    mapping = mapping.drop_duplicates(["compute_type", "environment_type"])
-    merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
-    seconds = _clipped_seconds(merged["billed_start"], merged["end"], start, end)
-    per_second = merged["billing_unit"] == "Second"
-    merged["seconds"] = seconds
-    merged["billed"] = np.where(
-        seconds <= 0, 0.0, np.where(per_second, billed_units(seconds), billed_units(seconds / 60.0))
-    )
-    merged["fleet"] = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
-    merged.loc[merged["fleet"], "usage_type"] = "ReservedCapacity-Fleet"
-    merged.loc[merged["fleet"], "billing_unit"] = "Build"
-    merged.loc[merged["fleet"], "billed"] = 1.0
-    merged["unit"] = merged["billing_unit"].fillna("Minute")
-    merged["component"] = merged["compute_type"] + " / " + merged["environment_type"]
-    return merged[columns].reset_index(drop=True)
+    """Finished builds in the window exactly as the estimate billed them (costkit.usage.observed)."""
+    if ctx.snapshot is None:
+        return pd.DataFrame(columns=BUILD_RUN_COLUMNS)
+    return billed_builds(ctx.snapshot, ctx.pricebook)
 
 
 def observed_actions(ctx: Context) -> pd.DataFrame:
-    """Action executions in the window with the minutes they billed (V2 only; approvals and custom actions
-    free) and the usage row each went into (account, region, pipeline, component)."""
-    columns = [
-        *ACTION_KEY, "execution_id", "status", "category", "external_execution_id", "v2", "charged", "seconds",
-        "billed",
-    ]  # fmt: skip
+    """Action executions in the window exactly as the estimate billed them (costkit.usage.observed)."""
     if ctx.snapshot is None:
-        return pd.DataFrame(columns=columns)
-    actions = ctx.snapshot.table("action_executions")
-    pipelines = ctx.snapshot.table("pipelines")
-    if actions.empty or pipelines.empty:
-        return pd.DataFrame(columns=columns)
-    start, end = window(ctx.snapshot)
-    types = pipelines[["account", "region", "pipeline", "pipeline_type"]].drop_duplicates(
-        ["account", "region", "pipeline"]
-    )
-    frame = actions.merge(types, on=["account", "region", "pipeline"], how="left")
-    seconds = _clipped_seconds(frame["start"], frame["last_update"], start, end)
-    frame["v2"] = frame["pipeline_type"] == "V2"
-    frame["charged"] = frame["v2"] & (frame["category"] != "Approval") & (frame["owner"] != "Custom")
-    frame["seconds"] = seconds
-    frame["billed"] = np.where(frame["charged"] & (seconds > 0), billed_units(seconds / 60.0), 0.0)
-    frame["component"] = frame["action"] + " (" + frame["category"].fillna("?") + ")"
-    return frame[columns].reset_index(drop=True)
+        return pd.DataFrame(columns=ACTION_RUN_COLUMNS)
+    return billed_actions(ctx.snapshot)
 
 
 def _missing(value: Any) -> bool:
