@@ -13,19 +13,13 @@ import numpy as np
 import pandas as pd
 
 from costkit.tables import PriceBook
+from costkit.usage.derive import ROW_COLUMNS
 
 FreeTierScope = Literal["account", "organization"]
 
+# Usage-row columns plus what pricing adds; `detail` stays last.
 LINE_COLUMNS = (
-    "account",
-    "region",
-    "service",
-    "resource",
-    "component",
-    "pipeline",
-    "usage_type",
-    "quantity",
-    "unit",
+    *ROW_COLUMNS[:-1],
     "unit_price_usd",
     "gross_usd",
     "free_tier_quantity",

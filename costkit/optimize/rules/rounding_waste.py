@@ -99,47 +99,39 @@ def lowering(changes: list[Change]) -> RowChange:
     return transform
 
 
+def _changes(
+    frame: pd.DataFrame, amount: pd.Series, scale: float, key: list[str], match: dict[str, Any]
+) -> list[Change]:
+    """Per usage row: the summed `amount` of the given runs x the projection, matched by value.
+
+    `match` maps usage-row columns to run columns (a column name of `key`) or to a fixed value."""
+    if frame.empty:
+        return []
+    grouped = frame.assign(amount=amount).groupby(key, dropna=False)["amount"].sum()
+    changes: list[Change] = []
+    for group, total in grouped.items():
+        values = dict(zip(key, cast(tuple[Any, ...], group), strict=True))
+        if total > 0:
+            row = {
+                column: values.get(source, source) if isinstance(source, str) else source
+                for column, source in match.items()
+            }
+            changes.append((row, float(total) * scale))
+    return changes
+
+
 def build_changes(builds: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
     """Per CodeBuild usage row: `amount` (billed units of the given builds) x the projection."""
-    if builds.empty:
-        return []
-    grouped = builds.assign(amount=amount).groupby(BUILD_KEY, dropna=False)["amount"].sum()
-    changes: list[Change] = []
-    for key, total in grouped.items():
-        values = dict(zip(BUILD_KEY, cast(tuple[Any, ...], key), strict=True))
-        match = {
-            "service": "CodeBuild",
-            "account": values["account"],
-            "region": values["region"],
-            "resource": values["project"],
-            "pipeline": values["pipeline"],
-            "component": values["component"],
-            "usage_type": values["usage_type"],
-        }
-        if total > 0:
-            changes.append((match, float(total) * scale))
-    return changes
+    match = {"service": "CodeBuild", "account": "account", "region": "region", "resource": "project",
+             "pipeline": "pipeline", "component": "component", "usage_type": "usage_type"}  # fmt: skip
+    return _changes(builds, amount, scale, BUILD_KEY, match)
 
 
 def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
     """Per ActionExecutionMinutes row: `amount` (billed minutes of the given action executions) x the projection."""
-    if actions.empty:
-        return []
-    grouped = actions.assign(amount=amount).groupby(ACTION_KEY, dropna=False)["amount"].sum()
-    changes: list[Change] = []
-    for key, total in grouped.items():
-        values = dict(zip(ACTION_KEY, cast(tuple[Any, ...], key), strict=True))
-        match = {
-            "service": "CodePipeline",
-            "account": values["account"],
-            "region": values["region"],
-            "resource": values["pipeline"],
-            "component": values["component"],
-            "usage_type": "ActionExecutionMinutes",
-        }
-        if total > 0:
-            changes.append((match, float(total) * scale))
-    return changes
+    match = {"service": "CodePipeline", "account": "account", "region": "region", "resource": "pipeline",
+             "component": "component", "usage_type": "ActionExecutionMinutes"}  # fmt: skip
+    return _changes(actions, amount, scale, ACTION_KEY, match)
 
 
 def _over(seconds: pd.Series, billed: pd.Series) -> pd.Series:
