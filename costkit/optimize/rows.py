@@ -1,37 +1,84 @@
-"""Small, composable edits of usage rows that rules use to describe a change."""
+"""Small, composable edits of usage rows that rules use to describe a change.
+
+Rows are always matched by value (never by index), so changes compose in any order; a match value of
+None (or NaN) matches an empty cell, e.g. a build started outside any pipeline.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
+from costkit.optimize.base import RowChange
 from costkit.usage.derive import ROW_COLUMNS
 
+Change = tuple[dict[str, Any], float]  # (row match by value; quantity to take off)
 
-def select(rows: pd.DataFrame, **match: str) -> pd.Series:
-    """Rows whose columns equal every given value."""
+
+def _empty(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def matching(rows: pd.DataFrame, match: Mapping[str, object]) -> pd.Series:
+    """Rows whose columns equal every value of `match`; an empty value matches an empty cell."""
     mask = pd.Series(True, index=rows.index)
     for column, value in match.items():
-        mask &= rows[column] == value
+        mask &= rows[column].isna() if _empty(value) else (rows[column] == value)
     return mask
 
 
 def retype(rows: pd.DataFrame, match: dict[str, str], mapping: dict[str, str], detail: str) -> pd.DataFrame:
     """Change the usage type of the matching rows (quantity unchanged: the same work at another rate)."""
     out = rows.copy()
-    hit = select(out, **match) & out["usage_type"].isin(mapping)
+    hit = matching(out, match) & out["usage_type"].isin(mapping)
     out.loc[hit, "usage_type"] = out.loc[hit, "usage_type"].map(mapping)
     out.loc[hit, "detail"] = detail
     return out
 
 
-def replace(rows: pd.DataFrame, match: dict[str, str], new: list[dict[str, object]]) -> pd.DataFrame:
-    """Drop the matching rows and add new ones (missing columns stay empty).
-
-    Rows are matched by value, not by index, so changes compose in any order.
-    """
+def replace(rows: pd.DataFrame, match: Mapping[str, object], new: list[dict[str, object]]) -> pd.DataFrame:
+    """Drop the matching rows and add new ones (missing columns stay empty)."""
     added = pd.DataFrame([{name: row.get(name) for name in ROW_COLUMNS} for row in new], columns=list(ROW_COLUMNS))
-    kept = rows[~select(rows, **match)]
+    kept = rows[~matching(rows, match)]
     if added.empty:
         return kept.reset_index(drop=True)
     added["quantity"] = added["quantity"].astype("float64")
     return pd.concat([kept, added], ignore_index=True)
+
+
+def rescale(rows: pd.DataFrame, factors: list[tuple[dict[str, object], float]], detail: str) -> pd.DataFrame:
+    """Multiply the quantity of the rows matching each key by its factor."""
+    out = rows.copy()
+    for key, factor in factors:
+        hit = matching(out, key)
+        out.loc[hit, "quantity"] = out.loc[hit, "quantity"].astype(float) * factor
+        out.loc[hit, "detail"] = detail
+    return out
+
+
+def lower(rows: pd.DataFrame, changes: list[Change]) -> pd.DataFrame:
+    """Take quantities off the rows that match each change (never below zero)."""
+    out = rows.copy()
+    quantity = out["quantity"].astype("float64").to_numpy(copy=True)
+    for match, amount in changes:
+        remaining = float(amount)
+        for position in np.flatnonzero(matching(out, match).to_numpy()):
+            take = min(remaining, float(quantity[position]))
+            quantity[position] -= take
+            remaining -= take
+            if remaining <= 1e-12:
+                break
+    out["quantity"] = quantity
+    return out
+
+
+def lowering(changes: list[Change]) -> RowChange:
+    """`lower` as a suggestion's transform."""
+
+    def transform(rows: pd.DataFrame) -> pd.DataFrame:
+        return lower(rows, changes)
+
+    return transform

@@ -88,6 +88,7 @@ ACTION_RUN_COLUMNS = [
     "account", "region", "pipeline", "stage", "action", "category", "owner", "component", "execution_id", "status",
     "external_execution_id", "v2", "charged", "seconds", "billed",
 ]  # fmt: skip
+CACHEABLE_PHASES = ["install_s", "download_source_s", "pre_build_s"]  # what a build cache shortens
 PHASE_COLUMNS = [
     "queued_s", "provisioning_s", "download_source_s", "install_s", "pre_build_s", "build_s", "post_build_s",
     "upload_artifacts_s", "finalizing_s",
@@ -124,6 +125,15 @@ def billed_actions(snapshot: Snapshot) -> pd.DataFrame:
     return frame.reindex(columns=ACTION_RUN_COLUMNS).reset_index(drop=True)  # absent details stay empty
 
 
+def billed_for(seconds: pd.Series, billing_unit: pd.Series | str) -> np.ndarray:
+    """What AWS bills for each build: whole minutes (EC2) or whole seconds (Lambda compute), rounded up per
+    build; nothing for a build with no known time inside the window."""
+    values = np.asarray(seconds, dtype=float)
+    per_second = billing_unit == "Second" if isinstance(billing_unit, str) else np.asarray(billing_unit == "Second")
+    billed = np.where(per_second, billed_units(values), billed_units(values / 60.0))
+    return np.where(values > 0, billed, 0.0)
+
+
 def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
     """One row per finished build in the window with what it billed: from PROVISIONING start (else start
     time) to its end, clipped to the window, rounded up per build to a minute (EC2) or a second (Lambda
@@ -139,11 +149,8 @@ def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
     mapping = mapping.drop_duplicates(["compute_type", "environment_type"])
     merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
     seconds = _clipped_seconds(merged["billed_start"], merged["end"], window_start, window_end)
-    per_second = merged["billing_unit"] == "Second"
     merged["seconds"] = seconds
-    merged["billed"] = np.where(
-        seconds <= 0, 0.0, np.where(per_second, billed_units(seconds), billed_units(seconds / 60.0))
-    )
+    merged["billed"] = billed_for(seconds, merged["billing_unit"])
     merged["fleet"] = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
     merged.loc[merged["fleet"], "usage_type"] = "ReservedCapacity-Fleet"
     merged.loc[merged["fleet"], "billing_unit"] = "Build"

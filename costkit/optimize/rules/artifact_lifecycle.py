@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from costkit.optimize.base import Context, Suggestion
-from costkit.optimize.rules.build_caching import same_key
+from costkit.optimize.rows import matching
 from costkit.usage.derive import GB_PER_KB, S3_USAGE_TYPES
 
 RULE = "artifact-lifecycle"
@@ -46,7 +46,7 @@ def _candidates(ctx: Context) -> list[dict[str, Any]]:
     standard = s3[(s3["usage_type"] == STANDARD) & s3["component"].isin(STANDARD_COMPONENTS)]
     found: list[dict[str, Any]] = []
     for (account, region, bucket), group in standard.groupby(["account", "region", "resource"]):
-        puts = s3[same_key(s3, {"account": account, "region": region, "resource": bucket}) & (s3["usage_type"] == PUT)]
+        puts = s3[matching(s3, {"account": account, "region": region, "resource": bucket}) & (s3["usage_type"] == PUT)]
         found.append(
             {
                 "account": account,
@@ -119,7 +119,7 @@ def _lifecycle(
     """Standard storage rows of the bucket times `keep`; with `to_ia_gb` > 0, Standard-IA storage and
     Transition-SIA rows added in the same proportions (a bucket shared by pipelines stays shared)."""
     out = rows.copy()
-    hit = same_key(out, key) & (out["usage_type"] == STANDARD) & out["component"].isin(STANDARD_COMPONENTS)
+    hit = matching(out, key) & (out["usage_type"] == STANDARD) & out["component"].isin(STANDARD_COMPONENTS)
     before = out.loc[hit].copy()
     total = float(before["quantity"].sum())
     out.loc[hit, "quantity"] = before["quantity"].astype(float) * keep
@@ -303,7 +303,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
 
 def _add_transitions(rows: pd.DataFrame, key: dict[str, object], moved: float) -> pd.DataFrame:
     """The first run of the rule: `moved` backlog objects transitioned once (priced as the one-off cost)."""
-    hit = same_key(rows, key) & (rows["usage_type"] == STANDARD) & rows["component"].isin(STANDARD_COMPONENTS)
+    hit = matching(rows, key) & (rows["usage_type"] == STANDARD) & rows["component"].isin(STANDARD_COMPONENTS)
     base = rows.loc[hit].iloc[0].to_dict()
     row = {**base, "component": "first lifecycle run: backlog to STANDARD_IA", "pipeline": None,
            "usage_type": SIA_TRANSITION, "quantity": float(moved), "unit": "Object", "detail": "one-off"}  # fmt: skip

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from costkit.optimize.base import Confidence, Context, RowChange, Suggestion
-from costkit.optimize.rules.rounding_waste import window
 from costkit.optimize.rules.wasted_runs import pipeline_key
+from costkit.optimize.runs import window
 
 RULE = "idle-pipelines"
 IDLE_DAYS = 60  # no successful run for this long makes a pipeline idle

@@ -20,7 +20,10 @@ from typing import Any
 import pandas as pd
 
 from costkit.optimize.base import Context, Suggestion
-from costkit.optimize.rules.build_caching import bill, ceil_units, observed_builds, row_key, same_key
+from costkit.optimize.rows import matching
+from costkit.optimize.rules.build_caching import row_key
+from costkit.optimize.runs import ceil_units, on_demand_builds
+from costkit.usage.observed import billed_for
 
 LAMBDA_RULE = "lambda-compute"
 FLEET_RULE = "reserved-capacity"
@@ -80,7 +83,7 @@ def _convert(
     """Matching rows move to another usage type and unit; quantity times the factor (rows matched by value)."""
     out = rows.copy()
     for key, factor in changes:
-        hit = same_key(out, key)
+        hit = matching(out, key)
         out.loc[hit, "quantity"] = out.loc[hit, "quantity"].astype(float) * factor
         out.loc[hit, ["usage_type", "unit", "component"]] = [usage_type, unit, component]
         out.loc[hit, "detail"] = f"on {component}, same duration (assumed), billed per {unit.lower()}"
@@ -119,11 +122,11 @@ def _lambda_candidates(ctx: Context) -> list[dict[str, Any]]:
                 }
             )
         return found
-    builds = observed_builds(ctx)
+    builds = on_demand_builds(ctx)
     if builds.empty:
         return found
     builds = builds[(builds["billing_unit"] == "Minute") & builds["compute_type"].isin(LAMBDA_FROM)].copy()
-    builds["billed_seconds"] = bill(builds["seconds"], "Second")
+    builds["billed_seconds"] = billed_for(builds["seconds"], "Second")
     placement = ["account", "region", "project", "compute_type", "environment_type"]
     for (account, region, observed_project, compute, environment), mine in builds.groupby(placement, dropna=False):
         groups = mine.groupby(["account", "region", "project", "pipeline", "component", "billing_unit"], dropna=False)[
@@ -263,7 +266,7 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
                      "detail": f"{capacity} instance(s) x {month_minutes:,.0f} min, busy or idle"}  # fmt: skip
 
         def to_fleet(r: pd.DataFrame, key: dict[str, object] = key, row: dict[str, Any] = fleet_row) -> pd.DataFrame:
-            kept = r[~same_key(r, key)]
+            kept = r[~matching(r, key)]
             added = pd.DataFrame([{name: row.get(name) for name in r.columns}], columns=r.columns)
             added["quantity"] = added["quantity"].astype("float64")
             return pd.concat([kept, added], ignore_index=True)

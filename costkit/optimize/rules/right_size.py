@@ -14,7 +14,7 @@ import pandas as pd
 
 from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rows import retype
-from costkit.optimize.rules.build_caching import ceil_units, observed_builds
+from costkit.optimize.runs import ceil_units, on_demand_builds
 
 RULE = "right-size"
 SHORT_BUILD_MINUTES = 3.0
@@ -45,7 +45,7 @@ def _candidates(ctx: Context) -> pd.DataFrame:
                 }
             )
         return pd.DataFrame(records, columns=columns)
-    builds = observed_builds(ctx)
+    builds = on_demand_builds(ctx)
     if builds.empty:
         return pd.DataFrame(columns=columns)
     builds = builds[builds["billing_unit"] == "Minute"]

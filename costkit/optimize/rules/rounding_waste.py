@@ -3,135 +3,30 @@
 AWS rounds every build and every V2 action execution up to a whole minute, so a 121-second build bills
 three minutes. Per CodeBuild project and per V2 pipeline: the saving if every run that ended within
 `THRESHOLD_SECONDS` past a minute boundary had been that much shorter (one billed minute less each),
-re-priced through the estimate. Also home of the snapshot helpers the other run-based rules share:
-each observed build and action execution with the billed units and the usage row it went into.
+re-priced through the estimate.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from costkit.optimize.base import Context, RowChange, Suggestion
-from costkit.snapshot import Snapshot
-from costkit.usage.observed import (
-    ACTION_RUN_COLUMNS,
-    BUILD_RUN_COLUMNS,
-    billed_actions,
-    billed_builds,
-    window_of,
+from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.rows import lowering
+from costkit.optimize.runs import (
+    action_changes,
+    build_changes,
+    factor,
+    observed_actions,
+    observed_builds,
+    pipeline_runs_key,
+    project_runs_key,
 )
-
-
-def pipeline_runs_key(account: str, region: str, pipeline: str) -> str:
-    """One exclusive key for every suggestion that lowers a pipeline's own runs (trimming rounding waste,
-    avoiding wasted runs, deleting an idle pipeline): their reductions overlap, so only the best counts."""
-    return f"pipeline-runs:{account}:{region}:{pipeline}"
-
-
-def project_runs_key(account: str, region: str, project: str) -> str:
-    """The same for a CodeBuild project's builds started outside a pipeline."""
-    return f"project-runs:{account}:{region}:{project}"
-
 
 RULE = "rounding-waste"
 THRESHOLD_SECONDS = 10.0  # a run ending at most this far past a minute boundary counts as rounding waste
-
-Change = tuple[dict[str, Any], float]  # (row match by value, None = empty cell; quantity to take off)
-
-BUILD_KEY = ["account", "region", "project", "pipeline", "component", "usage_type"]
-ACTION_KEY = ["account", "region", "pipeline", "component"]
-
-
-def window(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The collection window, as the estimate reads it."""
-    return window_of(snapshot)
-
-
-def factor(ctx: Context) -> float:
-    """Window -> month projection the baseline applied to every flow."""
-    return float(ctx.baseline.options.get("projection_factor", 1.0))
-
-
-def observed_builds(ctx: Context) -> pd.DataFrame:
-    """Finished builds in the window exactly as the estimate billed them (costkit.usage.observed)."""
-    if ctx.snapshot is None:
-        return pd.DataFrame(columns=BUILD_RUN_COLUMNS)
-    return billed_builds(ctx.snapshot, ctx.pricebook)
-
-
-def observed_actions(ctx: Context) -> pd.DataFrame:
-    """Action executions in the window exactly as the estimate billed them (costkit.usage.observed)."""
-    if ctx.snapshot is None:
-        return pd.DataFrame(columns=ACTION_RUN_COLUMNS)
-    return billed_actions(ctx.snapshot)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
-def lower(rows: pd.DataFrame, changes: list[Change]) -> pd.DataFrame:
-    """Take quantities off the rows that match each change by value (never below zero)."""
-    out = rows.copy()
-    quantity = out["quantity"].astype("float64").to_numpy(copy=True)
-    for match, amount in changes:
-        mask = pd.Series(True, index=out.index)
-        for column, value in match.items():
-            mask &= out[column].isna() if _missing(value) else (out[column] == value)
-        remaining = float(amount)
-        for position in np.flatnonzero(mask.to_numpy()):
-            take = min(remaining, float(quantity[position]))
-            quantity[position] -= take
-            remaining -= take
-            if remaining <= 1e-12:
-                break
-    out["quantity"] = quantity
-    return out
-
-
-def lowering(changes: list[Change]) -> RowChange:
-    def transform(rows: pd.DataFrame) -> pd.DataFrame:
-        return lower(rows, changes)
-
-    return transform
-
-
-def _changes(
-    frame: pd.DataFrame, amount: pd.Series, scale: float, key: list[str], match: dict[str, Any]
-) -> list[Change]:
-    """Per usage row: the summed `amount` of the given runs x the projection, matched by value.
-
-    `match` maps usage-row columns to run columns (a column name of `key`) or to a fixed value."""
-    if frame.empty:
-        return []
-    grouped = frame.assign(amount=amount).groupby(key, dropna=False)["amount"].sum()
-    changes: list[Change] = []
-    for group, total in grouped.items():
-        values = dict(zip(key, cast(tuple[Any, ...], group), strict=True))
-        if total > 0:
-            row = {
-                column: values.get(source, source) if isinstance(source, str) else source
-                for column, source in match.items()
-            }
-            changes.append((row, float(total) * scale))
-    return changes
-
-
-def build_changes(builds: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
-    """Per CodeBuild usage row: `amount` (billed units of the given builds) x the projection."""
-    match = {"service": "CodeBuild", "account": "account", "region": "region", "resource": "project",
-             "pipeline": "pipeline", "component": "component", "usage_type": "usage_type"}  # fmt: skip
-    return _changes(builds, amount, scale, BUILD_KEY, match)
-
-
-def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
-    """Per ActionExecutionMinutes row: `amount` (billed minutes of the given action executions) x the projection."""
-    match = {"service": "CodePipeline", "account": "account", "region": "region", "resource": "pipeline",
-             "component": "component", "usage_type": "ActionExecutionMinutes"}  # fmt: skip
-    return _changes(actions, amount, scale, ACTION_KEY, match)
 
 
 def _over(seconds: pd.Series, billed: pd.Series) -> pd.Series:

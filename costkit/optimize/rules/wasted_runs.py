@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 
 from costkit.optimize.base import Confidence, Context, Suggestion
-from costkit.optimize.rules.rounding_waste import (
+from costkit.optimize.rows import lowering
+from costkit.optimize.runs import (
     action_changes,
     build_changes,
     factor,
-    lowering,
     observed_actions,
     observed_builds,
     pipeline_runs_key,

@@ -1,0 +1,116 @@
+"""The snapshot's runs as savings rules see them: every build and action execution with what it billed
+(exactly as the estimate billed it, costkit.usage.observed) and the usage row it went into, plus the
+keys and row changes the run-based rules share."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from costkit.optimize.base import Context
+from costkit.optimize.rows import Change
+from costkit.snapshot import Snapshot
+from costkit.usage.derive import billed_units
+from costkit.usage.observed import (
+    ACTION_RUN_COLUMNS,
+    BUILD_RUN_COLUMNS,
+    CACHEABLE_PHASES,
+    billed_actions,
+    billed_builds,
+    window_of,
+)
+
+BUILD_KEY = ["account", "region", "project", "pipeline", "component", "usage_type"]
+ACTION_KEY = ["account", "region", "pipeline", "component"]
+
+
+def pipeline_runs_key(account: str, region: str, pipeline: str) -> str:
+    """One exclusive key for every suggestion that lowers a pipeline's own runs (trimming rounding waste,
+    avoiding wasted runs, deleting an idle pipeline): their reductions overlap, so only the best counts."""
+    return f"pipeline-runs:{account}:{region}:{pipeline}"
+
+
+def project_runs_key(account: str, region: str, project: str) -> str:
+    """The same for a CodeBuild project's builds started outside a pipeline."""
+    return f"project-runs:{account}:{region}:{project}"
+
+
+def window(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The collection window, as the estimate reads it."""
+    return window_of(snapshot)
+
+
+def factor(ctx: Context) -> float:
+    """Window -> month projection the baseline applied to every flow."""
+    return float(ctx.baseline.options.get("projection_factor", 1.0))
+
+
+def observed_builds(ctx: Context) -> pd.DataFrame:
+    """Finished builds in the window exactly as the estimate billed them."""
+    if ctx.snapshot is None:
+        return pd.DataFrame(columns=BUILD_RUN_COLUMNS)
+    return billed_builds(ctx.snapshot, ctx.pricebook)
+
+
+def observed_actions(ctx: Context) -> pd.DataFrame:
+    """Action executions in the window exactly as the estimate billed them."""
+    if ctx.snapshot is None:
+        return pd.DataFrame(columns=ACTION_RUN_COLUMNS)
+    return billed_actions(ctx.snapshot)
+
+
+def on_demand_builds(ctx: Context) -> pd.DataFrame:
+    """The priced on-demand builds of `observed_builds` with `billing_unit`, the cacheable phase seconds
+    filled and `day` (start date). Fleet builds are left out: a reserved-capacity fleet does not bill per
+    build minute."""
+    runs = observed_builds(ctx)
+    if runs.empty:
+        return pd.DataFrame()
+    runs = runs[~runs["fleet"].astype(bool) & runs["usage_type"].notna()].copy()
+    runs["billing_unit"] = runs["unit"]
+    runs["day"] = pd.to_datetime(runs["start"], utc=True).dt.date
+    for column in CACHEABLE_PHASES:
+        runs[column] = runs[column].astype(float).fillna(0.0)
+    return runs.reset_index(drop=True)
+
+
+def ceil_units(value: float) -> float:
+    """One run's billed units (AWS's per-run rounding up) of a single number."""
+    return float(billed_units(np.array([value], dtype=float))[0])
+
+
+def _changes(
+    frame: pd.DataFrame, amount: pd.Series, scale: float, key: list[str], match: dict[str, Any]
+) -> list[Change]:
+    """Per usage row: the summed `amount` of the given runs x the projection, matched by value.
+
+    `match` maps usage-row columns to run columns (a column name of `key`) or to a fixed value."""
+    if frame.empty:
+        return []
+    grouped = frame.assign(amount=amount).groupby(key, dropna=False)["amount"].sum()
+    changes: list[Change] = []
+    for group, total in grouped.items():
+        values = dict(zip(key, cast(tuple[Any, ...], group), strict=True))
+        if total > 0:
+            row = {
+                column: values.get(source, source) if isinstance(source, str) else source
+                for column, source in match.items()
+            }
+            changes.append((row, float(total) * scale))
+    return changes
+
+
+def build_changes(builds: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
+    """Per CodeBuild usage row: `amount` (billed units of the given builds) x the projection."""
+    match = {"service": "CodeBuild", "account": "account", "region": "region", "resource": "project",
+             "pipeline": "pipeline", "component": "component", "usage_type": "usage_type"}  # fmt: skip
+    return _changes(builds, amount, scale, BUILD_KEY, match)
+
+
+def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
+    """Per ActionExecutionMinutes row: `amount` (billed minutes of the given action executions) x the projection."""
+    match = {"service": "CodePipeline", "account": "account", "region": "region", "resource": "pipeline",
+             "component": "component", "usage_type": "ActionExecutionMinutes"}  # fmt: skip
+    return _changes(actions, amount, scale, ACTION_KEY, match)
