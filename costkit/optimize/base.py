@@ -21,6 +21,8 @@ from costkit.tables import PriceBook
 from costkit.usage.schema import UsageFile
 
 Confidence = Literal["high", "medium", "low"]
+# A saving that rounds to $0.00 a month is not worth a suggestion (rules note it instead).
+MIN_SAVING_USD = 0.005
 RowChange = Callable[[pd.DataFrame], pd.DataFrame]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import retype
 
 RULE = "arm-builds"
@@ -43,7 +43,7 @@ def rule(ctx: Context) -> list[Suggestion]:
         if saving is None:
             ctx.notes.append(f"{project}: no published Arm price for {', '.join(mapping.values())} in {region}")
             continue
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             continue
         image = _image(ctx, str(project))
         standard = image is not None and image.startswith(STANDARD_IMAGES)

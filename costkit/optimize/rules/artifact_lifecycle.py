@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import matching
 from costkit.usage.derive import GB_PER_KB, S3_USAGE_TYPES
 
@@ -196,7 +196,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
                 return _lifecycle(r, key, keep, 0.0, 0.0, detail)
 
             saving = ctx.saving(expire)
-            if saving is not None and saving > 0.005:
+            if saving is not None and saving > MIN_SAVING_USD:
                 suggestions.append(
                     Suggestion(
                         id=f"{RULE}-expire-{account}-{region}-{bucket}",
@@ -243,7 +243,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
         if saving is None or first_run is None:
             ctx.notes.append(f"{bucket}: no Standard-IA or transition price in {region}: lifecycle not priced")
             continue
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             if old_objects and to_ia > old_gb:
                 ctx.notes.append(
                     f"{bucket}: objects average {stored * 1024 * 1024 / objects:,.0f} KB: Standard-IA bills at least "

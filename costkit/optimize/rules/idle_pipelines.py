@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import Confidence, Context, RowChange, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Confidence, Context, RowChange, Suggestion
 from costkit.optimize.rules.wasted_runs import pipeline_key
 from costkit.optimize.runs import window
 
@@ -88,7 +88,7 @@ def rule(ctx: Context) -> list[Suggestion]:
         if saving is None:
             ctx.notes.append(f"{pipeline}: {finding}; its cost is not priced (a price is missing)")
             continue
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             ctx.notes.append(f"{pipeline}: {finding}; it costs nothing now, delete it to keep the account tidy")
             continue
         buckets = [b for b in str(info.get("artifact_buckets") or "").split(",") if b]

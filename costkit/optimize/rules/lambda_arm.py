@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import retype
 
 RULE = "lambda-arm64"
@@ -31,7 +31,7 @@ def rule(ctx: Context) -> list[Suggestion]:
         if saving is None:
             ctx.notes.append(f"{function}: no published arm64 Lambda price in {region}")
             continue
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             continue
         gb_seconds = float(group.loc[group["usage_type"] == "Lambda-GB-Second", "quantity"].sum())
         suggestions.append(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import matching
 from costkit.optimize.rules.build_caching import row_key
 from costkit.optimize.runs import ceil_units, on_demand_builds
@@ -186,7 +186,7 @@ def lambda_compute(ctx: Context) -> list[Suggestion]:
                 f"Constraints: {constraints}."
             )
             continue
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             ctx.notes.append(f"{project}: priced on Lambda compute ({lambda_type}) it would not cost less")
             continue
         suggestions.append(
@@ -280,7 +280,7 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
                 "idle, plus an initial charge per instance; overflow builds bill on demand."
             )
             continue
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             continue
         suggestions.append(
             Suggestion(

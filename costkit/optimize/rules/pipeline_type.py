@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, RowChange, Suggestion
 from costkit.optimize.rows import replace
 from costkit.usage.derive import billed_units
 
@@ -120,6 +120,38 @@ def _v2_minutes_of_v1(ctx: Context) -> dict[PipelineKey, float]:
     }
 
 
+# What a pipeline's usage rows become after the switch, and how the usage file says it.
+AFTER = {
+    "V1": {"component": "pipeline (V1)", "usage_type": "ActivePipeline", "unit": "Pipeline-Month",
+           "detail": "as V1: 1 pipeline-month"},
+    "V2": {"component": "all actions (V2)", "usage_type": "ActionExecutionMinutes", "unit": "Minute",
+           "detail": "as V2: measured action minutes"},
+}  # fmt: skip
+REASON = {
+    "V1": "its action minutes against a flat $1; no V2-only feature in use",
+    "V2": "action minutes re-priced at the V2 rate with the shared 100 free minutes",
+}
+
+
+def _switch(place: PipelineKey, to: str, quantity: float) -> RowChange:
+    """The pipeline's CodePipeline rows replaced by what it would bill as `to`."""
+    account, region, name = place
+    match = {"service": "CodePipeline", "account": account, "region": region, "resource": name}
+    row = {**match, "pipeline": name, "quantity": quantity, **AFTER[to]}
+
+    def transform(rows: pd.DataFrame) -> pd.DataFrame:
+        return replace(rows, match, [row])
+
+    return transform
+
+
+def _patch(name: str, to: str) -> list[dict[str, object]]:
+    """The same switch on a usage file: fields the other type does not have are removed."""
+    dropped = ("execution_mode", "triggers", "variables") if to == "V1" else ("active",)
+    steps: list[dict[str, object]] = [{"op": "set", "path": f"pipelines.{name}.type", "value": to}]
+    return steps + [{"op": "remove", "path": f"pipelines.{name}.{field}"} for field in dropped]
+
+
 def rule(ctx: Context) -> list[Suggestion]:
     rows = ctx.rows
     if rows.empty:
@@ -133,99 +165,39 @@ def rule(ctx: Context) -> list[Suggestion]:
     pipeline_rows = rows[rows["service"] == "CodePipeline"]
     would_be_minutes = _v2_minutes_of_v1(ctx)
     for (account, region, name), group in pipeline_rows.groupby(["account", "region", "resource"]):
-        first = group.iloc[0]
         place = (str(account), str(region), str(name))
-        key = f"{RULE}:{account}:{region}:{name}"
-        is_v2 = bool((group["usage_type"] == "ActionExecutionMinutes").any())
-        if is_v2:
-            blockers = blockers_of.get(place, "")
-            minutes = float(group["quantity"].sum())
-            match = {
-                "service": "CodePipeline",
-                "account": str(first["account"]),
-                "region": str(first["region"]),
-                "resource": str(name),
-            }
-
-            def to_v1(
-                r: pd.DataFrame, match: dict[str, str] = match, first: pd.Series = first, name: str = str(name)
-            ) -> pd.DataFrame:
-                return replace(r, match, [{
-                    "account": first["account"], "region": first["region"], "service": "CodePipeline",
-                    "resource": name, "component": "pipeline (V1)", "pipeline": name, "usage_type": "ActivePipeline",
-                    "quantity": 1.0, "unit": "Pipeline-Month", "detail": "as V1: 1 pipeline-month"}])  # fmt: skip
-
-            saving = ctx.saving(to_v1)
-            if saving is None or saving <= 0.005:
-                continue
-            if blockers:
-                ctx.notes.append(
-                    f"{name}: V1 would save ${saving:,.2f}/month, but the pipeline uses {blockers}, "
-                    "which exist only on V2: keep V2."
-                )
-                continue
-            suggestions.append(
-                Suggestion(
-                    id=f"{RULE}-v1-{name}",
-                    rule=RULE,
-                    title=f"Switch pipeline {name} to V1",
-                    resources=[str(name)],
-                    monthly_saving_usd=saving,
-                    confidence="high",
-                    confidence_reason="its action minutes against a flat $1; no V2-only feature in use",
-                    evidence={"v2_action_minutes": minutes, "v1_price_usd": 1.0},
-                    change=CHANGE_TO["V1"],
-                    exclusive=key,
-                    usage_patch=[{"op": "set", "path": f"pipelines.{name}.type", "value": "V1"}]
-                    + [
-                        {"op": "remove", "path": f"pipelines.{name}.{field}"}
-                        for field in ("execution_mode", "triggers", "variables")
-                    ],
-                    transform=to_v1,
-                )
-            )
+        if (group["usage_type"] == "ActionExecutionMinutes").any():
+            to, quantity, minutes = "V1", 1.0, float(group["quantity"].sum())
         elif place in would_be_minutes:
-            minutes = would_be_minutes[place]
-            match = {
-                "service": "CodePipeline",
-                "account": str(first["account"]),
-                "region": str(first["region"]),
-                "resource": str(name),
-            }
-
-            def to_v2(
-                r: pd.DataFrame,
-                match: dict[str, str] = match,
-                first: pd.Series = first,
-                name: str = str(name),
-                minutes: float = minutes,
-            ) -> pd.DataFrame:
-                return replace(r, match, [{
-                    "account": first["account"], "region": first["region"], "service": "CodePipeline",
-                    "resource": name, "component": "all actions (V2)", "pipeline": name,
-                    "usage_type": "ActionExecutionMinutes", "quantity": minutes, "unit": "Minute",
-                    "detail": "as V2: measured action minutes"}])  # fmt: skip
-
-            saving = ctx.saving(to_v2)
-            if saving is None or saving <= 0.005:
-                continue
-            suggestions.append(
-                Suggestion(
-                    id=f"{RULE}-v2-{name}",
-                    rule=RULE,
-                    title=f"Switch pipeline {name} to V2",
-                    resources=[str(name)],
-                    monthly_saving_usd=saving,
-                    confidence="high",
-                    confidence_reason="action minutes re-priced at the V2 rate with the shared 100 free minutes",
-                    evidence={"v2_action_minutes": minutes, "v1_price_usd": 1.0},
-                    change=CHANGE_TO["V2"],
-                    exclusive=key,
-                    usage_patch=[
-                        {"op": "set", "path": f"pipelines.{name}.type", "value": "V2"},
-                        {"op": "remove", "path": f"pipelines.{name}.active"},
-                    ],
-                    transform=to_v2,
-                )
+            to, quantity = "V2", would_be_minutes[place]
+            minutes = quantity
+        else:
+            continue
+        transform = _switch(place, to, quantity)
+        saving = ctx.saving(transform)
+        if saving is None or saving <= MIN_SAVING_USD:
+            continue
+        blockers = blockers_of.get(place, "")
+        if to == "V1" and blockers:
+            ctx.notes.append(
+                f"{name}: V1 would save ${saving:,.2f}/month, but the pipeline uses {blockers}, "
+                "which exist only on V2: keep V2."
             )
+            continue
+        suggestions.append(
+            Suggestion(
+                id=f"{RULE}-{to.lower()}-{name}",
+                rule=RULE,
+                title=f"Switch pipeline {name} to {to}",
+                resources=[str(name)],
+                monthly_saving_usd=saving,
+                confidence="high",
+                confidence_reason=REASON[to],
+                evidence={"v2_action_minutes": minutes, "v1_price_usd": 1.0},
+                change=CHANGE_TO[to],
+                exclusive=f"{RULE}:{account}:{region}:{name}",
+                usage_patch=_patch(str(name), to),
+                transform=transform,
+            )
+        )
     return suggestions

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import retype
 from costkit.optimize.runs import ceil_units, on_demand_builds
 
@@ -102,7 +102,7 @@ def rule(ctx: Context) -> list[Suggestion]:
                 "not right-sized (`costkit pricing refresh` may find it)"
             )
             continue
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             continue
         billed = float(rows.loc[_selected(rows, match, old_type), "quantity"].sum())
         suggestions.append(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import lowering
 from costkit.optimize.runs import (
     action_changes,
@@ -68,7 +68,7 @@ def _project_suggestion(ctx: Context, account: str, region: str, project: str, r
     if saving is None:
         ctx.notes.append(f"{project}: rounding waste not priced (missing CodeBuild price in {region})")
         return None
-    if saving <= 0.005:
+    if saving <= MIN_SAVING_USD:
         ctx.notes.append(
             f"{project}: {int(near.sum())} builds ended within {THRESHOLD_SECONDS:g} s past a minute, "
             f"but the minutes are worth ${saving:,.2f}/month (free tier or tiny)"
@@ -112,7 +112,7 @@ def _pipeline_suggestion(
     if saving is None:
         ctx.notes.append(f"{pipeline}: rounding waste not priced (missing CodePipeline price in {region})")
         return None
-    if saving <= 0.005:
+    if saving <= MIN_SAVING_USD:
         ctx.notes.append(
             f"{pipeline}: {int(near.sum())} action executions ended within {THRESHOLD_SECONDS:g} s past a minute, "
             f"but the minutes are worth ${saving:,.2f}/month (inside the free minutes or tiny)"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import Confidence, Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Confidence, Context, Suggestion
 from costkit.optimize.rows import lowering
 from costkit.optimize.runs import (
     action_changes,
@@ -125,7 +125,7 @@ def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFr
             ctx.notes.append(f"{pipeline}: wasted runs not priced (a price is missing in {region})")
             continue
         statuses = _counts(wasted["status"])
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             ctx.notes.append(
                 f"{pipeline}: {len(wasted)} executions delivered nothing ({statuses}), but their minutes are worth "
                 f"${saving:,.2f}/month (free tier or tiny)"
@@ -189,7 +189,7 @@ def _project_suggestions(ctx: Context, builds: pd.DataFrame) -> list[Suggestion]
             ctx.notes.append(f"{project}: wasted builds not priced (missing CodeBuild price in {region})")
             continue
         statuses = _counts(wasted["status"])
-        if saving <= 0.005:
+        if saving <= MIN_SAVING_USD:
             ctx.notes.append(
                 f"{project}: {len(wasted)} builds outside a pipeline delivered nothing ({statuses}), but their "
                 f"minutes are worth ${saving:,.2f}/month (free tier or tiny)"
