@@ -125,6 +125,24 @@ def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
         stderr.print(f"costkit: within budget: {total} of {render.money(budget)} per month")
 
 
+def _observed(usage: Path | None, snapshot: Path | None, profile: str | None, command: str) -> Path | Snapshot | None:
+    """Check that exactly one source was given; for --profile, collect the last 30 days first.
+
+    Returns the snapshot to price (a folder or a fresh collection), or None for a usage file."""
+    given = [name for name, value in (("--usage", usage), ("--snapshot", snapshot), ("--profile", profile)) if value]
+    if len(given) != 1:
+        raise CostkitError(
+            "give exactly one of --usage FILE, --snapshot DIR or --profile PROFILE"
+            + (f" (got {', '.join(given)})" if given else ""),
+            hint=f"try: costkit {command} --usage examples/mid-size-platform.yaml",
+        )
+    if profile is not None:
+        from costkit.collect.cli_support import collect_live
+
+        return collect_live(profile, stderr)
+    return snapshot
+
+
 @app.command("estimate")
 def estimate_command(
     usage: Annotated[
@@ -194,15 +212,7 @@ def estimate_command(
     Exit codes: 0 ok, 2 bad input, 3 over --budget, 4 incomplete estimate (with --budget or --strict).
     """
     with user_errors():
-        sources = [
-            name for name, value in (("--usage", usage), ("--snapshot", snapshot), ("--profile", profile)) if value
-        ]
-        if len(sources) != 1:
-            raise CostkitError(
-                "give exactly one of --usage FILE, --snapshot DIR or --profile PROFILE"
-                + (f" (got {', '.join(sources)})" if sources else ""),
-                hint="try: costkit estimate --usage examples/mid-size-platform.yaml",
-            )
+        observed = _observed(usage, snapshot, profile, "estimate")
         period = Period.parse_month(month) if month else None
         book = load_pricebook(pricing_dir) if pricing_dir else None
         if usage is not None:
@@ -218,14 +228,7 @@ def estimate_command(
         else:
             if region is not None:
                 raise CostkitError("--region re-prices a usage file; a snapshot is priced where it ran")
-            observed: Path | Snapshot
-            if profile is not None:
-                from costkit.collect.cli_support import collect_live
-
-                observed = collect_live(profile, stderr)
-            else:
-                assert snapshot is not None
-                observed = snapshot
+            assert observed is not None
             result = estimate_snapshot(
                 observed,
                 period=period,
@@ -261,16 +264,7 @@ def suggest_command(
         from costkit.optimize import render as suggest_render
         from costkit.optimize import suggest
 
-        sources = [
-            name for name, value in (("--usage", usage), ("--snapshot", snapshot), ("--profile", profile)) if value
-        ]
-        if len(sources) != 1:
-            raise CostkitError("give exactly one of --usage FILE, --snapshot DIR or --profile PROFILE")
-        observed: Path | Snapshot | None = snapshot
-        if profile is not None:
-            from costkit.collect.cli_support import collect_live
-
-            observed = collect_live(profile, stderr)
+        observed = _observed(usage, snapshot, profile, "suggest")
         found = suggest(
             usage,
             snapshot=observed,

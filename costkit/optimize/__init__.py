@@ -61,6 +61,11 @@ class Suggestions:
     counted: set[str] = field(default_factory=set)
 
     @property
+    def total_after_usd(self) -> float:
+        """The monthly total once the counted suggestions are applied."""
+        return self.baseline.total - self.combined_saving_usd
+
+    @property
     def table(self) -> pd.DataFrame:
         """One row per suggestion (the notebook view)."""
         records = [

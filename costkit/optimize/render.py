@@ -30,7 +30,7 @@ def table(found: Suggestions, console: Console) -> None:
     combined = money(found.combined_saving_usd)
     console.print(
         f"Combined saving of the counted suggestions, applied together: [bold]{combined}[/bold] "
-        f"per month ({money(baseline.total - found.combined_saving_usd)} after)."
+        f"per month ({money(found.total_after_usd)} after)."
     )
     if any(item.id not in found.counted for item in found.items):
         console.print("* excludes another suggestion with a bigger saving on the same resource: not counted.")
