@@ -140,3 +140,14 @@ def test_notebook_api_returns_the_suggestions_as_a_dataframe() -> None:
     table = result.table
     assert list(table["id"]) == [item.id for item in result.items]
     assert table["monthly_saving_usd"].tolist() == [item.monthly_saving_usd for item in result.items]
+
+
+def test_a_saving_too_small_to_show_becomes_a_note_even_with_braces_in_it() -> None:
+    from costkit import load_pricebook
+    from costkit.optimize.base import Context
+
+    book = load_pricebook()
+    ctx = Context(baseline=estimate(USAGE, period=NOVEMBER_2026, pricebook=book), pricebook=book)
+    unchanged = ctx.worth(lambda rows: rows, unpriced="never", too_small="x ({'Failed': 2}) saves ${saving}/month")
+    assert unchanged is None
+    assert ctx.notes == ["x ({'Failed': 2}) saves $0.00/month"]

@@ -93,6 +93,20 @@ class Context:
         }
         return float(result.lines["cost_usd"].sum()), missing
 
+    def worth(self, transform: RowChange, *, unpriced: str, too_small: str | None = None) -> float | None:
+        """The saving of `transform` when it is worth a suggestion. Otherwise None, with a note saying why:
+        `unpriced` when a price it needs is missing, `too_small` (if given; `{saving}` becomes the dollars) when
+        it rounds to $0.00."""
+        saving = self.saving(transform)
+        if saving is None:
+            self.notes.append(unpriced)
+            return None
+        if saving <= MIN_SAVING_USD:
+            if too_small is not None:
+                self.notes.append(too_small.replace("{saving}", f"{saving:,.2f}"))
+            return None
+        return saving
+
     def saving(self, transform: RowChange) -> float | None:
         """Baseline total minus the total after `transform`; None when the change needs a price that is missing.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
+from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rows import retype
 
 RULE = "arm-builds"
@@ -39,11 +39,10 @@ def rule(ctx: Context) -> list[Suggestion]:
         def to_arm(r: pd.DataFrame, match: dict[str, str] = match, mapping: dict[str, str] = mapping) -> pd.DataFrame:
             return retype(r, match, mapping, "on Arm (arm1), same billed minutes")
 
-        saving = ctx.saving(to_arm)
+        saving = ctx.worth(
+            to_arm, unpriced=f"{project}: no published Arm price for {', '.join(mapping.values())} in {region}"
+        )
         if saving is None:
-            ctx.notes.append(f"{project}: no published Arm price for {', '.join(mapping.values())} in {region}")
-            continue
-        if saving <= MIN_SAVING_USD:
             continue
         image = _image(ctx, str(project))
         standard = image is not None and image.startswith(STANDARD_IMAGES)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import MIN_SAVING_USD, Confidence, Context, Suggestion
+from costkit.optimize.base import Confidence, Context, Suggestion
 from costkit.optimize.rows import matching, rescale
 from costkit.optimize.runs import on_demand_builds
 from costkit.usage.observed import CACHEABLE_PHASES, billed_for
@@ -79,11 +79,8 @@ def rule(ctx: Context) -> list[Suggestion]:
             return rescale(r, factors, CACHED_DETAIL)
 
         name = str(project.project)
-        saving = ctx.saving(cached)
+        saving = ctx.worth(cached, unpriced=f"{name}: a build cache was considered but a price it needs is missing")
         if saving is None:
-            ctx.notes.append(f"{name}: a build cache was considered but a price it needs is missing")
-            continue
-        if saving <= MIN_SAVING_USD:
             continue
         confidence: Confidence = "medium" if share >= 0.6 else "low"
         suggestions.append(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import MIN_SAVING_USD, Confidence, Context, RowChange, Suggestion
+from costkit.optimize.base import Confidence, Context, RowChange, Suggestion
 from costkit.optimize.rules.wasted_runs import pipeline_key
 from costkit.optimize.runs import window
 
@@ -79,17 +79,17 @@ def rule(ctx: Context) -> list[Suggestion]:
             ctx.notes.append(f"{pipeline}: no successful run, but created {age:.0f} days ago: may still be set up")
             continue
         transform = _without(account, region, pipeline)
-        saving = ctx.saving(transform)
         finding = (
             f"no successful run in the {days:.0f}-day window"
             if days < IDLE_DAYS
             else f"no successful run in {days:.0f} days"
         )
+        saving = ctx.worth(
+            transform,
+            unpriced=f"{pipeline}: {finding}; its cost is not priced (a price is missing)",
+            too_small=f"{pipeline}: {finding}; it costs nothing now, delete it to keep the account tidy",
+        )
         if saving is None:
-            ctx.notes.append(f"{pipeline}: {finding}; its cost is not priced (a price is missing)")
-            continue
-        if saving <= MIN_SAVING_USD:
-            ctx.notes.append(f"{pipeline}: {finding}; it costs nothing now, delete it to keep the account tidy")
             continue
         buckets = [b for b in str(info.get("artifact_buckets") or "").split(",") if b]
         lines = ctx.baseline.lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
+from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rows import retype
 
 RULE = "lambda-arm64"
@@ -27,11 +27,8 @@ def rule(ctx: Context) -> list[Suggestion]:
         def to_arm(r: pd.DataFrame, match: dict[str, str] = match) -> pd.DataFrame:
             return retype(r, match, TO_ARM, "on arm64, same duration")
 
-        saving = ctx.saving(to_arm)
+        saving = ctx.worth(to_arm, unpriced=f"{function}: no published arm64 Lambda price in {region}")
         if saving is None:
-            ctx.notes.append(f"{function}: no published arm64 Lambda price in {region}")
-            continue
-        if saving <= MIN_SAVING_USD:
             continue
         gb_seconds = float(group.loc[group["usage_type"] == "Lambda-GB-Second", "quantity"].sum())
         suggestions.append(

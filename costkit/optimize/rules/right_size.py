@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
+from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rows import retype
 from costkit.optimize.runs import ceil_units, on_demand_builds
 
@@ -95,14 +95,12 @@ def rule(ctx: Context) -> list[Suggestion]:
         def smaller_type(r: pd.DataFrame, match: dict[str, str] = match, types: dict[str, str] = types) -> pd.DataFrame:
             return retype(r, match, types, "one size down, same billed minutes (assumed)")
 
-        saving = ctx.saving(smaller_type)
+        saving = ctx.worth(
+            smaller_type,
+            unpriced=f"{project}: short builds on {compute}, but there is no price for {new_type} in {region}: "
+            "not right-sized (`costkit pricing refresh` may find it)",
+        )
         if saving is None:
-            ctx.notes.append(
-                f"{project}: short builds on {compute}, but there is no price for {new_type} in {region}: "
-                "not right-sized (`costkit pricing refresh` may find it)"
-            )
-            continue
-        if saving <= MIN_SAVING_USD:
             continue
         billed = float(rows.loc[_selected(rows, match, old_type), "quantity"].sum())
         suggestions.append(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
+from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rows import lowering
 from costkit.optimize.runs import (
     action_changes,
@@ -64,15 +64,13 @@ def _project_suggestion(ctx: Context, account: str, region: str, project: str, r
         return None
     scale = factor(ctx)
     transform = lowering(build_changes(runs, near.astype(float), scale))
-    saving = ctx.saving(transform)
+    saving = ctx.worth(
+        transform,
+        unpriced=f"{project}: rounding waste not priced (missing CodeBuild price in {region})",
+        too_small=f"{project}: {int(near.sum())} builds ended within {THRESHOLD_SECONDS:g} s past a "
+        "minute, but the minutes are worth ${saving}/month (free tier or tiny)",
+    )
     if saving is None:
-        ctx.notes.append(f"{project}: rounding waste not priced (missing CodeBuild price in {region})")
-        return None
-    if saving <= MIN_SAVING_USD:
-        ctx.notes.append(
-            f"{project}: {int(near.sum())} builds ended within {THRESHOLD_SECONDS:g} s past a minute, "
-            f"but the minutes are worth ${saving:,.2f}/month (free tier or tiny)"
-        )
         return None
     return Suggestion(
         id=f"{RULE}-build-{project}",
@@ -108,15 +106,13 @@ def _pipeline_suggestion(
         return None
     scale = factor(ctx)
     transform = lowering(action_changes(runs, near.astype(float), scale))
-    saving = ctx.saving(transform)
+    saving = ctx.worth(
+        transform,
+        unpriced=f"{pipeline}: rounding waste not priced (missing CodePipeline price in {region})",
+        too_small=f"{pipeline}: {int(near.sum())} action executions ended within {THRESHOLD_SECONDS:g} s past a "
+        "minute, but the minutes are worth ${saving}/month (inside the free minutes or tiny)",
+    )
     if saving is None:
-        ctx.notes.append(f"{pipeline}: rounding waste not priced (missing CodePipeline price in {region})")
-        return None
-    if saving <= MIN_SAVING_USD:
-        ctx.notes.append(
-            f"{pipeline}: {int(near.sum())} action executions ended within {THRESHOLD_SECONDS:g} s past a minute, "
-            f"but the minutes are worth ${saving:,.2f}/month (inside the free minutes or tiny)"
-        )
         return None
     actions = sorted({str(c) for c in runs.loc[near, "component"]})
     return Suggestion(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.optimize.base import MIN_SAVING_USD, Confidence, Context, Suggestion
+from costkit.optimize.base import Confidence, Context, Suggestion
 from costkit.optimize.rows import lowering
 from costkit.optimize.runs import (
     action_changes,
@@ -120,16 +120,14 @@ def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFr
         if not changes:
             continue
         transform = lowering(changes)
-        saving = ctx.saving(transform)
-        if saving is None:
-            ctx.notes.append(f"{pipeline}: wasted runs not priced (a price is missing in {region})")
-            continue
         statuses = _counts(wasted["status"])
-        if saving <= MIN_SAVING_USD:
-            ctx.notes.append(
-                f"{pipeline}: {len(wasted)} executions delivered nothing ({statuses}), but their minutes are worth "
-                f"${saving:,.2f}/month (free tier or tiny)"
-            )
+        saving = ctx.worth(
+            transform,
+            unpriced=f"{pipeline}: wasted runs not priced (a price is missing in {region})",
+            too_small=f"{pipeline}: {len(wasted)} executions delivered nothing ({statuses}), but their minutes "
+            "are worth ${saving}/month (free tier or tiny)",
+        )
+        if saving is None:
             continue
         kind, mode = info.get((str(account), str(region), str(pipeline)), ("?", "?"))
         avoidable = int(wasted["status"].isin(AVOIDABLE).sum())
@@ -184,16 +182,14 @@ def _project_suggestions(ctx: Context, builds: pd.DataFrame) -> list[Suggestion]
         if not changes:
             continue
         transform = lowering(changes)
-        saving = ctx.saving(transform)
-        if saving is None:
-            ctx.notes.append(f"{project}: wasted builds not priced (missing CodeBuild price in {region})")
-            continue
         statuses = _counts(wasted["status"])
-        if saving <= MIN_SAVING_USD:
-            ctx.notes.append(
-                f"{project}: {len(wasted)} builds outside a pipeline delivered nothing ({statuses}), but their "
-                f"minutes are worth ${saving:,.2f}/month (free tier or tiny)"
-            )
+        saving = ctx.worth(
+            transform,
+            unpriced=f"{project}: wasted builds not priced (missing CodeBuild price in {region})",
+            too_small=f"{project}: {len(wasted)} builds outside a pipeline delivered nothing ({statuses}), but "
+            "their minutes are worth ${saving}/month (free tier or tiny)",
+        )
+        if saving is None:
             continue
         suggestions.append(
             Suggestion(
