@@ -127,15 +127,12 @@ def _lifecycle(
     if to_ia_gb <= 0 or total <= 0:
         return out
     share = before["quantity"].astype(float) / total
-    added = []
-    for (_, row), part in zip(before.iterrows(), share, strict=True):
-        base = row.to_dict()
-        added.append({**base, "component": "storage (STANDARD_IA, by lifecycle)", "usage_type": SIA,
-                      "quantity": to_ia_gb * part, "unit": "GB-Month", "detail": detail})  # fmt: skip
-        if transitions > 0:
-            added.append({**base, "component": "lifecycle transitions to STANDARD_IA", "usage_type": SIA_TRANSITION,
-                          "quantity": transitions * part, "unit": "Object", "detail": detail})  # fmt: skip
-    extra = pd.DataFrame(added, columns=out.columns)
+    added = [before.assign(component="storage (STANDARD_IA, by lifecycle)", usage_type=SIA,
+                           quantity=to_ia_gb * share, unit="GB-Month", detail=detail)]  # fmt: skip
+    if transitions > 0:
+        added.append(before.assign(component="lifecycle transitions to STANDARD_IA", usage_type=SIA_TRANSITION,
+                                   quantity=transitions * share, unit="Object", detail=detail))  # fmt: skip
+    extra = pd.concat(added, ignore_index=True)
     extra["quantity"] = extra["quantity"].astype("float64")
     return pd.concat([out, extra], ignore_index=True)
 

@@ -67,13 +67,17 @@ def rule(ctx: Context) -> list[Suggestion]:
         if "created" in pipelines
         else pd.Series(pd.NaT, index=pipelines.index, dtype="datetime64[ns, UTC]")
     )
+    key = ["account", "region", "pipeline"]
+    succeeded = {
+        tuple(map(str, k)) for k in executions.loc[executions["status"] == "Succeeded", key].itertuples(index=False)
+    }
+    runs_of = {tuple(map(str, k)): group for k, group in executions.groupby(key)}
+    nothing = executions.iloc[0:0]
     for created, (_, info) in zip(created_at.tolist(), pipelines.iterrows(), strict=True):
         account, region, pipeline = str(info["account"]), str(info["region"]), str(info["pipeline"])
-        runs = executions[
-            (executions["account"] == account) & (executions["region"] == region) & (executions["pipeline"] == pipeline)
-        ]
-        if (runs["status"] == "Succeeded").any():
+        if (account, region, pipeline) in succeeded:
             continue
+        runs = runs_of.get((account, region, pipeline), nothing)
         age = (end - created).total_seconds() / 86400.0 if not pd.isna(created) else None
         if age is not None and age < IDLE_DAYS:
             ctx.notes.append(f"{pipeline}: no successful run, but created {age:.0f} days ago: may still be set up")
