@@ -32,7 +32,7 @@ LAMBDA_MAX_MINUTES = 10.0  # "well under" the limit: the longest build may take 
 LAMBDA_FROM = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM")
 LAMBDA_ENVIRONMENT = {"LINUX_CONTAINER": "LINUX_LAMBDA_CONTAINER", "ARM_CONTAINER": "ARM_LAMBDA_CONTAINER"}
 LAMBDA_CONSTRAINTS = [
-    "builds must finish within 15 minutes (the Lambda limit)",
+    f"builds must finish within {LAMBDA_LIMIT_MINUTES:g} minutes (the Lambda limit)",
     "no Docker: no docker build/run and no privileged mode",
     "only images Lambda compute supports: the curated aws/codebuild/amazonlinux-<arch>-lambda-standard images "
     "or a custom single-architecture image",
