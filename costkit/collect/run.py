@@ -223,8 +223,12 @@ def collect(
     if options.cost_explorer:
         # With an organization, the management account's answer already holds every member's costs: ask it
         # once, grouped by linked account, rather than adding members' answers to the consolidated one.
-        payer = [Target(guard(log, make_client(base, "sts")).get_caller_identity()["Account"], base)]
-        for target in payer if org_role else accounts:
+        asked = (
+            [Target(guard(log, make_client(base, "sts")).get_caller_identity()["Account"], base)]
+            if org_role
+            else accounts
+        )
+        for target in asked:
             ctx = RegionContext(target.account_id, "us-east-1", target.session, options.window, log)
             try:
                 actuals, stats = cost_explorer.collect(ctx, cache_dir=options.cache_dir, linked_accounts=bool(org_role))
