@@ -26,8 +26,8 @@ from costkit.collect.fake_account import fake_account
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "docs" / "iam-policy.json"
-# where AWS clients are created and called: the collectors, plus `costkit pricing refresh` (client made in cli.py)
-SOURCES = [*sorted((ROOT / "costkit" / "collect").glob("*.py")), ROOT / "costkit" / "cli.py"]
+# where AWS clients are created and called: the collectors, plus `costkit pricing refresh` (client made in cli/)
+SOURCES = [*sorted((ROOT / "costkit" / "collect").glob("*.py")), *sorted((ROOT / "costkit" / "cli").glob("*.py"))]
 NOT_COLLECTORS = {"fake_account.py"}  # the demo's seeding writes to moto; it is no AWS code path
 
 SERVICE_TO_PREFIX = {"resourcegroupstaggingapi": "tag"}

@@ -1,0 +1,79 @@
+"""`costkit collect`: measure a live (or the demo) AWS estate into a snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from costkit.cli.output import stderr, user_errors
+from costkit.errors import ExitCode
+
+
+def collect_command(
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Write the snapshot here (replaced atomically).")] = Path(
+        "costkit-snapshot"
+    ),
+    days: Annotated[int | None, typer.Option(help="Observe the last N days (default 30).")] = None,
+    month: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM", help="Observe a calendar month (under way: up to now).")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="AWS profile (the standard credential chain otherwise).")] = None,
+    region: Annotated[str | None, typer.Option(help="Region of the session (AWS_REGION otherwise).")] = None,
+    regions: Annotated[
+        str | None, typer.Option(metavar="R1,R2|all", help="Regions to read (default: the session's region).")
+    ] = None,
+    role_arn: Annotated[
+        list[str] | None, typer.Option(metavar="ARN", help="Assume this role to read another account (repeatable).")
+    ] = None,
+    org_role: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Assume role NAME in every active account of the organization.")
+    ] = None,
+    lambda_function: Annotated[
+        list[str] | None, typer.Option(metavar="NAME", help="Also collect this Lambda function (repeatable).")
+    ] = None,
+    lambda_tag: Annotated[
+        str | None, typer.Option(metavar="KEY", help="Also collect functions with this tag key.")
+    ] = None,
+    cost_explorer: Annotated[
+        bool, typer.Option("--cost-explorer/--no-cost-explorer", help="Fetch actuals ($0.01 per request, cached).")
+    ] = True,
+    cache_dir: Annotated[Path | None, typer.Option(metavar="DIR", help="Cost Explorer answer cache.")] = None,
+    demo: Annotated[bool, typer.Option(help="Collect a seeded fake account offline (needs the demo extra).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Measure a live AWS estate (read-only calls) into a snapshot that `costkit estimate --snapshot` prices.
+
+    Exit codes: 0 complete, 2 bad input or credentials, 5 partial (a region or service failed: see the manifest).
+    """
+    with user_errors():
+        from costkit.collect import cli_support
+        from costkit.collect.run import CollectOptions
+        from costkit.snapshot import write
+
+        window = cli_support.window_from(days, month)
+        cli_support.check_regions([r.strip() for r in regions.split(",") if r.strip()] if regions else None)
+        options = CollectOptions(
+            window=window,
+            regions=[r.strip() for r in regions.split(",") if r.strip()] if regions else None,
+            lambda_functions=list(lambda_function or []),
+            lambda_tag=lambda_tag,
+            cost_explorer=cost_explorer,
+            cache_dir=cache_dir or cli_support.DEFAULT_CACHE,
+        )
+        if demo:
+            from costkit.collect.demo import collect_demo
+
+            snapshot = collect_demo(options, stderr, quiet=quiet)
+        else:
+            snapshot = cli_support.run(
+                options, stderr, profile=profile, region=region, role_arns=role_arn, org_role=org_role, quiet=quiet
+            )
+        path = write(snapshot, out)
+        cli_support.summary(snapshot, stderr)
+        rows = ", ".join(f"{name} {len(frame)}" for name, frame in sorted(snapshot.tables.items()))
+        stderr.print(f"wrote {path} ({rows})")
+        if snapshot.partial:
+            stderr.print("costkit: partial snapshot: estimates from it say so")
+            raise typer.Exit(int(ExitCode.PARTIAL))

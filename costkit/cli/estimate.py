@@ -1,0 +1,135 @@
+"""`costkit estimate`: price a usage file, a snapshot or a live account, and gate on a budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from costkit import render
+from costkit.cli.options import (
+    FreeTierOption,
+    FreeTierScopeOption,
+    MonthOption,
+    OutputFormat,
+    OutputOption,
+    PricingDirOption,
+    ProfileOption,
+    Scope,
+    SnapshotOption,
+    UsageOption,
+    View,
+)
+from costkit.cli.output import emit, stderr, stdout_console, user_errors
+from costkit.cli.source import observed as observed_source
+from costkit.errors import CostkitError, ExitCode
+from costkit.estimate import Estimate, estimate, estimate_snapshot
+from costkit.period import Period
+from costkit.tables import load_pricebook
+
+
+def _render(result: Estimate, fmt: OutputFormat, output: Path | None, view: View = View.line) -> None:
+    if fmt is OutputFormat.json:
+        emit(result.to_json() + "\n", output)
+    elif fmt is OutputFormat.csv:
+        emit(render.csv(result, by_pipeline=view is View.pipeline), output)
+    elif fmt is OutputFormat.markdown:
+        emit(render.markdown(result, by_pipeline=view is View.pipeline), output)
+    else:
+        console = stdout_console(record=output is not None)
+        render.table(result, console, by_pipeline=view is View.pipeline)
+        if output is not None:
+            emit(console.export_text(), output)
+
+
+def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
+    """Budget gate for CI: exit 3 over budget, 4 when missing prices make the verdict impossible."""
+    total = render.money(result.total)
+    if budget is not None and result.total > budget:
+        stderr.print(
+            f"costkit: over budget: estimate {total} per month exceeds the budget {render.money(budget)} "
+            f"by {render.money(result.total - budget)}"
+        )
+        raise typer.Exit(int(ExitCode.OVER_BUDGET))
+    if (budget is not None or strict) and not result.complete:
+        stderr.print(
+            f"costkit: incomplete estimate: {len(result.missing_prices)} line(s) have no price, so "
+            f"{total} is only a lower bound; add prices or use --fallback-region"
+        )
+        raise typer.Exit(int(ExitCode.INCOMPLETE))
+    if (budget is not None or strict) and result.options.get("partial_collection"):
+        stderr.print(
+            f"costkit: incomplete estimate: the snapshot is partial (see its manifest); {total} is a lower bound"
+        )
+        raise typer.Exit(int(ExitCode.INCOMPLETE))
+    if budget is not None:
+        stderr.print(f"costkit: within budget: {total} of {render.money(budget)} per month")
+
+
+def estimate_command(
+    usage: UsageOption = None,
+    snapshot: SnapshotOption = None,
+    profile: ProfileOption = None,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="Output format: a table for people, or json/csv/markdown."),
+    ] = OutputFormat.table,
+    by: Annotated[
+        View, typer.Option(help="One line per resource and usage type, or one figure per pipeline.")
+    ] = View.line,
+    free_tier: FreeTierOption = None,
+    free_tier_scope: FreeTierScopeOption = None,
+    region: Annotated[
+        str | None,
+        typer.Option(metavar="REGION", help="Price every resource in this region, overriding the usage file."),
+    ] = None,
+    fallback_region: Annotated[
+        str | None,
+        typer.Option(
+            metavar="REGION", help="Borrow prices missing in a region from this one; borrowed lines are marked."
+        ),
+    ] = None,
+    month: MonthOption = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            metavar="USD", help="Monthly budget in USD: exit 3 when the estimate exceeds it (CI gates).", min=0
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 4 when any price is missing.")] = False,
+    output: OutputOption = None,
+    pricing_dir: PricingDirOption = None,
+) -> None:
+    """Estimate the monthly cost of a usage file, a snapshot, or a live account (--profile).
+
+    Exit codes: 0 ok, 2 bad input, 3 over --budget, 4 incomplete estimate (with --budget or --strict).
+    """
+    with user_errors():
+        observed = observed_source(usage, snapshot, profile, "estimate")
+        period = Period.parse_month(month) if month else None
+        book = load_pricebook(pricing_dir) if pricing_dir else None
+        if usage is not None:
+            result = estimate(
+                usage,
+                period=period,
+                free_tier=free_tier,
+                free_tier_scope=(free_tier_scope or Scope.account).value,
+                region=region,
+                fallback_region=fallback_region,
+                pricebook=book,
+            )
+        else:
+            if region is not None:
+                raise CostkitError("--region re-prices a usage file; a snapshot is priced where it ran")
+            assert observed is not None
+            result = estimate_snapshot(
+                observed,
+                period=period,
+                free_tier=True if free_tier is None else free_tier,
+                free_tier_scope=free_tier_scope.value if free_tier_scope else None,
+                fallback_region=fallback_region,
+                pricebook=book,
+            )
+        _render(result, fmt, output, by)
+        _verdict(result, budget, strict)

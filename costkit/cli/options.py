@@ -1,0 +1,61 @@
+"""Options and choices shared by several commands, declared once (each command module only picks them)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class View(StrEnum):
+    line = "line"
+    pipeline = "pipeline"
+
+
+class Scope(StrEnum):
+    account = "account"
+    organization = "organization"
+
+
+PricingDirOption = Annotated[
+    Path | None,
+    typer.Option(metavar="DIR", help="Price tables to use instead of the bundled ones (see costkit pricing refresh)."),
+]
+UsageOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--usage", "-u", metavar="FILE", help="Usage file (YAML, version 1) describing monthly usage; see examples/."
+    ),
+]
+SnapshotOption = Annotated[Path | None, typer.Option(metavar="DIR", help="A snapshot written by `costkit collect`.")]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(metavar="PROFILE", help="Collect the last 30 days with this AWS profile first."),
+]
+MonthOption = Annotated[
+    str | None,
+    typer.Option(metavar="YYYY-MM", help="The month to estimate (default: the current month, or the snapshot's)."),
+]
+FreeTierOption = Annotated[
+    bool | None,
+    typer.Option("--free-tier/--no-free-tier", help="Apply always-free allowances (default: the file's free_tier)."),
+]
+FreeTierScopeOption = Annotated[
+    Scope | None,
+    typer.Option(
+        help="Apply free tiers once per account, or once for the whole organization "
+        "(default: organization for a --org-role snapshot, else account)."
+    ),
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
+]

@@ -1,0 +1,66 @@
+"""`costkit suggest`: savings, each re-priced in dollars."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+import typer
+
+from costkit.cli.options import (
+    FreeTierOption,
+    FreeTierScopeOption,
+    MonthOption,
+    OutputFormat,
+    OutputOption,
+    PricingDirOption,
+    ProfileOption,
+    SnapshotOption,
+    UsageOption,
+)
+from costkit.cli.output import emit, stdout_console, user_errors
+from costkit.cli.source import observed as observed_source
+from costkit.period import Period
+from costkit.tables import load_pricebook
+
+
+def suggest_command(
+    usage: UsageOption = None,
+    snapshot: SnapshotOption = None,
+    profile: ProfileOption = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, json or markdown (csv lists the suggestions).")
+    ] = OutputFormat.table,
+    month: MonthOption = None,
+    free_tier: FreeTierOption = None,
+    free_tier_scope: FreeTierScopeOption = None,
+    output: OutputOption = None,
+    pricing_dir: PricingDirOption = None,
+) -> None:
+    """Suggest savings, each re-priced in dollars, with its evidence, confidence and the change to make."""
+    with user_errors():
+        from costkit.optimize import render as suggest_render
+        from costkit.optimize import suggest
+
+        observed = observed_source(usage, snapshot, profile, "suggest")
+        found = suggest(
+            usage,
+            snapshot=observed,
+            period=Period.parse_month(month) if month else None,
+            free_tier=free_tier,
+            free_tier_scope=free_tier_scope.value if free_tier_scope else None,
+            pricebook=load_pricebook(pricing_dir) if pricing_dir else None,
+        )
+        if fmt is OutputFormat.json:
+            emit(found.to_json() + "\n", output)
+        elif fmt is OutputFormat.markdown:
+            emit(suggest_render.markdown(found), output)
+        elif fmt is OutputFormat.csv:
+            buffer = io.StringIO()
+            found.table.to_csv(buffer, index=False, lineterminator="\n")
+            emit(buffer.getvalue(), output)
+        else:
+            console = stdout_console(record=output is not None)
+            suggest_render.table(found, console)
+            if output is not None:
+                emit(console.export_text(), output)
