@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 
 from costkit.errors import CostkitError, ExitCode, UsageFileError
 from costkit.estimate import Estimate, estimate
-from costkit.period import Period
+from costkit.model.period import Period
 from costkit.tables import load_pricebook
 from costkit.usage.load import Usage, load_usage
 

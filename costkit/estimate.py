@@ -18,7 +18,7 @@ import pandas as pd
 from costkit import __version__
 from costkit.assumptions import describe
 from costkit.errors import CostkitError
-from costkit.period import Period
+from costkit.model.period import Period
 from costkit.price import LINE_COLUMNS, FreeTierScope, price
 from costkit.snapshot import Snapshot
 from costkit.snapshot import read as read_snapshot

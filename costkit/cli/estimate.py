@@ -25,7 +25,7 @@ from costkit.cli.output import emit, stderr, stdout_console, user_errors
 from costkit.cli.source import observed as observed_source
 from costkit.errors import CostkitError, ExitCode
 from costkit.estimate import Estimate, estimate, estimate_snapshot
-from costkit.period import Period
+from costkit.model.period import Period
 from costkit.tables import load_pricebook
 
 

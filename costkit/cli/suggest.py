@@ -20,7 +20,7 @@ from costkit.cli.options import (
 )
 from costkit.cli.output import emit, stdout_console, user_errors
 from costkit.cli.source import observed as observed_source
-from costkit.period import Period
+from costkit.model.period import Period
 from costkit.tables import load_pricebook
 
 

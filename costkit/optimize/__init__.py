@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from costkit.estimate import Estimate, estimate, estimate_snapshot
+from costkit.model.period import Period
 from costkit.optimize.base import Context, Rule, Suggestion
 from costkit.optimize.rules import (
     arm_builds,
@@ -25,7 +26,6 @@ from costkit.optimize.rules import (
     rounding_waste,
     wasted_runs,
 )
-from costkit.period import Period
 from costkit.price import FreeTierScope
 from costkit.snapshot import Snapshot
 from costkit.snapshot import read as read_snapshot

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from costkit.period import Period
+from costkit.model.period import Period
 from costkit.tables import PriceBook
 from costkit.usage.load import Usage
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costkit.period import Period
+from costkit.model.period import Period
 from costkit.snapshot import Snapshot
 from costkit.tables import PriceBook
 from costkit.usage.derive import ROW_COLUMNS, UsageRows, billed_units, lambda_usage, rows_for

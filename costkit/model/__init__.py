@@ -1,0 +1,1 @@
+"""The usage model both sources derive into: periods, and (next) usage rows, runs and inventory."""
