@@ -127,7 +127,7 @@ ASSUMPTIONS: dict[str, str] = {
         "S3 artifact-store requests are estimated from pipeline executions: one PUT per Source/Build action and "
         "one GET per later non-approval action in each execution."
     ),
-    "region-override": "Every resource is priced in the region given with --region, overriding the usage file.",
+    "region-override": "Every resource is priced in one region (the `region` option), overriding the usage file.",
     "fallback-region": (
         "Prices missing in a resource's region were borrowed from the fallback region named in each line's "
         "price_region; those lines are approximations."

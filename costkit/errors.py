@@ -30,6 +30,18 @@ class CostkitError(Exception):
         return self.message if self.hint is None else f"{self.message}\n  hint: {self.hint}"
 
 
+class ParameterError(CostkitError):
+    """A library call given a value it cannot use: names the parameter and the value, as a caller wrote them.
+
+    The CLI shows the same error in its own words (the parameter's flag: `fallback_region` -> `--fallback-region`)."""
+
+    def __init__(self, parameter: str, value: object, problem: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{parameter}={value!r} {problem}", hint=hint)
+        self.parameter = parameter
+        self.value = value
+        self.problem = problem
+
+
 class UsageFileError(CostkitError):
     """A usage file that cannot be read or does not follow the schema."""
 

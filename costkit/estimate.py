@@ -17,8 +17,8 @@ import pandas as pd
 
 from costkit import __version__
 from costkit.assumptions import describe
-from costkit.errors import CostkitError
-from costkit.model.period import Period
+from costkit.errors import ParameterError
+from costkit.model.period import Period, Window
 from costkit.price import LINE_COLUMNS, FreeTierScope, price
 from costkit.snapshot import Snapshot
 from costkit.snapshot import read as read_snapshot
@@ -164,7 +164,7 @@ def estimate(
     """
     book = pricebook or load_pricebook()
     loaded = load_usage(usage, pricebook=book)
-    _check_region_option(region, book, "--region")
+    _check_region(region, book, "region")
     when = period or Period.current()
     rows = derive(loaded, book, when, region=region)
     use_free = loaded.spec.free_tier if free_tier is None else free_tier
@@ -182,8 +182,8 @@ def estimate_snapshot(
 ) -> Estimate:
     """Price what a snapshot observed, projected to a month (the window's own month when it is whole).
 
-    `free_tier_scope` defaults to the organization for a snapshot of a whole organization (`--org-role`),
-    where consolidated billing applies the free tier once, else to the account.
+    `free_tier_scope` defaults to the organization for a snapshot of a whole organization (its manifest names
+    one), where consolidated billing applies the free tier once, else to the account.
     """
     book = pricebook or load_pricebook()
     loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
@@ -204,26 +204,18 @@ def _comparable(snapshot: Snapshot, period: Period, projection: float) -> bool:
     """Actuals are compared only for a whole calendar month that was closed when collected, priced as that
     month, with a final (not estimated) bill and nothing missing from the collection."""
     actuals = snapshot.table("actuals")
-    window = snapshot.manifest.get("window") or {}
-    if actuals.empty or not window or snapshot.partial or projection != 1.0:
+    bounds = snapshot.manifest.get("window") or {}
+    if actuals.empty or not bounds or snapshot.partial or projection != 1.0:
         return False
-    start, end = pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
-    whole = start == pd.Timestamp(period.start, tz=start.tz) and end == pd.Timestamp(period.end, tz=end.tz)
+    window = Window.parse(bounds)
     created = pd.Timestamp(snapshot.manifest.get("created") or "1970-01-01T00:00:00+00:00")
     final = "estimated" not in actuals or not actuals["estimated"].astype(bool).any()
-    return whole and created >= end and final
+    return window == Window.of(period) and created >= window.end and final
 
 
 def snapshot_period(snapshot: Snapshot) -> Period:
     """The calendar month a snapshot's window covers, or the month its window ends in."""
-    window = snapshot.manifest.get("window") or {}
-    start = pd.Timestamp(window["start"])
-    end = pd.Timestamp(window["end"])
-    whole = Period.month(start.year, start.month)
-    if start == pd.Timestamp(whole.start, tz=start.tz) and end == pd.Timestamp(whole.end, tz=end.tz):
-        return whole
-    last = end - pd.Timedelta(seconds=1)
-    return Period.month(last.year, last.month)
+    return Period.covering(Window.parse(snapshot.manifest.get("window") or {}))
 
 
 def _priced(
@@ -236,7 +228,7 @@ def _priced(
     region: str | None,
     fallback_region: str | None,
 ) -> Estimate:
-    _check_region_option(fallback_region, book, "--fallback-region")
+    _check_region(fallback_region, book, "fallback_region")
     priced = price(
         rows.rows, book, free_tier_scope=free_tier_scope, free_tier=use_free, fallback_region=fallback_region
     )
@@ -265,10 +257,12 @@ def _date_range(lines: pd.DataFrame) -> dict[str, str | None]:
     return {"earliest": str(dates.min()), "latest": str(dates.max())}
 
 
-def _check_region_option(region: str | None, book: PriceBook, option: str) -> None:
+def _check_region(region: str | None, book: PriceBook, parameter: str) -> None:
     if region is not None and region not in book.region_codes:
         close = difflib.get_close_matches(region, sorted(book.region_codes), n=1)
-        raise CostkitError(
-            f"{option} {region!r} is not an AWS region costkit knows",
+        raise ParameterError(
+            parameter,
+            region,
+            "is not an AWS region costkit knows",
             hint=(f"did you mean `{close[0]}`? " if close else "") + "regions are listed in pricing/regions.csv",
         )

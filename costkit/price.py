@@ -181,7 +181,7 @@ def _missing_reason(missing: pd.DataFrame, prices: pd.DataFrame, fallback: str |
             "no usage type known for this resource's configuration",
             "quantity runs past the last published price tier for this region",
             "no published price for this usage type in this region"
-            + ("" if fallback else " (use --fallback-region to borrow one, marked as such)"),
+            + ("" if fallback else "; no fallback region was given to borrow one from"),
         ],
         default="no price for this usage type in any region costkit ships",
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from costkit.errors import CostkitError
+from costkit.errors import CostkitError, ParameterError
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 TABLE_WIDTH = 150  # when stdout is not a terminal (pipes, CI logs), do not squeeze to 80 columns
@@ -19,11 +19,15 @@ TABLE_WIDTH = 150  # when stdout is not a terminal (pipes, CI logs), do not sque
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn CostkitError into one clear line on stderr and its documented exit code."""
+    """Turn CostkitError into one clear line on stderr and its documented exit code; a library parameter is
+    named as the flag that sets it (typer's spelling: `fallback_region` is `--fallback-region`)."""
     try:
         yield
     except CostkitError as exc:
-        stderr.print(f"[bold red]costkit: error:[/bold red] {exc.message}", markup=True)
+        message = exc.message
+        if isinstance(exc, ParameterError):
+            message = f"--{exc.parameter.replace('_', '-')} {exc.value!r} {exc.problem}"
+        stderr.print(f"[bold red]costkit: error:[/bold red] {message}", markup=True)
         if exc.hint:
             stderr.print(f"  hint: {exc.hint}")
         raise typer.Exit(int(exc.exit_code)) from None

@@ -3,7 +3,6 @@ that counts calls and refuses anything but read-only operations."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import threading
 from collections import Counter
@@ -14,6 +13,7 @@ import boto3
 import pandas as pd
 
 from costkit.collect.aws import client as make_client
+from costkit.model.period import Window as Window  # collectors import it from here
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet)[A-Z]")
 ALSO_ALLOWED = frozenset({("sts", "AssumeRole")})  # to read other accounts; changes nothing
@@ -30,29 +30,6 @@ class PartialCollection(Exception):
         super().__init__(str(error))
         self.tables = tables
         self.error = error
-
-
-@dataclass(frozen=True)
-class Window:
-    """[start, end) in UTC: what a collection observes."""
-
-    start: dt.datetime
-    end: dt.datetime
-
-    @property
-    def days(self) -> float:
-        return (self.end - self.start).total_seconds() / 86400.0
-
-    @classmethod
-    def last_days(cls, days: int, now: dt.datetime | None = None) -> Window:
-        end = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-        return cls(end - dt.timedelta(days=days), end)
-
-    @classmethod
-    def month(cls, year: int, month: int) -> Window:
-        start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
-        end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=dt.UTC)
-        return cls(start, end)
 
 
 class CallLog:

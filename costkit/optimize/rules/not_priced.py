@@ -41,7 +41,7 @@ LAMBDA_CONSTRAINTS = [
 FLEET_MIN_CONCURRENCY = 0.5  # billed minutes at least half the minutes in the month: one instance half busy
 FLEET_PREFIX = "ReservedCapacity-Min:"
 REFRESH = (
-    "run `costkit pricing refresh --out DIR` (AWS Price List API) and re-run with --pricing-dir DIR, "
+    "refresh the price tables from the AWS Price List API (`costkit pricing refresh`) and price with them, "
     "or add the price row to a copy of the tables"
 )
 
