@@ -12,9 +12,13 @@ from costkit.errors import ExitCode
 
 
 def collect_command(
-    out: Annotated[Path, typer.Option(metavar="DIR", help="Write the snapshot here (replaced atomically).")] = Path(
-        "costkit-snapshot"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR",
+            help="Write the snapshot here: a new or empty folder, or a snapshot costkit wrote (replaced atomically).",
+        ),
+    ] = Path("costkit-snapshot"),
     days: Annotated[int | None, typer.Option(help="Observe the last N days (default 30).")] = None,
     month: Annotated[
         str | None, typer.Option(metavar="YYYY-MM", help="Observe a calendar month (under way: up to now).")
@@ -50,9 +54,10 @@ def collect_command(
     with user_errors():
         from costkit.collect import cli_support
         from costkit.collect.run import CollectOptions
-        from costkit.snapshot import write
+        from costkit.snapshot import check_target, write
 
         window = cli_support.window_from(days, month)
+        check_target(out)  # before collecting: a refused --out should not cost a whole collection
         cli_support.check_regions([r.strip() for r in regions.split(",") if r.strip()] if regions else None)
         options = CollectOptions(
             window=window,
