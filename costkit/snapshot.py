@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import uuid
@@ -99,9 +100,10 @@ def check_target(target: Path) -> list[str]:
     if target.is_symlink():
         raise CostkitError(f"{target}: is a symbolic link; costkit does not replace links", hint=fix)
     resolved = target.resolve()
-    here = Path.cwd().resolve()
-    if resolved == here or resolved in here.parents:
+    here = Path(os.getcwd()).resolve() if os.path.isdir(".") else None
+    if here is not None and (resolved == here or resolved in here.parents):
         raise CostkitError(f"{target}: is the current folder or holds it; costkit never replaces it", hint=fix)
+    _check_creatable(target, resolved)
     if not resolved.exists():
         return []
     if not resolved.is_dir():
@@ -166,6 +168,17 @@ def _costkit_files(folder: Path) -> set[str] | None:
         return None
     tables = [name for name in manifest["tables"] if isinstance(name, str) and "/" not in name and name]
     return {MANIFEST} | {f"{name}.parquet" for name in tables}
+
+
+def _check_creatable(target: Path, resolved: Path) -> None:
+    """The nearest existing folder above `target` must be one this process may write in (renames need it)."""
+    above = next(parent for parent in resolved.parents if parent.exists())
+    if not above.is_dir():
+        raise CostkitError(f"{target}: cannot be written: {above} is a file", hint="choose a folder you can write to")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise CostkitError(
+            f"{target}: cannot be written: no permission to write in {above}", hint="choose a folder you can write to"
+        )
 
 
 def _plain_file(path: Path) -> bool:

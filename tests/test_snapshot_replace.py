@@ -73,13 +73,16 @@ def test_the_current_folder_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
     assert contents(tmp_path) == {"report.md": b"# October\n"}
 
 
-def test_an_empty_current_folder_and_its_parent_are_refused_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_current_folder_and_its_parent_are_refused_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     here = tmp_path / "empty"
     here.mkdir()
     monkeypatch.chdir(here)
     assert collect(".")[0] == 2
     assert collect("..")[0] == 2
-    assert here.is_dir() and list(here.iterdir()) == []
+    assert here.is_dir()
+    assert list(here.iterdir()) == []
 
 
 def test_a_regular_file_is_refused_and_stays_a_file(tmp_path: Path) -> None:
@@ -90,7 +93,8 @@ def test_a_regular_file_is_refused_and_stays_a_file(tmp_path: Path) -> None:
 
     assert code == 2
     assert f"{report}: is a file, not a snapshot folder; costkit does not replace it" in message
-    assert report.is_file() and report.read_text() == "total 123.45\n"
+    assert report.is_file()
+    assert report.read_text() == "total 123.45\n"
 
 
 def test_a_symbolic_link_is_refused_and_what_it_points_to_is_kept(tmp_path: Path) -> None:
@@ -104,7 +108,8 @@ def test_a_symbolic_link_is_refused_and_what_it_points_to_is_kept(tmp_path: Path
 
     assert code == 2
     assert f"{link}: is a symbolic link; costkit does not replace links" in message
-    assert link.is_symlink() and contents(elsewhere) == {"keep.txt": b"keep\n"}
+    assert link.is_symlink()
+    assert contents(elsewhere) == {"keep.txt": b"keep\n"}
 
 
 def test_a_snapshot_with_a_file_added_by_a_person_is_refused(tmp_path: Path) -> None:
@@ -132,7 +137,8 @@ def test_a_snapshot_costkit_wrote_is_replaced_and_only_its_own_files_go(tmp_path
     target = tmp_path / "oct"
     write(OLD, target)
     manifest = json.loads((target / "manifest.json").read_text())
-    assert manifest["written_by"] == "costkit" and manifest["format_version"] == 1
+    assert manifest["written_by"] == "costkit"
+    assert manifest["format_version"] == 1
 
     code, _ = collect(str(target))
 
@@ -242,3 +248,50 @@ def test_a_failed_second_rename_puts_the_previous_snapshot_back_at_once(
 
     assert contents(target) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["oct"]
+
+
+# -- an --out that cannot be written -------------------------------------------------------------------------------
+
+
+def test_an_out_below_a_file_is_refused_before_collecting(tmp_path: Path) -> None:
+    (tmp_path / "report.txt").write_text("total\n")
+    code, message = collect(str(tmp_path / "report.txt" / "snapshot"))
+    assert code == 2
+    assert f"cannot be written: {tmp_path / 'report.txt'} is a file" in message
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write in a read-only folder")
+def test_an_out_in_a_read_only_folder_is_refused(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        code, message = collect(str(locked / "snapshot"))
+    finally:
+        locked.chmod(0o755)
+    assert code == 2
+    assert f"cannot be written: no permission to write in {locked}" in message
+
+
+def test_no_permission_found_before_collecting_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # what a read-only folder answers a normal user
+    code, message = collect(str(tmp_path / "snapshot"))
+    assert code == 2
+    assert f"cannot be written: no permission to write in {tmp_path}" in message
+
+
+def test_permission_denied_while_writing_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mkdir = Path.mkdir
+
+    def denied(self: Path, *args: object, **kwargs: object) -> None:
+        if ".tmp-" in self.name:
+            raise PermissionError(13, "Permission denied", str(self))
+        mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    code, message = collect(str(tmp_path / "snapshot"))
+    assert code == 2
+    assert (
+        f"{tmp_path / 'snapshot'}: cannot write the snapshot (Permission denied at {tmp_path}/.snapshot.tmp-" in message
+    )
+    assert list(tmp_path.iterdir()) == []
