@@ -20,9 +20,10 @@ from costkit.assumptions import describe
 from costkit.errors import ParameterError
 from costkit.model.period import Period, Window
 from costkit.price import LINE_COLUMNS, FreeTierScope, price
+from costkit.pricing import current_pricebook
 from costkit.snapshot import Snapshot
 from costkit.snapshot import read as read_snapshot
-from costkit.tables import SERVICES, PriceBook, load_pricebook
+from costkit.tables import SERVICES, PriceBook
 from costkit.usage.derive import UsageRows, derive
 from costkit.usage.load import Usage, load_usage
 from costkit.usage.observed import derive_observed
@@ -162,7 +163,7 @@ def estimate(
 
     `free_tier` overrides the file's own `free_tier` field; `region` prices everything in one region.
     """
-    book = pricebook or load_pricebook()
+    book = pricebook or current_pricebook()
     loaded = load_usage(usage, pricebook=book)
     _check_region(region, book, "region")
     when = period or Period.current()
@@ -185,7 +186,7 @@ def estimate_snapshot(
     `free_tier_scope` defaults to the organization for a snapshot of a whole organization (its manifest names
     one), where consolidated billing applies the free tier once, else to the account.
     """
-    book = pricebook or load_pricebook()
+    book = pricebook or current_pricebook()
     loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
     source = str(snapshot) if not isinstance(snapshot, Snapshot) else "<snapshot>"
     when = period or snapshot_period(loaded)

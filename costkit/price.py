@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from costkit.tables import PriceBook
+from costkit.tables import SET_COLUMNS, PriceBook
 from costkit.usage.derive import ROW_COLUMNS
 
 FreeTierScope = Literal["account", "organization"]
@@ -28,6 +28,9 @@ LINE_COLUMNS = (
     "price_region",
     "price_effective_date",
     "price_source",
+    "price_set",
+    "price_version",
+    "price_date",
     "detail",
 )
 MISSING_COLUMNS = ("account", "region", "service", "resource", "usage_type", "quantity", "unit", "reason")
@@ -101,8 +104,12 @@ def price(
         covered=("covered", "sum"),
         effective=("effective_date", "max"),
     )
-    totals["first_price"] = first_tier.set_index("group")["price_usd"]
-    totals["source"] = first_tier.set_index("group")["source"]
+    firsts = first_tier.set_index("group")
+    totals["first_price"] = firsts["price_usd"]
+    totals["source"] = firsts["source"]
+    # Every tier of a (region, usage type) comes from one price set: the first tier names it.
+    for column in SET_COLUMNS:
+        totals[column] = firsts[column]
     groups = groups.join(totals)
     priced = groups["gross"].notna()
     # Units past the last published tier have no price: the whole group is then incomplete.
@@ -125,6 +132,7 @@ def price(
                 "unit_price_usd",
                 "effective",
                 "source",
+                *SET_COLUMNS,
             ]
         ].rename(columns={"quantity": "group_quantity"}),
         on=group_key,
@@ -145,7 +153,7 @@ def price(
 
     missing_mask = lines["cost_usd"].isna() & (lines["quantity"] > 0)
     missing = lines.loc[missing_mask, list(MISSING_COLUMNS[:-1])].copy()
-    missing["reason"] = _missing_reason(lines.loc[missing_mask], prices, fallback_region)
+    missing["reason"] = _missing_reason(lines.loc[missing_mask], pricebook, fallback_region)
     return Priced(lines[list(LINE_COLUMNS)], missing.reset_index(drop=True), assumptions)
 
 
@@ -172,15 +180,19 @@ def _free_share(groups: pd.DataFrame, pricebook: PriceBook, scope: FreeTierScope
     return share.fillna(0.0).where(pooled["group"].notna(), 0.0)
 
 
-def _missing_reason(missing: pd.DataFrame, prices: pd.DataFrame, fallback: str | None) -> pd.Series:
+def _missing_reason(missing: pd.DataFrame, pricebook: PriceBook, fallback: str | None) -> pd.Series:
+    prices = pricebook.prices
     has_type = missing["usage_type"].isin(set(prices["usage_type"]))
     beyond_last_tier = _has_key(missing, prices[["region", "usage_type"]].drop_duplicates(), "price_region")
+    offered = pd.MultiIndex.from_frame(pricebook.offered[["service", "region"]])
+    not_offered = ~pd.MultiIndex.from_arrays([missing["service"], missing["region"]]).isin(offered)
     text = np.select(
-        [missing["usage_type"].isna(), beyond_last_tier, has_type],
+        [missing["usage_type"].isna(), not_offered, beyond_last_tier, has_type],
         [
             "no usage type known for this resource's configuration",
+            missing["service"] + " is not offered in " + missing["region"],
             "quantity runs past the last published price tier for this region",
-            "no published price for this usage type in this region"
+            "no published price for this usage type in this region in the price set used"
             + ("" if fallback else "; no fallback region was given to borrow one from"),
         ],
         default="no price for this usage type in any region costkit ships",

@@ -44,6 +44,9 @@ FREE_TIER_COLUMNS = (
 COMPUTE_TYPE_COLUMNS = ("compute_type", "environment_type", "usage_type", "billing_unit")
 REGION_COLUMNS = ("region", "name")
 SERVICES = ("CodePipeline", "CodeBuild", "Lambda", "S3")
+# Which price set each row comes from: the bundled tables, or a set refreshed from AWS's offer files.
+SET_COLUMNS = ("price_set", "price_version", "price_date")
+BUNDLED: dict[str, str | None] = {"price_set": "bundled", "price_version": None, "price_date": None}
 
 
 def pricing_dir() -> Path:
@@ -89,33 +92,31 @@ def _dates(frame: pd.DataFrame, path: Path) -> pd.Series:
     return values.dt.strftime("%Y-%m-%d")
 
 
+def read_price_file(path: Path, *, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One price CSV in the schema of SCHEMA.md (plus `extra` columns), numbers and dates checked."""
+    frame = _read_csv(path, (*PRICE_COLUMNS, *extra))
+    frame["tier_start"] = _numeric(frame, path, "tier_start")
+    frame["tier_end"] = _numeric(frame, path, "tier_end", allow_blank=True)
+    frame["price_usd"] = _numeric(frame, path, "price_usd")
+    frame["effective_date"] = _dates(frame, path)
+    negative = frame["price_usd"] < 0
+    if negative.any():
+        row = int(negative.to_numpy().nonzero()[0][0])
+        raise PricingDataError(f"{path}: row {row + 2}: negative price")
+    frame["file"] = path.name
+    return frame[[*PRICE_COLUMNS, *extra, "file"]]
+
+
 def read_prices(directory: Path) -> pd.DataFrame:
     """All price rows, tiers as floats (tier_end NaN = unbounded), checked for gaps and overlaps."""
-    frames = []
-    for name in PRICE_FILES:
-        path = directory / name
-        frame = _read_csv(path, PRICE_COLUMNS)
-        frame["tier_start"] = _numeric(frame, path, "tier_start")
-        frame["tier_end"] = _numeric(frame, path, "tier_end", allow_blank=True)
-        frame["price_usd"] = _numeric(frame, path, "price_usd")
-        frame["effective_date"] = _dates(frame, path)
-        negative = frame["price_usd"] < 0
-        if negative.any():
-            row = int(negative.to_numpy().nonzero()[0][0])
-            raise PricingDataError(f"{path}: row {row + 2}: negative price")
-        frame["file"] = name
-        frames.append(frame[[*PRICE_COLUMNS, "file"]])
-    prices = pd.concat(frames, ignore_index=True)
-    _check_tiers(prices)
+    prices = pd.concat([read_price_file(directory / name) for name in PRICE_FILES], ignore_index=True)
+    check_tiers(prices)
     return prices
 
 
-def _check_tiers(prices: pd.DataFrame) -> None:
-    """Tiers of each (region, usage_type) run contiguously from 0: a gap would price units at $0.
-
-    The last tier may be bounded where only the first tiers are published; units beyond it are reported
-    as missing prices, never priced.
-    """
+def tier_problems(prices: pd.DataFrame) -> pd.Series:
+    """True for each row whose tier breaks the run from 0 of its (region, usage_type): a gap, an overlap,
+    a first tier not at 0 or an unbounded tier that is not the last. Index follows `prices`."""
     ordered = prices.sort_values(["region", "usage_type", "tier_start"])
     key = ["region", "usage_type"]
     first = ~ordered.duplicated(key, keep="first")
@@ -126,8 +127,18 @@ def _check_tiers(prices: pd.DataFrame) -> None:
         | (~last & ordered["tier_end"].isna())
         | (~first & (ordered["tier_start"] != previous_end))
     )
+    return problems.reindex(prices.index)
+
+
+def check_tiers(prices: pd.DataFrame) -> None:
+    """Tiers of each (region, usage_type) run contiguously from 0: a gap would price units at $0.
+
+    The last tier may be bounded where only the first tiers are published; units beyond it are reported
+    as missing prices, never priced.
+    """
+    problems = tier_problems(prices)
     if problems.any():
-        bad = ordered[problems].iloc[0]
+        bad = prices[problems].iloc[0]
         raise PricingDataError(
             f"pricing/{bad['file']}: tiers of {bad['usage_type']} in {bad['region']} do not run "
             "contiguously from 0 to unbounded"
@@ -143,6 +154,7 @@ class PriceBook:
     free_tiers: pd.DataFrame
     compute_types: pd.DataFrame
     regions: pd.DataFrame
+    offered: pd.DataFrame  # service, region: where each service exists (botocore endpoint data)
 
     @cached_property
     def region_codes(self) -> frozenset[str]:
@@ -170,11 +182,21 @@ def _load_cached(directory: str) -> PriceBook:
     free["effective_date"] = _dates(free, free_path)
     return PriceBook(
         directory=base,
-        prices=read_prices(base),
+        prices=read_prices(base).assign(**{column: BUNDLED.get(column) for column in SET_COLUMNS}),
         free_tiers=free,
         compute_types=_read_csv(base / "codebuild_compute_types.csv", COMPUTE_TYPE_COLUMNS),
         regions=_read_csv(base / "regions.csv", REGION_COLUMNS),
+        offered=_offered(base),
     )
+
+
+def _offered(base: Path) -> pd.DataFrame:
+    """Where each service exists; a table folder without the file (an older copy) claims every region."""
+    path = base / "service_regions.csv"
+    if not path.is_file():
+        regions = _read_csv(base / "regions.csv", REGION_COLUMNS)["region"]
+        return pd.DataFrame([(s, r) for s in SERVICES for r in regions], columns=["service", "region"])
+    return _read_csv(path, ("service", "region"))[["service", "region"]]
 
 
 def coverage(book: PriceBook, region: str | None = None) -> pd.DataFrame:

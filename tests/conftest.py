@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from costkit import Estimate, Period, estimate
+
+# No test reads the user's real price cache: every estimate uses the bundled tables unless a test refreshes
+# into its own COSTKIT_CACHE_DIR (subprocesses inherit this too).
+os.environ["COSTKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="costkit-test-cache-")
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLES = Path(__file__).parent.parent / "examples"

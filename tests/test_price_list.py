@@ -1,5 +1,6 @@
-"""Refreshing prices from the Price List API, answered by botocore's Stubber (validated against the
-service model, as AWS would validate them). moto does not implement pricing:GetProducts."""
+"""Refreshing prices from the Price List API (`pricing refresh --source api`), answered by botocore's Stubber
+(validated against the service model, as AWS would validate them). moto does not implement
+pricing:GetProducts. The answers share the bulk files' usage-type mapping and become a price set."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 from botocore.stub import Stubber
 
 from costkit import Period, estimate
-from costkit.collect.price_list import canonical_usage_type, parse, refresh
-from costkit.tables import load_pricebook, pricing_dir
+from costkit.collect.price_list import fetch_offers, parse
+from costkit.pricing import current_pricebook
+from costkit.pricing.refresh import write_refreshed
 
 
 def item(usage_type: str, region: str, dimensions: list[tuple[str, str, str, str]], sku: str = "SKU1") -> str:
@@ -45,16 +47,8 @@ def item(usage_type: str, region: str, dimensions: list[tuple[str, str, str, str
     )
 
 
-def test_region_prefixes_are_stripped_and_codepipeline_names_normalised() -> None:
-    assert canonical_usage_type("USE2-Build-Min:Linux:g1.small") == "Build-Min:Linux:g1.small"
-    assert canonical_usage_type("Build-Min:Linux:g1.small") == "Build-Min:Linux:g1.small"
-    assert canonical_usage_type("EU-TimedStorage-ByteHrs") == "TimedStorage-ByteHrs"
-    assert canonical_usage_type("USE1-actionExecutionMinute") == "ActionExecutionMinutes"
-    assert canonical_usage_type("Request-ARM") == "Request-ARM"
-
-
-def test_tiered_dimensions_become_contiguous_rows() -> None:
-    rows = parse(
+def test_tiered_dimensions_become_contiguous_rows_and_unknown_types_are_listed() -> None:
+    offer = parse(
         [
             item(
                 "EUC1-Lambda-GB-Second",
@@ -68,17 +62,21 @@ def test_tiered_dimensions_become_contiguous_rows() -> None:
         ],
         "Lambda",
         "eu-central-1",
-        wanted={"Lambda-GB-Second"},
     )
+    rows = offer.rows
     assert list(rows["tier_start"]) == [0, 6e9]
     assert rows["tier_end"].iloc[0] == 6e9
     assert rows["tier_end"].isna().iloc[1]
     assert set(rows["unit"]) == {"GB-Second"}
     assert rows["effective_date"].iloc[0] == "2026-10-01"
     assert rows["source"].iloc[0].endswith("/AWSLambda/current/eu-central-1/index.json")
+    assert offer.unknown_usage_types == ["EUC1-Provisioned-GB-Second"]
 
 
-def test_refresh_paginates_fills_a_gap_and_the_estimate_uses_it(tmp_path: Path) -> None:
+def test_api_refresh_paginates_fills_a_gap_and_the_estimate_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COSTKIT_CACHE_DIR", str(tmp_path))
     client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     filters = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": "eu-west-1"}]
     expected = {"ServiceCode": "CodeBuild", "Filters": filters, "FormatVersion": "aws_v1", "MaxResults": 100}
@@ -105,18 +103,10 @@ def test_refresh_paginates_fills_a_gap_and_the_estimate_uses_it(tmp_path: Path) 
             },
             {**expected, "NextToken": "page-2"},
         )
-        book = load_pricebook()
-        counts = refresh(
-            client,
-            ["CodeBuild"],
-            ["eu-west-1"],
-            pricing_dir(),
-            tmp_path,
-            wanted=set(book.compute_types["usage_type"]),
-        )
+        offers = fetch_offers(client, ["CodeBuild"], ["eu-west-1"])
         stub.assert_no_pending_responses()
-    assert counts == {"CodeBuild": 2}  # the reserved-fleet row is not an on-demand usage type costkit prices
-    refreshed = load_pricebook(tmp_path)
+    assert len(offers[0].rows) == 2  # the reserved fleet is not an on-demand usage type costkit prices
+    assert offers[0].unknown_usage_types == ["EU-Reserved-Fleet:Linux"]
     usage = {
         "version": 1,
         "region": "eu-west-1",
@@ -125,8 +115,9 @@ def test_refresh_paginates_fills_a_gap_and_the_estimate_uses_it(tmp_path: Path) 
     }
     before = estimate(usage, period=Period.month(2026, 11))
     assert not before.complete  # no eu-west-1 CodeBuild price ships
-    after = estimate(usage, period=Period.month(2026, 11), pricebook=refreshed)
+    written = write_refreshed(offers, {"source": "api"})
+    assert written.set_path is not None
+    after = estimate(usage, period=Period.month(2026, 11), pricebook=current_pricebook())
     assert after.complete
     assert after.total == pytest.approx(100 * 3 * 0.005)
-    # Everything else was copied unchanged.
-    assert len(refreshed.prices) == len(book.prices) + 2
+    assert set(after.lines["price_set"]) == {"refreshed"}

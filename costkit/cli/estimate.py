@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 
 from costkit import render
+from costkit.cli.hints import refresh_hint
 from costkit.cli.options import (
     FreeTierOption,
     FreeTierScopeOption,
     MonthOption,
+    OfflineOption,
     OutputFormat,
     OutputOption,
     PricingDirOption,
@@ -26,7 +28,7 @@ from costkit.cli.source import observed as observed_source
 from costkit.errors import CostkitError, ExitCode
 from costkit.estimate import Estimate, estimate, estimate_snapshot
 from costkit.model.period import Period
-from costkit.tables import load_pricebook
+from costkit.pricing import current_pricebook
 
 
 def _render(result: Estimate, fmt: OutputFormat, output: Path | None, view: View = View.line) -> None:
@@ -55,7 +57,8 @@ def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
     if (budget is not None or strict) and not result.complete:
         stderr.print(
             f"costkit: incomplete estimate: {len(result.missing_prices)} line(s) have no price, so "
-            f"{total} is only a lower bound; add prices or use --fallback-region"
+            f"{total} is only a lower bound",
+            markup=False,
         )
         raise typer.Exit(int(ExitCode.INCOMPLETE))
     if (budget is not None or strict) and result.options.get("partial_collection"):
@@ -100,6 +103,7 @@ def estimate_command(
     strict: Annotated[bool, typer.Option(help="Exit 4 when any price is missing.")] = False,
     output: OutputOption = None,
     pricing_dir: PricingDirOption = None,
+    offline: OfflineOption = False,
 ) -> None:
     """Estimate the monthly cost of a usage file, a snapshot, or a live account (--profile).
 
@@ -108,7 +112,7 @@ def estimate_command(
     with user_errors():
         observed = observed_source(usage, snapshot, profile, "estimate")
         period = Period.parse_month(month) if month else None
-        book = load_pricebook(pricing_dir) if pricing_dir else None
+        book = current_pricebook(pricing_dir, offline=offline)
         if usage is not None:
             result = estimate(
                 usage,
@@ -132,4 +136,7 @@ def estimate_command(
                 pricebook=book,
             )
         _render(result, fmt, output, by)
+        hint = refresh_hint(result.missing_prices)
+        if hint:
+            stderr.print(f"costkit: {hint}", markup=False, highlight=False)
         _verdict(result, budget, strict)

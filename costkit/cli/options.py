@@ -28,7 +28,17 @@ class Scope(StrEnum):
 
 PricingDirOption = Annotated[
     Path | None,
-    typer.Option(metavar="DIR", help="Price tables to use instead of the bundled ones (see costkit pricing refresh)."),
+    typer.Option(
+        metavar="DIR",
+        help="A price set (from `costkit pricing refresh`) or a folder of price tables to price with.",
+    ),
+]
+OfflineOption = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Price with the bundled tables only, ignoring refreshed price sets in the cache.",
+    ),
 ]
 UsageOption = Annotated[
     Path | None,

@@ -1,19 +1,31 @@
-"""`costkit pricing`: inspect and refresh the price tables."""
+"""`costkit pricing`: inspect, refresh and compare price sets."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from costkit import render
-from costkit.cli.options import PricingDirOption
+from costkit.cli.options import OfflineOption, PricingDirOption
 from costkit.cli.output import stderr, stdout_console, user_errors
 from costkit.errors import CostkitError
-from costkit.tables import coverage, load_pricebook
+from costkit.pricing import current_pricebook
+from costkit.tables import SERVICES, coverage, load_pricebook
 
-pricing_app = typer.Typer(help="Inspect and refresh the price tables.", no_args_is_help=True)
+pricing_app = typer.Typer(help="Inspect, refresh and compare price sets.", no_args_is_help=True)
+
+
+class Source(StrEnum):
+    bulk = "bulk"
+    api = "api"
+
+
+class FileFormat(StrEnum):
+    json = "json"
+    csv = "csv"
 
 
 @pricing_app.command("coverage")
@@ -22,46 +34,175 @@ def pricing_coverage(
         str | None, typer.Option(metavar="REGION", help="List every usage type in this region, priced or not.")
     ] = None,
     pricing_dir: PricingDirOption = None,
+    offline: OfflineOption = False,
 ) -> None:
     """Show which regions and usage types have prices (and where they come from)."""
     with user_errors():
-        book = load_pricebook(pricing_dir)
+        book = current_pricebook(pricing_dir, offline=offline)
         table = coverage(book, region)
         if region is not None and region not in book.region_codes:
             raise CostkitError(f"--region {region!r} is not an AWS region costkit knows")
         render.frame_table(table.drop(columns=["priced"], errors="ignore"), stdout_console())
 
 
+def _list(value: str, option: str, allowed: frozenset[str] | tuple[str, ...], what: str) -> list[str]:
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    bad = [item for item in items if item not in allowed]
+    if bad or not items:
+        raise CostkitError(
+            f"{option}: unknown {what} {bad[0]!r}" if bad else f"{option} is empty",
+            hint=f"use {', '.join(sorted(allowed))}"
+            if len(allowed) < 10
+            else "regions are listed in pricing/regions.csv",
+        )
+    return items
+
+
 @pricing_app.command("refresh")
 def pricing_refresh(
-    out: Annotated[Path, typer.Option(metavar="DIR", help="Write the refreshed tables here (a full copy).")],
-    regions: Annotated[str, typer.Option(metavar="R1,R2", help="Regions to fetch, comma-separated.")] = "us-east-1",
+    regions: Annotated[
+        str | None, typer.Option(metavar="R1,R2", help="Regions to refresh, comma-separated (default us-east-1).")
+    ] = None,
+    all_regions: Annotated[bool, typer.Option("--all", help="Every region AWS publishes prices for.")] = False,
     services: Annotated[
         str, typer.Option(metavar="S1,S2", help="Services: CodePipeline,CodeBuild,Lambda,S3.")
     ] = "CodePipeline,CodeBuild,Lambda,S3",
-    profile: Annotated[str | None, typer.Option(help="AWS profile (standard credential chain otherwise).")] = None,
-    pricing_dir: PricingDirOption = None,
+    index_url: Annotated[
+        str | None, typer.Option(metavar="URL", help="The Price List service index (default: AWS's public one).")
+    ] = None,
+    source: Annotated[
+        Source, typer.Option(help="bulk: AWS's public price files, no account; api: GetProducts, needs credentials.")
+    ] = Source.bulk,
+    file_format: Annotated[FileFormat, typer.Option("--file-format", help="Read the JSON or the CSV offer files.")] = (
+        FileFormat.json
+    ),
+    timeout: Annotated[float, typer.Option(metavar="SECONDS", help="Network timeout per read.", min=0.1)] = 60.0,
+    profile: Annotated[str | None, typer.Option(help="AWS profile for --source api.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="DIR", help="Keep price sets under DIR instead of the user cache.")
+    ] = None,
 ) -> None:
-    """Fetch current on-demand prices from the AWS Price List API into a copy of the tables.
+    """Refresh prices into a new dated price set, used by every estimate from then on.
 
-    Needs AWS credentials (pricing:GetProducts). Use the result with --pricing-dir DIR or COSTKIT_PRICING_DIR.
+    The default source is AWS's public Price List bulk files: no AWS account or credentials needed. A failed
+    or interrupted refresh writes nothing: the previous price set stays in use.
     """
     with user_errors():
-        from costkit.collect.aws import client, session
-        from costkit.collect.price_list import SERVICE_CODES, refresh
+        from costkit.pricing.bulk import DEFAULT_INDEX_URL, HttpSettings
+        from costkit.pricing.refresh import RefreshResult, refresh, write_refreshed
 
-        wanted_services = [s.strip() for s in services.split(",") if s.strip()]
-        unknown = [s for s in wanted_services if s not in SERVICE_CODES]
-        if unknown:
-            raise CostkitError(f"--services: unknown service {unknown[0]!r}", hint=f"use {', '.join(SERVICE_CODES)}")
-        book = load_pricebook(pricing_dir)
-        region_list = [r.strip() for r in regions.split(",") if r.strip()]
-        bad = [r for r in region_list if r not in book.region_codes]
-        if bad:
-            raise CostkitError(f"--regions: {bad[0]!r} is not an AWS region costkit knows")
-        wanted = set(book.prices["usage_type"]) | set(book.compute_types["usage_type"])
-        pricing = client(session(profile), "pricing", region="us-east-1")
-        counts = refresh(pricing, wanted_services, region_list, book.directory, out, wanted=wanted)
-        for service, count in counts.items():
-            stderr.print(f"{service}: {count} price rows fetched for {', '.join(region_list)}")
-        stderr.print(f"wrote {out}; use it with --pricing-dir {out}")
+        book = load_pricebook()
+        wanted = _list(services, "--services", SERVICES, "service")
+        if all_regions and regions:
+            raise CostkitError("give --regions or --all, not both")
+        region_list = None if all_regions else _list(regions or "us-east-1", "--regions", book.region_codes, "region")
+        if source is Source.api:
+            from costkit.collect.aws import client, session
+            from costkit.collect.price_list import fetch_offers
+
+            if region_list is None:
+                raise CostkitError("--all reads the bulk files; with --source api name the --regions")
+            pricing = client(session(profile), "pricing", region="us-east-1")
+            result: RefreshResult = write_refreshed(fetch_offers(pricing, wanted, region_list), {"source": "api"}, out)
+        else:
+            from costkit.pricing.bulk import BulkFileError
+
+            settings = HttpSettings(read_timeout=timeout, connect_timeout=min(timeout, 10.0))
+            try:
+                result = refresh(
+                    wanted,
+                    region_list,
+                    index_url=index_url or DEFAULT_INDEX_URL,
+                    settings=settings,
+                    fmt=file_format.value,
+                    root=out,
+                )
+            except BulkFileError as error:
+                error.message += "; nothing was written and estimates keep the previous prices"
+                raise
+            result.not_offered = [
+                (s, r) for s, r in result.not_offered if region_list is not None or r in book.region_codes
+            ]
+        _summary(result)
+
+
+def _summary(result: object) -> None:
+    from costkit.pricing.refresh import RefreshResult
+
+    assert isinstance(result, RefreshResult)
+    for offer in result.offers:
+        stderr.print(
+            f"{offer.service} {offer.region}: {len(offer.rows)} price rows from offer version {offer.version} "
+            f"(published {offer.publication_date})",
+            markup=False,
+            highlight=False,
+        )
+        if offer.unknown_usage_types:
+            shown = ", ".join(offer.unknown_usage_types[:8])
+            more = len(offer.unknown_usage_types) - 8
+            stderr.print(
+                f"  {len(offer.unknown_usage_types)} usage type(s) costkit does not price: {shown}"
+                + (f" and {more} more (listed in the set's price-set.json)" if more > 0 else ""),
+                markup=False,
+                highlight=False,
+            )
+        for problem in offer.problems:
+            stderr.print(f"  not used: {problem}", markup=False, highlight=False)
+    for service, region in result.not_offered:
+        stderr.print(f"{service} is not offered in {region} (AWS publishes no prices for it there)", markup=False)
+    if result.set_path is None:
+        stderr.print("no prices were read: no price set written; estimates keep using the previous prices")
+        return
+    if result.carried_rows:
+        stderr.print(f"{result.carried_rows} rows for other regions carried over from the previous price set")
+    stderr.print(
+        f"wrote price set {result.set_path}; estimates now use it (--offline for the bundled tables)",
+        markup=False,
+        highlight=False,
+    )
+
+
+@pricing_app.command("show")
+def pricing_show(
+    service: Annotated[str, typer.Option(metavar="SERVICE", help="CodePipeline, CodeBuild, Lambda or S3.")],
+    region: Annotated[str, typer.Option(metavar="REGION", help="An AWS region, e.g. eu-west-1.")],
+    pricing_dir: PricingDirOption = None,
+    offline: OfflineOption = False,
+) -> None:
+    """Show the prices an estimate would use for one service in one region, and which set each comes from."""
+    with user_errors():
+        book = current_pricebook(pricing_dir, offline=offline)
+        _list(service, "--service", SERVICES, "service")
+        _list(region, "--region", book.region_codes, "region")
+        prices = book.prices
+        rows = prices[(prices["service"] == service) & (prices["region"] == region)]
+        if rows.empty:
+            stderr.print(
+                f"no {service} prices for {region}; `costkit pricing refresh --regions {region}` fetches them "
+                "from AWS's public price list (no AWS account needed)",
+                markup=False,
+            )
+            raise typer.Exit(4)
+        columns = ["usage_type", "unit", "tier_start", "tier_end", "price_usd", "effective_date", "price_set"]
+        columns += ["price_version", "price_date"]
+        render.frame_table(rows.sort_values(["usage_type", "tier_start"])[columns], stdout_console())
+
+
+@pricing_app.command("diff")
+def pricing_diff(
+    a: Annotated[str, typer.Argument(help="`bundled`, `newest`, a set name from the cache, or a folder.")],
+    b: Annotated[str, typer.Argument(help="The same kinds as A.")] = "newest",
+) -> None:
+    """Show prices changed, added and removed from A to B, over the service-region pairs B covers."""
+    with user_errors():
+        from costkit.pricing.diff import diff, only_in_one
+        from costkit.pricing.sets import resolve
+
+        label_a, prices_a = resolve(a)
+        label_b, prices_b = resolve(b)
+        table = diff(prices_a, prices_b)
+        stderr.print(f"from {label_a} to {label_b}: {len(table)} price(s) differ", markup=False, highlight=False)
+        only_a, _ = only_in_one(prices_a, prices_b)
+        if only_a:
+            stderr.print(f"not compared: {len(only_a)} service-region pair(s) that only A covers", markup=False)
+        render.frame_table(table, stdout_console())

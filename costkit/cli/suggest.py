@@ -11,6 +11,7 @@ from costkit.cli.options import (
     FreeTierOption,
     FreeTierScopeOption,
     MonthOption,
+    OfflineOption,
     OutputFormat,
     OutputOption,
     PricingDirOption,
@@ -21,7 +22,7 @@ from costkit.cli.options import (
 from costkit.cli.output import emit, stdout_console, user_errors
 from costkit.cli.source import observed as observed_source
 from costkit.model.period import Period
-from costkit.tables import load_pricebook
+from costkit.pricing import current_pricebook
 
 
 def suggest_command(
@@ -36,6 +37,7 @@ def suggest_command(
     free_tier_scope: FreeTierScopeOption = None,
     output: OutputOption = None,
     pricing_dir: PricingDirOption = None,
+    offline: OfflineOption = False,
 ) -> None:
     """Suggest savings, each re-priced in dollars, with its evidence, confidence and the change to make."""
     with user_errors():
@@ -49,7 +51,7 @@ def suggest_command(
             period=Period.parse_month(month) if month else None,
             free_tier=free_tier,
             free_tier_scope=free_tier_scope.value if free_tier_scope else None,
-            pricebook=load_pricebook(pricing_dir) if pricing_dir else None,
+            pricebook=current_pricebook(pricing_dir, offline=offline),
         )
         if fmt is OutputFormat.json:
             emit(found.to_json() + "\n", output)

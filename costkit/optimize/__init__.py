@@ -27,9 +27,10 @@ from costkit.optimize.rules import (
     wasted_runs,
 )
 from costkit.price import FreeTierScope
+from costkit.pricing import current_pricebook
 from costkit.snapshot import Snapshot
 from costkit.snapshot import read as read_snapshot
-from costkit.tables import PriceBook, load_pricebook
+from costkit.tables import PriceBook
 from costkit.usage.load import Usage, load_usage
 
 RULES: list[Rule] = [
@@ -102,7 +103,7 @@ def suggest(
     rules: list[Rule] | None = None,
 ) -> Suggestions:
     """Savings for a usage file (path, dict or Usage) or a snapshot, each re-priced through the estimate."""
-    book = pricebook or load_pricebook()
+    book = pricebook or current_pricebook()
     if (usage is None) == (snapshot is None):
         raise ValueError("give exactly one of usage or snapshot")
     if usage is not None:
