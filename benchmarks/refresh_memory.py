@@ -62,7 +62,7 @@ def write_offer(path: Path, megabytes: int) -> int:
     with path.open("w", encoding="utf-8") as out:
         out.write('{"formatVersion":"v1.0","disclaimer":"synthetic benchmark file","offerCode":"AmazonS3",')
         out.write('"version":"20261101000000","publicationDate":"2026-11-01T00:00:00Z","products":{')
-        count = _write_items(out, target * 68 // 100, lambda sku, n: _product(sku, _usage_type(n)))
+        count = _write_items(out, target * 73 // 100, lambda sku, n: _product(sku, _usage_type(n)))
         out.write('},"terms":{"OnDemand":{')
         _write_items(
             out, target, lambda sku, n: _term(sku, 3 if n == 0 else 1, UNITS.get(_usage_type(n), "GB-Mo")), limit=count
