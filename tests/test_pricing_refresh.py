@@ -275,3 +275,35 @@ def test_a_service_a_region_lacks_is_not_offered_not_missing(cache: Path) -> Non
     assert reasons["CodeBuild"] == "CodeBuild is not offered in mx-central-1"
     assert not result.missing_prices["reason"].str.contains("--").any()  # the library names no CLI flags
     assert load_pricebook().offered.query("service == 'Lambda' and region == 'mx-central-1'").shape[0] == 1
+
+
+def test_all_regions_follow_the_region_index_and_csv_reads_the_same(server: PriceListServer, cache: Path) -> None:
+    runner = CliRunner()
+    done = runner.invoke(
+        app,
+        [
+            "pricing",
+            "refresh",
+            "--all",
+            "--services",
+            "CodePipeline,S3",
+            "--file-format",
+            "csv",
+            "--index-url",
+            server.index_url,
+        ],
+    )
+    assert done.exit_code == 0, done.stderr
+    newest = newest_set()
+    assert newest is not None
+    manifest = json.loads((newest / "price-set.json").read_text())
+    assert {(o["service"], o["region"]) for o in manifest["offers"]} == {
+        ("CodePipeline", "eu-west-1"),
+        ("S3", "eu-west-1"),
+    }
+    assert all(o["url"].endswith("/eu-west-1/index.csv") for o in manifest["offers"])
+    both = runner.invoke(
+        app, ["pricing", "refresh", "--all", "--regions", "eu-west-1", "--index-url", server.index_url]
+    )
+    assert both.exit_code == 2
+    assert "--regions or --all" in both.stderr

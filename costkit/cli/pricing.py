@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from costkit.cli.output import stderr, stdout_console, user_errors
 from costkit.errors import CostkitError
 from costkit.pricing import current_pricebook
 from costkit.tables import SERVICES, coverage, load_pricebook
+
+if TYPE_CHECKING:  # the refresh modules load the HTTP stack: imported when a refresh runs
+    from costkit.pricing.refresh import RefreshResult
 
 pricing_app = typer.Typer(help="Inspect, refresh and compare price sets.", no_args_is_help=True)
 
@@ -89,7 +92,7 @@ def pricing_refresh(
     """
     with user_errors():
         from costkit.pricing.bulk import DEFAULT_INDEX_URL, HttpSettings
-        from costkit.pricing.refresh import RefreshResult, refresh, write_refreshed
+        from costkit.pricing.refresh import refresh, write_refreshed
 
         book = load_pricebook()
         wanted = _list(services, "--services", SERVICES, "service")
@@ -103,7 +106,7 @@ def pricing_refresh(
             if region_list is None:
                 raise CostkitError("--all reads the bulk files; with --source api name the --regions")
             pricing = client(session(profile), "pricing", region="us-east-1")
-            result: RefreshResult = write_refreshed(fetch_offers(pricing, wanted, region_list), {"source": "api"}, out)
+            result = write_refreshed(fetch_offers(pricing, wanted, region_list), {"source": "api"}, out)
         else:
             from costkit.pricing.bulk import BulkFileError
 
@@ -126,10 +129,8 @@ def pricing_refresh(
         _summary(result)
 
 
-def _summary(result: object) -> None:
-    from costkit.pricing.refresh import RefreshResult
-
-    assert isinstance(result, RefreshResult)
+def _summary(result: RefreshResult) -> None:
+    """What the refresh read, what it could not use, and where the set is: on stderr, never dropped."""
     for offer in result.offers:
         stderr.print(
             f"{offer.service} {offer.region}: {len(offer.rows)} price rows from offer version {offer.version} "

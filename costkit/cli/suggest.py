@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from costkit.cli.hints import refresh_hint
 from costkit.cli.options import (
     FreeTierOption,
     FreeTierScopeOption,
@@ -19,7 +20,7 @@ from costkit.cli.options import (
     SnapshotOption,
     UsageOption,
 )
-from costkit.cli.output import emit, stdout_console, user_errors
+from costkit.cli.output import emit, stderr, stdout_console, user_errors
 from costkit.cli.source import observed as observed_source
 from costkit.model.period import Period
 from costkit.pricing import current_pricebook
@@ -53,6 +54,9 @@ def suggest_command(
             free_tier_scope=free_tier_scope.value if free_tier_scope else None,
             pricebook=current_pricebook(pricing_dir, offline=offline),
         )
+        hint = refresh_hint(found.baseline.missing_prices)
+        if hint:
+            stderr.print(f"costkit: {hint}", markup=False, highlight=False)
         if fmt is OutputFormat.json:
             emit(found.to_json() + "\n", output)
         elif fmt is OutputFormat.markdown:

@@ -95,13 +95,14 @@ def write_refreshed(offers: Sequence[ParsedOffer], details: dict[str, Any], root
         for offer in offers
         if not offer.rows.empty
     ]
-    carried = _carried(offers, root)
-    frames = [frame for frame in [*fresh, carried] if not frame.empty]
-    result = RefreshResult(set_path=None, offers=list(offers), carried_rows=len(carried))
+    result = RefreshResult(set_path=None, offers=list(offers))
     if not fresh:
         return result
+    carried, carried_entries = _carried(offers, root)
+    result.carried_rows = len(carried)
+    frames = [frame for frame in [*fresh, carried] if not frame.empty]
     prices = pd.concat([frame[list(SET_FILE_COLUMNS)] for frame in frames], ignore_index=True)
-    manifest_offers = [_offer_entry(offer) for offer in offers] + _carried_entries(offers, root)
+    manifest_offers = [_offer_entry(offer) for offer in offers] + carried_entries
     result.set_path = write_set(prices, manifest_offers, details, root)
     return result
 
@@ -119,28 +120,17 @@ def _offer_entry(offer: ParsedOffer) -> dict[str, Any]:
     }
 
 
-def _refreshed_pairs(offers: Sequence[ParsedOffer]) -> set[tuple[str, str]]:
-    return {(offer.service, offer.region) for offer in offers}
-
-
-def _carried(offers: Sequence[ParsedOffer], root: Path | None) -> pd.DataFrame:
-    previous = newest_set(root)
-    if previous is None:
-        return pd.DataFrame(columns=list(SET_FILE_COLUMNS))
-    rows = read_set(previous).prices
-    pairs = pd.MultiIndex.from_tuples(list(_refreshed_pairs(offers)) or [("", "")])
-    keep = ~pd.MultiIndex.from_frame(rows[["service", "region"]]).isin(pairs)
-    return rows.loc[keep, list(SET_FILE_COLUMNS)]
-
-
-def _carried_entries(offers: Sequence[ParsedOffer], root: Path | None) -> list[dict[str, Any]]:
-    previous = newest_set(root)
-    if previous is None:
-        return []
-    pairs = _refreshed_pairs(offers)
-    entries = read_set(previous).manifest.get("offers", [])
-    return [
+def _carried(offers: Sequence[ParsedOffer], root: Path | None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The previous set's rows and manifest entries of the (service, region) pairs not refreshed now."""
+    previous_path = newest_set(root)
+    if previous_path is None:
+        return pd.DataFrame(columns=list(SET_FILE_COLUMNS)), []
+    previous = read_set(previous_path)
+    pairs = {(offer.service, offer.region) for offer in offers}
+    keep = ~pd.MultiIndex.from_frame(previous.prices[["service", "region"]]).isin(list(pairs) or [("", "")])
+    entries = [
         {**entry, "carried_from": previous.name}
-        for entry in entries
+        for entry in previous.manifest.get("offers", [])
         if (entry.get("service"), entry.get("region")) not in pairs
     ]
+    return previous.prices.loc[keep, list(SET_FILE_COLUMNS)], entries
