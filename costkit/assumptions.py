@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 ASSUMPTIONS: dict[str, str] = {
     "monthly-usage-file": (
         "Usage-file quantities are monthly figures for the estimate's period; S3 storage_gb is the average "
@@ -105,7 +107,14 @@ ASSUMPTIONS: dict[str, str] = {
     ),
     "observed-codebuild-billing-start": (
         "CodeBuild: a build is billed from the start of its PROVISIONING phase (queued time is not billed) to its "
-        "end, or from startTime when phases are unknown; builds still running are not counted."
+        "end, or from startTime when phases are unknown; builds still running when a window that was still open was "
+        "collected are not counted."
+    ),
+    "observed-stale-runs": (
+        "Runs still unfinished in a window that was closed when collected are billed from their start to at most "
+        "their timeout, as AWS stops them there: {stale_action_executions} CodePipeline action executions (status "
+        "InProgress) at their action type's timeout (pricing/run_timeouts.csv) and {stale_builds} CodeBuild builds "
+        "(no end time) at their project's timeoutInMinutes."
     ),
     "observed-fleet": (
         "CodeBuild builds on reserved-capacity fleets are billed by the fleet, not per build minute; fleet prices "
@@ -135,7 +144,13 @@ ASSUMPTIONS: dict[str, str] = {
 }
 
 
-def describe(ids: set[str] | list[str]) -> list[dict[str, str]]:
-    """Assumption objects for output, in the registry's order so output is stable."""
+def describe(ids: set[str] | list[str], counts: Mapping[str, int] | None = None) -> list[dict[str, str]]:
+    """Assumption objects for output, in the registry's order so output is stable; `counts` fill the
+    figures a text names in braces (e.g. how many stale runs were clipped)."""
     wanted = set(ids)
-    return [{"id": key, "text": text} for key, text in ASSUMPTIONS.items() if key in wanted]
+    figures = {name: f"{value:,}" for name, value in (counts or {}).items()}
+    return [
+        {"id": key, "text": text.format_map(figures) if "{" in text else text}
+        for key, text in ASSUMPTIONS.items()
+        if key in wanted
+    ]

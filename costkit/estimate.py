@@ -196,6 +196,7 @@ def estimate_snapshot(
     result.options["projection_factor"] = rows.projection
     result.options["window"] = loaded.manifest.get("window")
     result.options["partial_collection"] = loaded.partial
+    result.options["data_quality"] = dict(rows.counts)
     if _comparable(loaded, when, rows.projection):
         result.actuals = loaded.table("actuals")
     return result
@@ -243,7 +244,7 @@ def _priced(
     return Estimate(
         lines=priced.lines,
         missing_prices=priced.missing,
-        assumptions=describe(rows.assumptions | priced.assumptions),
+        assumptions=describe(rows.assumptions | priced.assumptions, rows.counts),
         period=when,
         source=source,
         options=options,

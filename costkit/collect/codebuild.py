@@ -41,7 +41,7 @@ BUILD_COLUMNS = [
     "project", "build_id", "build_number", "status", "start", "end",
     "compute_type", "environment_type", "fleet_arn", "initiator", "from_pipeline",
     *PHASE_COLUMNS.values(),
-    "provisioning_start", "billed_start", "billable_seconds",
+    "provisioning_start", "billed_start", "billable_seconds", "timeout_minutes",
 ]  # fmt: skip
 
 
@@ -103,6 +103,7 @@ def _build_row(project: str, build: dict[str, Any]) -> dict[str, Any]:
         "provisioning_start": provisioning_start,
         "billed_start": billed_start,
         "billable_seconds": (end - billed_start).total_seconds() if end is not None else None,
+        "timeout_minutes": build.get("timeoutInMinutes"),
     }
 
 

@@ -22,7 +22,7 @@ PIPELINE_COLUMNS = [
 ]  # fmt: skip
 ACTION_COLUMNS = [
     "pipeline", "stage", "action", "category", "owner", "provider", "run_order",
-    "project_name", "function_name", "configuration",
+    "project_name", "function_name", "configuration", "timeout_minutes",
 ]  # fmt: skip
 EXECUTION_COLUMNS = [
     "pipeline", "execution_id", "status", "trigger_type", "execution_type", "start", "last_update",
@@ -104,6 +104,7 @@ def collect(ctx: RegionContext) -> dict[str, pd.DataFrame]:
                         "project_name": config.get("ProjectName") if type_id["provider"] == "CodeBuild" else None,
                         "function_name": config.get("FunctionName") if type_id["provider"] == "Lambda" else None,
                         "configuration": json.dumps(config, sort_keys=True),
+                        "timeout_minutes": action.get("timeoutInMinutes"),
                     }
                 )
         try:

@@ -48,6 +48,7 @@ class UsageRows:
     rows: pd.DataFrame
     assumptions: set[str] = field(default_factory=set)
     projection: float = 1.0  # factor from an observed window to the estimated month (1 for usage files)
+    counts: dict[str, int] = field(default_factory=dict)  # data quality: e.g. stale runs clipped to their timeout
 
 
 def _frame(section: dict[str, Any], defaults: dict[str, str], region_override: str | None) -> pd.DataFrame:

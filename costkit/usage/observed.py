@@ -12,6 +12,7 @@ from costkit.model.period import Period
 from costkit.snapshot import Snapshot
 from costkit.tables import PriceBook
 from costkit.usage.derive import ROW_COLUMNS, UsageRows, billed_units, lambda_usage, rows_for
+from costkit.usage.stale import billed_end
 
 # CloudWatch AWS/S3 StorageType -> canonical storage usage type. Overheads bill at the class they name.
 S3_STORAGE_TYPES = {
@@ -60,7 +61,11 @@ def derive_observed(snapshot: Snapshot, pricebook: PriceBook, period: Period) ->
     window_end = _timestamp(window["end"])
     window_days = (window_end - window_start).total_seconds() / 86400.0
     factor = period.days / window_days if window_days > 0 else 0.0
-    result = UsageRows(rows=pd.DataFrame(columns=list(ROW_COLUMNS)), assumptions={"observed-window"})
+    result = UsageRows(
+        rows=pd.DataFrame(columns=list(ROW_COLUMNS)),
+        assumptions={"observed-window"},
+        counts={"stale_action_executions": 0, "stale_builds": 0},
+    )
     if abs(factor - 1.0) > 1e-9:
         result.assumptions.add("observed-projection")
     parts = [
@@ -86,7 +91,7 @@ def window_of(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 ACTION_RUN_COLUMNS = [
     "account", "region", "pipeline", "stage", "action", "category", "owner", "component", "execution_id", "status",
-    "external_execution_id", "v2", "charged", "seconds", "billed",
+    "external_execution_id", "v2", "charged", "seconds", "billed", "stale",
 ]  # fmt: skip
 CACHEABLE_PHASES = ["install_s", "download_source_s", "pre_build_s"]  # what a build cache shortens
 PHASE_COLUMNS = [
@@ -95,7 +100,7 @@ PHASE_COLUMNS = [
 ]  # fmt: skip
 BUILD_RUN_COLUMNS = [
     "account", "region", "project", "pipeline", "compute_type", "environment_type", "component", "usage_type", "unit",
-    "build_id", "status", "initiator", "start", "fleet", "seconds", "billed", *PHASE_COLUMNS,
+    "build_id", "status", "initiator", "start", "fleet", "seconds", "billed", "stale", *PHASE_COLUMNS,
 ]  # fmt: skip
 
 
@@ -112,10 +117,7 @@ def billed_actions(snapshot: Snapshot) -> pd.DataFrame:
         ["account", "region", "pipeline"]
     )
     frame = actions.merge(types, on=["account", "region", "pipeline"], how="left")
-    collected = _timestamp(snapshot.manifest.get("created") or window_end)
-    end = pd.to_datetime(frame["last_update"], utc=True).where(
-        frame["status"] != "InProgress", min(collected, window_end)
-    )
+    end, frame["stale"] = billed_end(snapshot, "action", frame)
     seconds = _clipped_seconds(frame["start"], end, window_start, window_end)
     frame["v2"] = frame["pipeline_type"] == "V2"
     frame["charged"] = frame["v2"] & (frame["category"] != "Approval") & (frame["owner"] != "Custom")
@@ -142,7 +144,9 @@ def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
     if builds.empty:
         return pd.DataFrame(columns=BUILD_RUN_COLUMNS)
     window_start, window_end = window_of(snapshot)
-    builds = builds[builds["end"].notna()].copy()
+    builds = builds.copy()
+    builds["end"], builds["stale"] = billed_end(snapshot, "build", builds)
+    builds = builds[builds["end"].notna()]
     from_pipeline = builds["initiator"].fillna("").str.startswith("codepipeline/")
     builds["pipeline"] = builds["initiator"].str.removeprefix("codepipeline/").where(from_pipeline, None)
     mapping = pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
@@ -158,6 +162,13 @@ def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
     merged["unit"] = merged["billing_unit"].fillna("Minute")
     merged["component"] = merged["compute_type"] + " / " + merged["environment_type"]
     return merged.reindex(columns=BUILD_RUN_COLUMNS).reset_index(drop=True)  # absent details stay empty
+
+
+def _count_stale(result: UsageRows, runs: pd.DataFrame, name: str) -> None:
+    """Count the runs billed only to their timeout (data quality); name the convention when there are any."""
+    result.counts[name] = int(runs["stale"].astype(bool).sum()) if "stale" in runs else 0
+    if result.counts[name]:
+        result.assumptions.add("observed-stale-runs")
 
 
 def _pipelines(
@@ -203,6 +214,7 @@ def _pipelines(
             )
         )
     runs = billed_actions(snapshot)
+    _count_stale(result, runs, "stale_action_executions")
     v2 = runs[runs["v2"].astype(bool)].assign(runs=1)
     if not v2.empty:
         result.assumptions |= {"v2-exclusions", "v2-free-minutes-pricing-page", "observed-v2-rounding"}
@@ -246,6 +258,7 @@ def _builds(
     factor: float,
 ) -> list[pd.DataFrame]:
     merged = billed_builds(snapshot, pricebook)
+    _count_stale(result, merged, "stale_builds")
     if merged.empty:
         return []
     result.assumptions.add("observed-codebuild-billing-start")
