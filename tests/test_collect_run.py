@@ -574,3 +574,62 @@ def test_collect_follows_aws_endpoint_url(moto_server: str, tmp_path: Path) -> N
     assert list(projects["compute_type"]) == ["BUILD_GENERAL1_SMALL"]
     # the failed history call is recorded, and the pipeline declarations it did read are kept
     assert list(pd.read_parquet(out / "pipelines.parquet")["pipeline"]) == ["endpoint-pipeline"]
+
+
+# -- concurrency ---------------------------------------------------------------------------------------------------
+
+
+def in_collection_order(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
+    """Every table as written, rows NOT re-sorted (only moto's wall-clock stamps dropped)."""
+    return {name: frame.drop(columns=VOLATILE.get(name, [])) for name, frame in snapshot.tables.items()}
+
+
+@pytest.mark.usefixtures("fast_backoff")
+def test_one_call_at_a_time_and_sixteen_at_once_give_the_same_snapshot_in_the_same_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the first attempt of every call of THROTTLED_OPERATIONS throttled, collecting at concurrency 1 and 16
+    gives identical tables, row order included, the same calls, and a manifest counting each throttle once."""
+    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    monkeypatch.setattr(fake, "install", install_routed(fake.install))
+    found: dict[int, tuple[Snapshot, Faults]] = {}
+    for concurrency in (1, 16):
+        faults = Faults(THROTTLED_OPERATIONS, throttle_first_attempt)
+        with fake.fake_account(WINDOW) as session:
+            faults.arm(session)
+            found[concurrency] = run.collect(session, options(max_concurrency=concurrency)), faults
+    (serial, serial_faults), (parallel, parallel_faults) = found[1], found[16]
+    assert serial.manifest["failures"] == parallel.manifest["failures"] == []
+    left, right = in_collection_order(serial), in_collection_order(parallel)
+    assert sorted(left) == sorted(right)
+    for name in left:
+        pd.testing.assert_frame_equal(left[name], right[name], obj=name)
+    assert serial.manifest["calls"] == parallel.manifest["calls"]
+    # every throttled attempt is in the manifest, at either concurrency: one per call of each throttled operation
+    expected = {key: serial_faults.faults[key] for key in THROTTLED_OPERATIONS}
+    assert serial.manifest["throttles"] == expected
+    assert parallel.manifest["throttles"] == {key: parallel_faults.faults[key] for key in THROTTLED_OPERATIONS}
+    assert expected == {key: serial.manifest["calls"][key] for key in THROTTLED_OPERATIONS}
+
+
+def test_max_concurrency_bounds_the_calls_in_flight() -> None:
+    """No more than max_concurrency calls are ever inside botocore at once, across regions and services."""
+    lock, state = threading.Lock(), {"now": 0, "peak": 0}
+
+    def enter(**_: Any) -> None:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        threading.Event().wait(0.002)  # long enough for the others to pile up if they could
+
+    def leave(**_: Any) -> None:
+        with lock:
+            state["now"] -= 1
+
+    with fake.fake_account(WINDOW) as session:
+        session.events.register_first("before-call", enter)
+        session.events.register_last("after-call", leave)
+        snapshot = run.collect(session, options(max_concurrency=3, cost_explorer=False))
+    assert snapshot.manifest["failures"] == []
+    assert 1 < state["peak"] <= 3

@@ -44,6 +44,10 @@ def collect_command(
         bool, typer.Option("--cost-explorer/--no-cost-explorer", help="Fetch actuals ($0.01 per request, cached).")
     ] = True,
     cache_dir: Annotated[Path | None, typer.Option(metavar="DIR", help="Cost Explorer answer cache.")] = None,
+    max_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, metavar="N", help="API calls in flight at once, across regions and services (default 32)."),
+    ] = None,
     demo: Annotated[bool, typer.Option(help="Collect a seeded fake account offline (needs the demo extra).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -67,6 +71,8 @@ def collect_command(
             cost_explorer=cost_explorer,
             cache_dir=cache_dir or cli_support.DEFAULT_CACHE,
         )
+        if max_concurrency is not None:
+            options.max_concurrency = max_concurrency
         if demo:
             from costkit.collect.demo import collect_demo
 

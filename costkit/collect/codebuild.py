@@ -147,9 +147,15 @@ def collect(ctx: RegionContext, project_names: list[str] | None = None) -> dict[
     projects: list[dict[str, Any]] = []
     for names in _chunks(list(dict.fromkeys(project_names))):
         projects.extend(api.batch_get_projects(names=names).get("projects", []))
-    builds: list[dict[str, Any]] = []
-    for project in projects:
-        builds.extend(row for row in _builds_in_window(api, project["name"], ctx.window) if _overlaps(row, ctx.window))
+    # Each project's build paging runs side by side; builds stay in project order, newest first within each.
+    per_project = ctx.fan_out(
+        "codebuild",
+        lambda project: [
+            row for row in _builds_in_window(api, project["name"], ctx.window) if _overlaps(row, ctx.window)
+        ],
+        projects,
+    )
+    builds = [row for rows in per_project for row in rows]
     return {
         "projects": pd.DataFrame([_project_row(p) for p in projects], columns=PROJECT_COLUMNS),
         "builds": pd.DataFrame(builds, columns=BUILD_COLUMNS),

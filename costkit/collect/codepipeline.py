@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -55,6 +56,70 @@ def _overlaps(frame: pd.DataFrame, window: Window) -> pd.Series:
     return (frame["start"] < pd.Timestamp(window.end)) & (frame["last_update"] >= pd.Timestamp(window.start))
 
 
+def _declaration(summary: dict[str, Any], answer: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The pipeline's row and its actions' rows from GetPipeline."""
+    name = summary["name"]
+    declaration, metadata = answer["pipeline"], answer.get("metadata", {})
+    stores = declaration.get("artifactStores") or {}
+    buckets = sorted(
+        {s["location"] for s in stores.values()}
+        | ({declaration["artifactStore"]["location"]} if declaration.get("artifactStore") else set())
+    )
+    pipeline = {
+        "pipeline": name,
+        "pipeline_type": declaration.get("pipelineType") or summary.get("pipelineType") or "V1",
+        "execution_mode": declaration.get("executionMode") or summary.get("executionMode") or "SUPERSEDED",
+        "version": declaration.get("version"),
+        "created": utc(metadata.get("created") or summary.get("created")),
+        "updated": utc(metadata.get("updated") or summary.get("updated")),
+        "artifact_buckets": ",".join(buckets),
+        "has_triggers": bool(declaration.get("triggers")),
+        "has_variables": bool(declaration.get("variables")),
+    }
+    actions = []
+    for stage in declaration.get("stages", []):
+        for action in stage.get("actions", []):
+            type_id, config = action["actionTypeId"], action.get("configuration", {})
+            actions.append(
+                {
+                    "pipeline": name,
+                    "stage": stage["name"],
+                    "action": action["name"],
+                    "category": type_id["category"],
+                    "owner": type_id["owner"],
+                    "provider": type_id["provider"],
+                    "run_order": action.get("runOrder", 1),
+                    "project_name": config.get("ProjectName") if type_id["provider"] == "CodeBuild" else None,
+                    "function_name": config.get("FunctionName") if type_id["provider"] == "Lambda" else None,
+                    "configuration": json.dumps(config, sort_keys=True),
+                    "timeout_minutes": action.get("timeoutInMinutes"),
+                }
+            )
+    return pipeline, actions
+
+
+@dataclass
+class _Pipeline:
+    """What one pipeline's calls returned (history_error: its history could not be read)."""
+
+    pipeline: dict[str, Any]
+    actions: list[dict[str, Any]]
+    executions: list[dict[str, Any]] = field(default_factory=list)
+    action_executions: list[dict[str, Any]] = field(default_factory=list)
+    history_error: BaseException | None = None
+
+
+def _one_pipeline(api: Any, summary: dict[str, Any], window: Window) -> _Pipeline:
+    name = summary["name"]
+    found = _Pipeline(*_declaration(summary, api.get_pipeline(name=name)))
+    try:
+        found.executions = _executions(api, name, window)
+        found.action_executions = _action_executions(api, name, window)
+    except (ClientError, BotoCoreError) as error:  # keep the declarations; history is recorded as failed
+        found.history_error = error
+    return found
+
+
 def collect(ctx: RegionContext) -> dict[str, pd.DataFrame]:
     api = ctx.client("codepipeline")
     summaries = [
@@ -62,66 +127,21 @@ def collect(ctx: RegionContext) -> dict[str, pd.DataFrame]:
         for page in api.get_paginator("list_pipelines").paginate(PaginationConfig={"PageSize": 1000})
         for summary in page.get("pipelines", [])
     ]
-    pipelines: list[dict[str, Any]] = []
-    actions: list[dict[str, Any]] = []
-    executions: list[dict[str, Any]] = []
-    action_executions: list[dict[str, Any]] = []
-    history_error: BaseException | None = None
-    for summary in summaries:
-        name = summary["name"]
-        answer = api.get_pipeline(name=name)
-        declaration, metadata = answer["pipeline"], answer.get("metadata", {})
-        stores = declaration.get("artifactStores") or {}
-        buckets = sorted(
-            {s["location"] for s in stores.values()}
-            | ({declaration["artifactStore"]["location"]} if declaration.get("artifactStore") else set())
-        )
-        pipelines.append(
-            {
-                "pipeline": name,
-                "pipeline_type": declaration.get("pipelineType") or summary.get("pipelineType") or "V1",
-                "execution_mode": declaration.get("executionMode") or summary.get("executionMode") or "SUPERSEDED",
-                "version": declaration.get("version"),
-                "created": utc(metadata.get("created") or summary.get("created")),
-                "updated": utc(metadata.get("updated") or summary.get("updated")),
-                "artifact_buckets": ",".join(buckets),
-                "has_triggers": bool(declaration.get("triggers")),
-                "has_variables": bool(declaration.get("variables")),
-            }
-        )
-        for stage in declaration.get("stages", []):
-            for action in stage.get("actions", []):
-                type_id, config = action["actionTypeId"], action.get("configuration", {})
-                actions.append(
-                    {
-                        "pipeline": name,
-                        "stage": stage["name"],
-                        "action": action["name"],
-                        "category": type_id["category"],
-                        "owner": type_id["owner"],
-                        "provider": type_id["provider"],
-                        "run_order": action.get("runOrder", 1),
-                        "project_name": config.get("ProjectName") if type_id["provider"] == "CodeBuild" else None,
-                        "function_name": config.get("FunctionName") if type_id["provider"] == "Lambda" else None,
-                        "configuration": json.dumps(config, sort_keys=True),
-                        "timeout_minutes": action.get("timeoutInMinutes"),
-                    }
-                )
-        try:
-            executions += _executions(api, name, ctx.window)
-            action_executions += _action_executions(api, name, ctx.window)
-        except (ClientError, BotoCoreError) as error:  # keep the declarations; history is recorded as failed
-            history_error = history_error or error
-    execution_frame = pd.DataFrame(executions, columns=EXECUTION_COLUMNS)
-    action_frame = pd.DataFrame(action_executions, columns=ACTION_EXECUTION_COLUMNS)
+    # Each pipeline's GetPipeline and history paging run side by side; results stay in ListPipelines order.
+    found = ctx.fan_out("codepipeline", lambda summary: _one_pipeline(api, summary, ctx.window), summaries)
+    errors = [one.history_error for one in found if one.history_error is not None]
+    execution_frame = pd.DataFrame([row for one in found for row in one.executions], columns=EXECUTION_COLUMNS)
+    action_frame = pd.DataFrame(
+        [row for one in found for row in one.action_executions], columns=ACTION_EXECUTION_COLUMNS
+    )
     tables = {
-        "pipelines": pd.DataFrame(pipelines, columns=PIPELINE_COLUMNS),
-        "pipeline_actions": pd.DataFrame(actions, columns=ACTION_COLUMNS),
+        "pipelines": pd.DataFrame([one.pipeline for one in found], columns=PIPELINE_COLUMNS),
+        "pipeline_actions": pd.DataFrame([row for one in found for row in one.actions], columns=ACTION_COLUMNS),
         "pipeline_executions": execution_frame[_overlaps(execution_frame, ctx.window)].reset_index(drop=True),
         "action_executions": action_frame[_overlaps(action_frame, ctx.window)].reset_index(drop=True),
     }
-    if history_error is not None:
-        raise PartialCollection(tables, history_error)
+    if errors:
+        raise PartialCollection(tables, errors[0])
     return tables
 
 

@@ -21,7 +21,16 @@ from botocore.exceptions import ClientError
 from costkit import __version__
 from costkit.collect import codebuild, codepipeline, cost_explorer, lambda_functions, s3_buckets
 from costkit.collect.aws import client as make_client
-from costkit.collect.context import CallLog, PartialCollection, ReadOnlyViolation, RegionContext, Window, guard
+from costkit.collect.context import (
+    DEFAULT_MAX_CONCURRENCY,
+    CallLog,
+    PartialCollection,
+    ReadOnlyViolation,
+    RegionContext,
+    Window,
+    fan_out,
+    guard,
+)
 from costkit.errors import CostkitError
 from costkit.snapshot import Snapshot
 
@@ -59,7 +68,7 @@ class CollectOptions:
     lambda_tag: str | None = None
     cost_explorer: bool = True
     cache_dir: Path | None = None
-    max_workers: int = 8
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # API calls in flight at once, across accounts and regions
 
 
 def _failure(account: str, region: str, service: str, error: BaseException) -> dict[str, str]:
@@ -134,29 +143,40 @@ def _region_job(ctx: RegionContext, options: CollectOptions) -> tuple[dict[str, 
     """Every service in one account and region; each service that fails is recorded, not fatal."""
     tables: dict[str, pd.DataFrame] = {}
     failures: list[dict[str, str]] = []
+    Step = tuple[str, Callable[[], dict[str, pd.DataFrame]]]
 
-    def attempt(service: str, run: Callable[[], dict[str, pd.DataFrame]]) -> None:
+    def attempt(step: Step) -> tuple[dict[str, pd.DataFrame], dict[str, str] | None]:
+        service, run = step
         try:
-            tables.update(run())
+            return run(), None
         except PartialCollection as partial:
-            tables.update(partial.tables)
-            failures.append(_failure(ctx.account_id, ctx.region, service, partial.error))
+            return partial.tables, _failure(ctx.account_id, ctx.region, service, partial.error)
         except ReadOnlyViolation:
             raise  # a bug, never a partial result
         except Exception as error:  # recorded in the manifest with its reason, never silent
-            failures.append(_failure(ctx.account_id, ctx.region, service, error))
+            return {}, _failure(ctx.account_id, ctx.region, service, error)
 
-    attempt("codepipeline", lambda: codepipeline.collect(ctx))
-    attempt("codebuild", lambda: codebuild.collect(ctx))
+    def run_side_by_side(steps: list[Step]) -> None:
+        """Independent services at once; their tables are merged in the steps' order, whatever finishes first."""
+        for found, failure in fan_out(min(len(steps), ctx.log.max_concurrency), attempt, steps):
+            tables.update(found)
+            failures.extend([failure] if failure else [])
+
+    run_side_by_side(
+        [("codepipeline", lambda: codepipeline.collect(ctx)), ("codebuild", lambda: codebuild.collect(ctx))]
+    )
+    # Lambda and S3 need what the pipelines and projects name.
     actions = tables.get("pipeline_actions", pd.DataFrame())
     names = sorted(set(actions["function_name"].dropna()) if "function_name" in actions else set()) + [
         n for n in options.lambda_functions if n not in set(actions.get("function_name", []))
     ]
-    if names or options.lambda_tag:
-        attempt("lambda", lambda: lambda_functions.collect(ctx, names, tag_key=options.lambda_tag))
     buckets = _artifact_buckets(tables)
+    later: list[Step] = []
+    if names or options.lambda_tag:
+        later.append(("lambda", lambda: lambda_functions.collect(ctx, names, tag_key=options.lambda_tag)))
     if buckets:
-        attempt("s3", lambda: s3_buckets.collect(ctx, buckets))
+        later.append(("s3", lambda: s3_buckets.collect(ctx, buckets)))
+    run_side_by_side(later)
     return tables, failures
 
 
@@ -181,7 +201,7 @@ def collect(
     progress: Progress | None = None,
 ) -> Snapshot:
     """Collect every target account and region into one snapshot (tables carry account and region)."""
-    log = CallLog()
+    log = CallLog(options.max_concurrency)
     note = progress or Silent()
     failures: list[dict[str, str]] = []
     try:
@@ -205,7 +225,7 @@ def collect(
     collected: dict[str, list[pd.DataFrame]] = {}
     note.start(len(jobs) + ((1 if org_role else len(accounts)) if options.cost_explorer else 0))
     results: dict[int, tuple[dict[str, pd.DataFrame], list[dict[str, str]]]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(options.max_workers, len(jobs) or 1))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(log.max_concurrency, len(jobs) or 1))) as pool:
         futures = {pool.submit(_region_job, job, options): index for index, job in enumerate(jobs)}
         for future in as_completed(futures):
             index = futures[future]
@@ -249,6 +269,7 @@ def collect(
         "regions": sorted({job.region for job in jobs}),
         "organization": bool(org_role),
         "calls": log.as_dict(),
+        "throttles": log.throttles(),  # throttled attempts per operation, each retried (adaptive mode)
         "cost_explorer": ce_stats,
         "failures": sorted(failures, key=lambda f: (f["account"], f["region"], f["service"])),
     }
