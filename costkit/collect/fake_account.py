@@ -16,7 +16,7 @@ import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +128,42 @@ ACTUALS = {  # SERVICE dimension value: [(usage type, USD, quantity, unit)] for 
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Estate:
+    """The pipelines and projects the fake account holds: the demo's by default (tests and the demo rely on
+    its hand-worked numbers); `synthetic_estate` builds larger ones for the benchmarks."""
+
+    pipelines: tuple[PipelineSpec, ...] = PIPELINES
+    builds: tuple[BuildSpec, ...] = BUILDS
+
+
+DEMO = Estate()
+
+
+def synthetic_estate(regions: Sequence[str], pipelines_per_region: int, projects_per_region: int = 10) -> Estate:
+    """`pipelines_per_region` V2 pipelines (Source, Build, Deploy; 30 executions a month) in each region, their
+    builds shared by `projects_per_region` CodeBuild projects, artifacts in one bucket per region."""
+    pipelines: list[PipelineSpec] = []
+    builds: list[BuildSpec] = []
+    for region in regions:
+        projects = [f"bench-build-{k:03d}" for k in range(max(1, projects_per_region))]
+        for i in range(pipelines_per_region):
+            project = projects[i % len(projects)]
+            actions = (
+                ActionSpec("Source", "Source", "S3", 20, configuration={"S3Bucket": f"costkit-bench-source-{region}", "S3ObjectKey": f"p{i}.zip"}),
+                ActionSpec("Build", "Build", "CodeBuild", 300, configuration={"ProjectName": project}),
+                ActionSpec("Deploy", "Deploy", "S3", 30, configuration={"BucketName": f"costkit-bench-site-{region}", "Extract": "true"}),
+            )  # fmt: skip
+            pipelines.append(
+                PipelineSpec(f"bench-{i:04d}", region, "V2", 30, actions, f"costkit-bench-artifacts-{region}")
+            )
+        for project in projects:
+            builds.append(
+                BuildSpec(project, region, "BUILD_GENERAL1_SMALL", "LINUX_CONTAINER", 30, 10, 300, "rule/bench")
+            )
+    return Estate(tuple(pipelines), tuple(builds))
+
+
 def _times(window: Window, count: int, index: int) -> dt.datetime:
     """Run `index` of `count`, spread evenly through the window."""
     step = (window.end - window.start) / max(count, 1)
@@ -137,8 +173,9 @@ def _times(window: Window, count: int, index: int) -> dt.datetime:
 class Answers:
     """Model-validated answers for the calls moto does not model (or models wrongly)."""
 
-    def __init__(self, window: Window) -> None:
+    def __init__(self, window: Window, estate: Estate = DEMO) -> None:
         self.window = window
+        self.estate = estate
         self.executions: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.action_executions: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.builds: dict[str, dict[str, Any]] = {}
@@ -150,7 +187,7 @@ class Answers:
         return round(per_month * (self.window.end - self.window.start) / dt.timedelta(days=31))
 
     def _seed(self) -> None:
-        for spec in PIPELINES:
+        for spec in self.estate.pipelines:
             runs, details = [], []
             count = self.count(spec.executions)
             for i in range(count):
@@ -198,7 +235,7 @@ class Answers:
             self.action_executions[(spec.region, spec.name)] = sorted(
                 details, key=lambda d: d["startTime"], reverse=True
             )
-        for build in BUILDS:
+        for build in self.estate.builds:
             count = self.count(build.builds)
             for i in range(count):
                 queued = _times(self.window, count, i) + dt.timedelta(minutes=3 if build.initiator == "alice" else 1)
@@ -364,7 +401,7 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-def seed(window: Window) -> None:
+def seed(window: Window, estate: Estate = DEMO) -> None:
     """Create the estate's resources in moto's backends (inside mock_aws)."""
     iam = boto3.client("iam", region_name="us-east-1")
     roles = {}
@@ -382,10 +419,16 @@ def seed(window: Window) -> None:
             if bucket_region == region:
                 extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
                 s3.create_bucket(Bucket=bucket, **extra)
+    others = {(spec.bucket, spec.region) for spec in estate.pipelines} - {(b, r) for b, (r, _s, _o) in BUCKETS.items()}
+    for bucket, home in sorted(others):  # a synthetic estate's artifact buckets
+        where: dict[str, Any] = (
+            {} if home == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": home}}
+        )
+        boto3.client("s3", region_name=home).create_bucket(Bucket=bucket, **where)
     boto3.client("s3", region_name="us-east-1").put_bucket_versioning(
         Bucket="costkit-demo-artifacts-use1", VersioningConfiguration={"Status": "Enabled"}
     )
-    for spec in PIPELINES:
+    for spec in estate.pipelines:
         stages = [
             {"name": a.name, "actions": [{
                 "name": a.name,
@@ -408,7 +451,7 @@ def seed(window: Window) -> None:
         stored = codepipeline_backends[ACCOUNT][spec.region].pipelines[spec.name]
         stored._created = window.start - dt.timedelta(days=spec.created_days_before_window)
         stored._updated = stored._created  # fixed, so the same window always gives the same snapshot
-    projects = {(b.region, b.project): b for b in BUILDS}
+    projects = {(b.region, b.project): b for b in estate.builds}
     for (region, name), build in projects.items():
         boto3.client("codebuild", region_name=region).create_project(
             name=name,
@@ -440,12 +483,12 @@ def seed(window: Window) -> None:
 
 
 @contextmanager
-def fake_account(window: Window) -> Iterator[boto3.Session]:
+def fake_account(window: Window, estate: Estate = DEMO) -> Iterator[boto3.Session]:
     """The fake account for `window`: a boto3 session whose clients reach moto plus the handlers."""
     with mock_aws():
-        seed(window)
+        seed(window, estate)
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-        answers = Answers(window)
+        answers = Answers(window, estate)
         install(session, answers)
         # Sessions for assumed roles (--role-arn, --org-role) get the same answers.
         session.costkit_prepare = lambda assumed: install(assumed, answers)  # type: ignore[attr-defined]
