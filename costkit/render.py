@@ -1,4 +1,6 @@
-"""Present an estimate as a terminal table, CSV or Markdown. Rounds for display only; computes nothing."""
+"""Present an estimate as a terminal table, CSV or Markdown. Rounds for display only; computes nothing.
+
+Every name and message shown goes through costkit.present.escape for its format (`term`, `md`, `csv_frame`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from costkit.estimate import CONTRACT_LINE_FIELDS, Estimate
+from costkit.present.escape import csv_frame, markdown_code
+from costkit.present.escape import markdown as md
+from costkit.present.escape import terminal as term
 from costkit.tables import SERVICES
 
 MONEY_COLUMNS = ("Quantity", "Unit price", "Free tier", "Monthly cost")
@@ -65,25 +70,25 @@ def _lines_grid(estimate: Estimate) -> Table:
         *MONEY_COLUMNS,
     ]
     for name in columns:
-        grid.add_column(name, justify="right" if name in MONEY_COLUMNS else "left", overflow="fold")
+        grid.add_column(term(name), justify="right" if name in MONEY_COLUMNS else "left", overflow="fold")
     blank = [""] * (len(columns) - 1)
     by_service = estimate.by_service()
     for service in SERVICES:
         chunk = lines[lines["service"] == service]
         if chunk.empty:
             continue
-        grid.add_row(f"[bold]{service}[/bold]", *blank)
+        grid.add_row(f"[bold]{term(service)}[/bold]", *blank)
         previous: str | None = None
         for row in _records(chunk):
             cost = float(row["cost_usd"])
             free = float(row["free_tier_usd"])
             grid.add_row(
-                *([str(row["account"])] if multi_account else []),
-                str(row["resource"]) if row["resource"] != previous else "",
-                str(row["component"]),
-                str(row["usage_type"]),
-                *([str(row["region"])] if multi_region else []),
-                f"{quantity(float(row['quantity']))} {row['unit']}",
+                *([term(row["account"])] if multi_account else []),
+                term(row["resource"]) if row["resource"] != previous else "",
+                term(row["component"]),
+                term(row["usage_type"]),
+                *([term(row["region"])] if multi_region else []),
+                f"{quantity(float(row['quantity']))} {term(row['unit'])}",
                 rate(float(row["unit_price_usd"])),
                 _credit(free),
                 money(cost) if pd.notna(cost) else "[red]MISSING[/red]",
@@ -92,7 +97,7 @@ def _lines_grid(estimate: Estimate) -> Table:
         floor = "at least " if chunk["cost_usd"].isna().any() else ""
         grid.add_row(
             *blank[:-1],
-            f"{service} subtotal",
+            f"{term(service)} subtotal",
             f"[bold]{floor}{money(float(by_service[service]))}[/bold]",
             end_section=True,
         )
@@ -115,15 +120,15 @@ def _credit(free: float) -> str:
 def _header(estimate: Estimate, console: Console) -> None:
     regions = sorted(estimate.lines["region"].dropna().unique())
     console.print(
-        f"[bold]costkit estimate[/bold] of {estimate.source}: {estimate.period.start} to {estimate.period.end} "
-        f"({estimate.period.days} days), {', '.join(regions) or 'no resources'}, "
+        f"[bold]costkit estimate[/bold] of {term(estimate.source)}: {estimate.period.start} to {estimate.period.end} "
+        f"({estimate.period.days} days), {term(', '.join(regions)) or 'no resources'}, "
         f"{_free_tier_words(estimate)}"
     )
     window = estimate.options.get("window")
     if window:
         factor = float(estimate.options.get("projection_factor", 1.0))
         scaled = f"; flows scaled x{factor:.4f} to the month" if abs(factor - 1) > 1e-9 else ""
-        console.print(f"Observed {window['start']} to {window['end']}{scaled}")
+        console.print(f"Observed {term(window['start'])} to {term(window['end'])}{scaled}")
     if estimate.options.get("partial_collection"):
         console.print("[bold red]Partial collection:[/bold red] some regions or services failed (see the manifest).")
 
@@ -135,7 +140,7 @@ def _free_tier_words(estimate: Estimate) -> str:
 
 
 def _footer(estimate: Estimate, console: Console) -> None:
-    by_service = ", ".join(f"{name} {money(float(v))}" for name, v in estimate.by_service().items())
+    by_service = ", ".join(f"{term(name)} {money(float(v))}" for name, v in estimate.by_service().items())
     console.print(
         f"Total {money(estimate.total)} per month. By service: {by_service}. "
         f"Free-tier credit included: {money(estimate.free_tier_total)}."
@@ -151,12 +156,13 @@ def _footer(estimate: Estimate, console: Console) -> None:
         )
         for miss in _records(estimate.missing_prices):
             console.print(
-                f"  - {miss['service']} {miss['resource']}: {miss['usage_type']} in {miss['region']} "
-                f"({quantity(float(miss['quantity']))} {miss['unit']}): {miss['reason']}"
+                f"  - {term(miss['service'])} {term(miss['resource'])}: {term(miss['usage_type'])} in "
+                f"{term(miss['region'])} ({quantity(float(miss['quantity']))} {term(miss['unit'])}): "
+                f"{term(miss['reason'])}"
             )
     console.print("[bold]Assumptions[/bold]")
     for item in estimate.assumptions:
-        console.print(f"  - {item['text']}", highlight=False)
+        console.print(f"  - {term(item['text'])}", highlight=False)
 
 
 def _money_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +181,7 @@ def csv(estimate: Estimate, *, by_pipeline: bool = False) -> str:
     """Cost lines (or per-pipeline totals) as CSV, full precision (a spreadsheet rounds for display)."""
     buffer = io.StringIO()
     frame = estimate.by_pipeline() if by_pipeline else estimate.lines[list(CONTRACT_LINE_FIELDS)]
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    csv_frame(frame).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 
@@ -184,7 +190,7 @@ def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
     out = [
         f"## costkit estimate: {money(estimate.total)} per month",
         "",
-        f"Source `{estimate.source}`, period {estimate.period.start} to {estimate.period.end}, "
+        f"Source {markdown_code(estimate.source)}, period {estimate.period.start} to {estimate.period.end}, "
         f"{_free_tier_words(estimate)}.",
         "",
         "| Service | Monthly cost |",
@@ -192,7 +198,7 @@ def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
     ]
     incomplete = set(estimate.incomplete_services())
     out += [
-        f"| {name} | {'at least ' if name in incomplete else ''}{money(float(value))} |"
+        f"| {md(name)} | {'at least ' if name in incomplete else ''}{money(float(value))} |"
         for name, value in estimate.by_service().items()
     ]
     out += [f"| **Total** | **{money(estimate.total)}** |", ""]
@@ -202,7 +208,7 @@ def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
             "|---|---|---|---:|---:|---:|---:|---:|",
         ]
         out += [
-            f"| {r['pipeline']} | {r['account']} | {r['region']} | {money(r['CodePipeline'])} | "
+            f"| {md(r['pipeline'])} | {md(r['account'])} | {md(r['region'])} | {money(r['CodePipeline'])} | "
             f"{money(r['CodeBuild'])} | {money(r['Lambda'])} | {money(r['S3'])} | {money(r['total_usd'])} |"
             for r in _records(estimate.by_pipeline())
         ]
@@ -213,8 +219,9 @@ def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
     ]
     for row in _records(_ordered(estimate)):
         out.append(
-            f"| {row['service']} | {row['resource']} | {row['component']} | {row['usage_type']} | {row['region']} | "
-            f"{quantity(float(row['quantity']))} {row['unit']} | {row['detail']} | {rate(row['unit_price_usd'])} | "
+            f"| {md(row['service'])} | {md(row['resource'])} | {md(row['component'])} | {md(row['usage_type'])} | "
+            f"{md(row['region'])} | {quantity(float(row['quantity']))} {md(row['unit'])} | {md(row['detail'])} | "
+            f"{rate(row['unit_price_usd'])} | "
             f"{money(row['free_tier_usd'])} | {money(row['cost_usd'])} |"
         )
     if not estimate.missing_prices.empty:
@@ -224,11 +231,12 @@ def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
             "",
         ]
         out += [
-            f"- {m['service']} {m['resource']}: `{m['usage_type']}` in {m['region']}: {m['reason']}"
+            f"- {md(m['service'])} {md(m['resource'])}: {markdown_code(m['usage_type'])} in {md(m['region'])}: "
+            f"{md(m['reason'])}"
             for m in _records(estimate.missing_prices)
         ]
     out += ["", "### Assumptions", ""]
-    out += [f"- {item['text']}" for item in estimate.assumptions]
+    out += [f"- {item['text']}" for item in estimate.assumptions]  # costkit's own sentences, in Markdown
     return "\n".join(out) + "\n"
 
 
@@ -237,7 +245,7 @@ def frame_table(frame: pd.DataFrame, console: Console, *, missing: str = "missin
     grid = Table(header_style="bold")
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        grid.add_column(str(column), justify="right" if numeric else "left")
+        grid.add_column(term(column), justify="right" if numeric else "left")
     for row in _records(frame):
         grid.add_row(*(_cell(value, missing) for value in row.values()))
     console.print(grid)
@@ -248,4 +256,4 @@ def _cell(value: Any, missing: str) -> str:
         return missing
     if isinstance(value, float):
         return f"{value:.10f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
-    return str(value)
+    return term(value)

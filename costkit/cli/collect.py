@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from costkit.cli.output import stderr, user_errors
+from costkit.cli.options import RedactOption
+from costkit.cli.output import messages, stderr, user_errors
 from costkit.errors import ExitCode
 
 
@@ -50,12 +51,13 @@ def collect_command(
     ] = None,
     demo: Annotated[bool, typer.Option(help="Collect a seeded fake account offline (needs the demo extra).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    redact: RedactOption = False,
 ) -> None:
     """Measure a live AWS estate (read-only calls) into a snapshot that `costkit estimate --snapshot` prices.
 
     Exit codes: 0 complete, 2 bad input or credentials, 5 partial (a region or service failed: see the manifest).
     """
-    with user_errors():
+    with user_errors(redact=redact):
         from costkit.collect import cli_support
         from costkit.collect.run import CollectOptions
         from costkit.snapshot import check_target, write
@@ -82,9 +84,9 @@ def collect_command(
                 options, stderr, profile=profile, region=region, role_arns=role_arn, org_role=org_role, quiet=quiet
             )
         path = write(snapshot, out)
-        cli_support.summary(snapshot, stderr)
+        cli_support.summary(snapshot, stderr, redact=redact)
         rows = ", ".join(f"{name} {len(frame)}" for name, frame in sorted(snapshot.tables.items()))
-        stderr.print(f"wrote {path} ({rows})")
+        stderr.print(f"wrote {messages.text(path)} ({rows})")
         if snapshot.partial:
             stderr.print("costkit: partial snapshot: estimates from it say so")
             raise typer.Exit(int(ExitCode.PARTIAL))

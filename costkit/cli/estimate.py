@@ -18,16 +18,18 @@ from costkit.cli.options import (
     OutputOption,
     PricingDirOption,
     ProfileOption,
+    RedactOption,
     Scope,
     SnapshotOption,
     UsageOption,
     View,
 )
-from costkit.cli.output import emit, stderr, stdout_console, user_errors
+from costkit.cli.output import emit, emit_table, messages, stderr, user_errors
 from costkit.cli.source import observed as observed_source
 from costkit.errors import CostkitError, ExitCode
 from costkit.estimate import Estimate, estimate, estimate_snapshot
 from costkit.model.period import Period
+from costkit.present import redact as masking
 from costkit.pricing import current_pricebook
 
 
@@ -39,10 +41,7 @@ def _render(result: Estimate, fmt: OutputFormat, output: Path | None, view: View
     elif fmt is OutputFormat.markdown:
         emit(render.markdown(result, by_pipeline=view is View.pipeline), output)
     else:
-        console = stdout_console(record=output is not None)
-        render.table(result, console, by_pipeline=view is View.pipeline)
-        if output is not None:
-            emit(console.export_text(), output)
+        emit_table(lambda console: render.table(result, console, by_pipeline=view is View.pipeline), output)
 
 
 def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
@@ -104,13 +103,14 @@ def estimate_command(
     output: OutputOption = None,
     pricing_dir: PricingDirOption = None,
     offline: OfflineOption = False,
+    redact: RedactOption = False,
 ) -> None:
     """Estimate the monthly cost of a usage file, a snapshot, or a live account (--profile).
 
     Exit codes: 0 ok, 2 bad input, 3 over --budget, 4 incomplete estimate (with --budget or --strict).
     """
-    with user_errors():
-        observed = observed_source(usage, snapshot, profile, "estimate")
+    with user_errors(redact=redact):
+        observed = observed_source(usage, snapshot, profile, "estimate", redact=redact)
         period = Period.parse_month(month) if month else None
         book = current_pricebook(pricing_dir, offline=offline)
         if usage is not None:
@@ -135,8 +135,8 @@ def estimate_command(
                 fallback_region=fallback_region,
                 pricebook=book,
             )
-        _render(result, fmt, output, by)
+        _render(masking.value(result) if redact else result, fmt, output, by)
         hint = refresh_hint(result.missing_prices)
         if hint:
-            stderr.print(f"costkit: {hint}", markup=False, highlight=False)
+            stderr.print(f"costkit: {messages.text(hint)}")
         _verdict(result, budget, strict)

@@ -69,3 +69,11 @@ FreeTierScopeOption = Annotated[
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
 ]
+RedactOption = Annotated[
+    bool,
+    typer.Option(
+        "--redact",
+        envvar="COSTKIT_REDACT",
+        help="Mask account ids and ARNs in everything printed and written (see docs/trust-and-safety.md).",
+    ),
+]

@@ -10,7 +10,7 @@ import typer
 
 from costkit import render
 from costkit.cli.options import OfflineOption, PricingDirOption
-from costkit.cli.output import stderr, stdout_console, user_errors
+from costkit.cli.output import emit_table, stderr, user_errors
 from costkit.errors import CostkitError
 from costkit.pricing import current_pricebook
 from costkit.tables import SERVICES, coverage, load_pricebook
@@ -45,7 +45,7 @@ def pricing_coverage(
         table = coverage(book, region)
         if region is not None and region not in book.region_codes:
             raise CostkitError(f"--region {region!r} is not an AWS region costkit knows")
-        render.frame_table(table.drop(columns=["priced"], errors="ignore"), stdout_console())
+        emit_table(lambda console: render.frame_table(table.drop(columns=["priced"], errors="ignore"), console), None)
 
 
 def _list(value: str, option: str, allowed: frozenset[str] | tuple[str, ...], what: str) -> list[str]:
@@ -186,7 +186,8 @@ def pricing_show(
             raise typer.Exit(4)
         columns = ["usage_type", "unit", "tier_start", "tier_end", "price_usd", "effective_date", "price_set"]
         columns += ["price_version", "price_date"]
-        render.frame_table(rows.sort_values(["usage_type", "tier_start"])[columns], stdout_console())
+        shown = rows.sort_values(["usage_type", "tier_start"])[columns]
+        emit_table(lambda console: render.frame_table(shown, console), None)
 
 
 @pricing_app.command("diff")
@@ -206,4 +207,4 @@ def pricing_diff(
         only_a, _ = only_in_one(prices_a, prices_b)
         if only_a:
             stderr.print(f"not compared: {len(only_a)} service-region pair(s) that only A covers", markup=False)
-        render.frame_table(table, stdout_console())
+        emit_table(lambda console: render.frame_table(table, console), None)

@@ -9,7 +9,9 @@ from costkit.errors import CostkitError
 from costkit.snapshot import Snapshot
 
 
-def observed(usage: Path | None, snapshot: Path | None, profile: str | None, command: str) -> Path | Snapshot | None:
+def observed(
+    usage: Path | None, snapshot: Path | None, profile: str | None, command: str, *, redact: bool = False
+) -> Path | Snapshot | None:
     """Check that exactly one source was given; for --profile, collect the last 30 days first.
 
     Returns the snapshot to price (a folder or a fresh collection), or None for a usage file."""
@@ -23,5 +25,5 @@ def observed(usage: Path | None, snapshot: Path | None, profile: str | None, com
     if profile is not None:
         from costkit.collect.cli_support import collect_live
 
-        return collect_live(profile, stderr)
+        return collect_live(profile, stderr, redact=redact)
     return snapshot

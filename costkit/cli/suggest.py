@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 import typer
@@ -17,12 +16,14 @@ from costkit.cli.options import (
     OutputOption,
     PricingDirOption,
     ProfileOption,
+    RedactOption,
     SnapshotOption,
     UsageOption,
 )
-from costkit.cli.output import emit, stderr, stdout_console, user_errors
+from costkit.cli.output import emit, emit_table, messages, stderr, user_errors
 from costkit.cli.source import observed as observed_source
 from costkit.model.period import Period
+from costkit.present import redact as masking
 from costkit.pricing import current_pricebook
 
 
@@ -39,13 +40,14 @@ def suggest_command(
     output: OutputOption = None,
     pricing_dir: PricingDirOption = None,
     offline: OfflineOption = False,
+    redact: RedactOption = False,
 ) -> None:
     """Suggest savings, each re-priced in dollars, with its evidence, confidence and the change to make."""
-    with user_errors():
+    with user_errors(redact=redact):
         from costkit.optimize import render as suggest_render
         from costkit.optimize import suggest
 
-        observed = observed_source(usage, snapshot, profile, "suggest")
+        observed = observed_source(usage, snapshot, profile, "suggest", redact=redact)
         found = suggest(
             usage,
             snapshot=observed,
@@ -56,17 +58,14 @@ def suggest_command(
         )
         hint = refresh_hint(found.baseline.missing_prices)
         if hint:
-            stderr.print(f"costkit: {hint}", markup=False, highlight=False)
+            stderr.print(f"costkit: {messages.text(hint)}")
+        if redact:
+            found = masking.value(found)
         if fmt is OutputFormat.json:
             emit(found.to_json() + "\n", output)
         elif fmt is OutputFormat.markdown:
             emit(suggest_render.markdown(found), output)
         elif fmt is OutputFormat.csv:
-            buffer = io.StringIO()
-            found.table.to_csv(buffer, index=False, lineterminator="\n")
-            emit(buffer.getvalue(), output)
+            emit(suggest_render.csv(found), output)
         else:
-            console = stdout_console(record=output is not None)
-            suggest_render.table(found, console)
-            if output is not None:
-                emit(console.export_text(), output)
+            emit_table(lambda console: suggest_render.table(found, console), output)

@@ -18,6 +18,8 @@ from costkit.collect.run import CollectOptions, Silent
 from costkit.collect.run import Progress as ProgressSink
 from costkit.collect.run import collect as run_collect
 from costkit.errors import CostkitError
+from costkit.present import redact as masking
+from costkit.present.escape import terminal as term
 from costkit.snapshot import Snapshot
 
 DEFAULT_CACHE = Path.home() / ".cache" / "costkit" / "cost-explorer"
@@ -120,26 +122,27 @@ def run_with_session(aws: boto3.Session, options: CollectOptions, console: Conso
             sink.stop()
 
 
-def summary(snapshot: Snapshot, console: Console) -> None:
-    """Calls per API, Cost Explorer requests and what they cost, and every failure with its reason."""
+def summary(snapshot: Snapshot, console: Console, *, redact: bool = False) -> None:
+    """Calls per API, Cost Explorer requests and what they cost, and every failure with its reason.
+
+    Failure messages come from AWS and quote names and ARNs: escaped always, masked with `redact`."""
     manifest = snapshot.manifest
     calls = manifest.get("calls", {})
-    console.print(f"API calls: {sum(calls.values())} ({', '.join(f'{k} {v}' for k, v in calls.items())})")
+    console.print(f"API calls: {sum(calls.values())} ({term(', '.join(f'{k} {v}' for k, v in calls.items()))})")
     ce = manifest.get("cost_explorer", {})
     console.print(
         f"Cost Explorer: {ce.get('requests', 0)} requests (${ce.get('cost_usd', 0.0):.2f}), "
         f"{ce.get('cache_hits', 0)} answered from cache"
     )
     for failure in manifest.get("failures", []):
-        console.print(
-            f"[bold red]failed:[/bold red] account {failure['account']} region {failure['region']} "
-            f"{failure['service']}: {failure['error']}: {failure['message']}"
-        )
+        said = f"account {failure['account']} region {failure['region']} {failure['service']}: "
+        said += f"{failure['error']}: {failure['message']}"
+        console.print(f"[bold red]failed:[/bold red] {term(masking.text(said) if redact else said)}")
 
 
-def collect_live(profile: str, console: Console) -> Snapshot:
+def collect_live(profile: str, console: Console, *, redact: bool = False) -> Snapshot:
     """`costkit estimate --profile`: the last 30 days of the profile's region, no Cost Explorer calls."""
     options = CollectOptions(window=Window.last_days(30), cost_explorer=False, cache_dir=DEFAULT_CACHE)
     snapshot = run(options, console, profile=profile)
-    summary(snapshot, console)
+    summary(snapshot, console, redact=redact)
     return snapshot
