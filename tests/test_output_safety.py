@@ -49,7 +49,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def hostile_usage(tmp_path: Path) -> Path:
-    """Every hostile name as a CodeBuild project (x86: an Arm suggestion quotes it) and as an S3 bucket."""
+    """Every hostile name as a V1 pipeline, a CodeBuild project (x86: an Arm suggestion quotes it) and a bucket."""
     codebuild = {
         name: {
             "compute_type": "BUILD_GENERAL1_MEDIUM",
@@ -60,7 +60,9 @@ def hostile_usage(tmp_path: Path) -> Path:
         for name in HOSTILE
     }
     s3 = {name: {"storage_gb": 10, "storage_class": "STANDARD"} for name in HOSTILE}
-    document = {"version": 1, "region": "us-east-1", "free_tier": False, "codebuild": codebuild, "s3": s3}
+    pipelines = {name: {"type": "V1", "active": True} for name in HOSTILE}
+    document = {"version": 1, "region": "us-east-1", "free_tier": False, "pipelines": pipelines}
+    document |= {"codebuild": codebuild, "s3": s3}
     path = tmp_path / "hostile.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     return path
@@ -103,9 +105,9 @@ def test_markdown_rows_cannot_be_forged(tmp_path: Path, command: str) -> None:
     assert not re.search(r"(?<!\\)\]\(", prose)  # no link or image: every `]` before a `(` is escaped
     if command == "estimate":
         # one row per hostile project and per bucket, plus header and rule: no name added or removed a row
-        services = ("| CodeBuild |", "| S3 |")
+        services = ("| CodePipeline |", "| CodeBuild |", "| S3 |")
         lines_table = [line for line in tables if line.startswith(services) and len(_cells(line)) == 10]
-        assert len(lines_table) == 2 * len(HOSTILE)
+        assert len(lines_table) == 3 * len(HOSTILE)
 
 
 def _table_blocks(markdown: str) -> list[list[str]]:
@@ -137,7 +139,7 @@ def test_csv_text_cannot_start_a_formula_and_numbers_stay_numbers(tmp_path: Path
             assert not cell.startswith(FORMULA_START) or _is_number(cell), cell
     frame = pd.read_csv(io.StringIO(out))
     if command == "estimate":
-        assert len(frame) == 2 * len(HOSTILE)  # one row per cost line: no newline split a row
+        assert len(frame) == 3 * len(HOSTILE)  # one row per cost line: no newline split a row
         assert pd.api.types.is_float_dtype(frame["cost_usd"])
         assert set(frame["resource"]) >= {'\'=HYPERLINK("https://evil.example")', "'-2+3", "'@SUM(A1)", "'+SUM(1,2)"}
     else:
@@ -160,9 +162,25 @@ def test_json_keeps_names_exact(tmp_path: Path, command: str) -> None:
     printed = json.loads(out)
     if command == "estimate":
         assert {line["resource"] for line in printed["lines"]} == set(HOSTILE)
+        assert {row["pipeline"] for row in printed["by_pipeline"]} >= set(HOSTILE)
     else:
         quoted = {name for name in HOSTILE for item in printed["suggestions"] if name in item["title"]}
         assert quoted == set(HOSTILE)  # every project has an Arm suggestion that names it exactly
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_per_pipeline_view_is_safe_too(tmp_path: Path, fmt: str) -> None:
+    code, out, err = invoke("estimate", "-u", str(hostile_usage(tmp_path)), "-f", fmt, "--by", "pipeline")
+    assert code == 0, err
+    no_raw_controls(out)
+    if fmt == "markdown":
+        pipeline_rows = next(block for block in _table_blocks(out) if block[0].startswith("| Pipeline |"))
+        assert len(pipeline_rows) == 2 + len(HOSTILE) + 1  # header, rule, each pipeline, "(not attributed)"
+        assert {len(_cells(row)) for row in pipeline_rows} == {8}
+    if fmt == "csv":
+        frame = pd.read_csv(io.StringIO(out))
+        assert len(frame) == len(HOSTILE) + 1  # each pipeline, and the builds and buckets of none
+        assert not frame["pipeline"].str.match(r"[=+\-@\t\r]").any()
 
 
 def test_option_values_and_file_names_in_errors_are_text(tmp_path: Path) -> None:
@@ -219,7 +237,10 @@ def _costkit(*args: str) -> list[str]:
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_table_on_a_real_terminal(tmp_path: Path) -> None:
     """Through a pty, rich styles its own output; nothing from a name reaches the terminal as a control."""
-    leader, follower = os.openpty()
+    try:
+        leader, follower = os.openpty()
+    except OSError as error:  # a container without /dev/ptmx
+        pytest.skip(f"no pseudo-terminal: {error}")
     env = {**os.environ, "COLUMNS": "200", "LINES": "50", "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     process = subprocess.Popen(

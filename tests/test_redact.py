@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -127,3 +128,13 @@ def test_collect_summary_masks_and_escapes_aws_failures() -> None:
         assert "[/x][link=https://evil.example]x" in shown  # markup from AWS is text, and does not crash
         assert (PAYER in shown, MEMBER in shown) == (not redacting, not redacting)
         assert ("assumed-role/***" in shown) == redacting
+
+
+def test_progress_line_masks_the_account_it_collects() -> None:
+    from costkit.collect.cli_support import Bar
+
+    for redacting in (True, False):
+        bar = Bar(Console(file=io.StringIO()), redact=redacting)
+        bar.advance(f"{PAYER} eu-west-1")
+        description = bar._progress.tasks[0].description
+        assert description == f"collected {mask(PAYER) if redacting else PAYER} eu-west-1"

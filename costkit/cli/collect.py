@@ -81,7 +81,14 @@ def collect_command(
             snapshot = collect_demo(options, stderr, quiet=quiet)
         else:
             snapshot = cli_support.run(
-                options, stderr, profile=profile, region=region, role_arns=role_arn, org_role=org_role, quiet=quiet
+                options,
+                stderr,
+                profile=profile,
+                region=region,
+                role_arns=role_arn,
+                org_role=org_role,
+                quiet=quiet,
+                redact=redact,
             )
         path = write(snapshot, out)
         cli_support.summary(snapshot, stderr, redact=redact)

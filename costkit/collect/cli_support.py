@@ -28,7 +28,8 @@ DEFAULT_CACHE = Path.home() / ".cache" / "costkit" / "cost-explorer"
 class Bar:
     """A rich progress bar on stderr, one step per account-region and per Cost Explorer account."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, redact: bool = False) -> None:
+        self._redact = redact
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=console, transient=True,
@@ -40,7 +41,8 @@ class Bar:
         self._progress.update(self._task, total=total)
 
     def advance(self, message: str) -> None:
-        self._progress.update(self._task, advance=1, description=f"collected {message}")
+        shown = masking.text(message) if self._redact else message
+        self._progress.update(self._task, advance=1, description=f"collected {term(shown)}")
 
     def stop(self) -> None:
         self._progress.stop()
@@ -90,9 +92,10 @@ def run(
     role_arns: list[str] | None = None,
     org_role: str | None = None,
     quiet: bool = False,
+    redact: bool = False,
 ) -> Snapshot:
     """Collect with the standard credential chain; user-facing errors become CostkitError."""
-    sink: ProgressSink = Silent() if quiet else Bar(console)
+    sink: ProgressSink = Silent() if quiet else Bar(console, redact=redact)
     try:
         aws = make_session(profile, region)
         return run_collect(aws, options, role_arns=role_arns, org_role=org_role, progress=sink)
@@ -143,6 +146,6 @@ def summary(snapshot: Snapshot, console: Console, *, redact: bool = False) -> No
 def collect_live(profile: str, console: Console, *, redact: bool = False) -> Snapshot:
     """`costkit estimate --profile`: the last 30 days of the profile's region, no Cost Explorer calls."""
     options = CollectOptions(window=Window.last_days(30), cost_explorer=False, cache_dir=DEFAULT_CACHE)
-    snapshot = run(options, console, profile=profile)
+    snapshot = run(options, console, profile=profile, redact=redact)
     summary(snapshot, console, redact=redact)
     return snapshot
