@@ -19,6 +19,7 @@ from costkit import __version__
 from costkit.assumptions import describe
 from costkit.errors import ParameterError
 from costkit.model.period import Period, Window
+from costkit.model.runs import Runs
 from costkit.price import LINE_COLUMNS, FreeTierScope, price
 from costkit.pricing import current_pricebook
 from costkit.snapshot import Snapshot
@@ -45,6 +46,7 @@ class Estimate:
     currency: str = "USD"
     actuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # Cost Explorer, for closed months only
     usage_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # what was priced: input to what-if and suggest
+    runs: Runs = field(default_factory=Runs)  # the runs the usage rows sum (planned or observed), computed once
 
     @property
     def total(self) -> float:
@@ -249,6 +251,7 @@ def _priced(
         source=source,
         options=options,
         usage_rows=rows.rows,
+        runs=rows.runs,
     )
 
 

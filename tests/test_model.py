@@ -5,13 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from costkit import Period, estimate
+from costkit import Period, estimate, load_pricebook
 from costkit.cli import app
 from costkit.errors import ParameterError
+from costkit.estimate import estimate_snapshot
 from costkit.model.period import Window
+from costkit.optimize import suggest
+from costkit.optimize.base import Context
+from costkit.optimize.rules import pipeline_type
+from costkit.snapshot import Snapshot
+from costkit.tables import PriceBook
+from costkit.usage import observed
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 USAGE = {"version": 1, "codebuild": {"b": {"compute_type": "BUILD_GENERAL1_SMALL", "build_minutes_per_month": 10}}}
@@ -58,3 +66,79 @@ def test_a_missing_price_says_what_is_missing_not_which_flag_to_pass() -> None:
     reasons = list(result.missing_prices["reason"])
     assert reasons
     assert all("--" not in reason for reason in reasons)
+
+
+# --- runs: metered once, read by every rule ----------------------------------------------------------------
+
+OCTOBER_START, OCTOBER_END = pd.Timestamp("2026-10-01", tz="UTC"), pd.Timestamp("2026-11-01", tz="UTC")
+
+
+def in_progress_snapshot() -> Snapshot:
+    """A V1 pipeline whose only action execution started 9.5 minutes before the collection and is still running:
+    its last status change is its start, so only the collection time says how long it has run."""
+    started = OCTOBER_END - pd.Timedelta(seconds=570)
+    here = {"account": "111122223333", "region": "us-east-1", "pipeline": "legacy"}
+    tables = {
+        "pipelines": pd.DataFrame([{**here, "pipeline_type": "V1", "execution_mode": "SUPERSEDED",
+                                    "created": OCTOBER_START - pd.Timedelta(days=400), "artifact_buckets": "",
+                                    "has_triggers": False, "has_variables": False}]),
+        "pipeline_executions": pd.DataFrame([{**here, "execution_id": "e1", "status": "InProgress",
+                                              "trigger_type": "Webhook", "start": started, "last_update": started}]),
+        "action_executions": pd.DataFrame([{**here, "execution_id": "e1", "action_execution_id": "e1-Build",
+                                            "stage": "Build", "action": "Build", "category": "Build", "owner": "AWS",
+                                            "provider": "CodeBuild",
+                                            "start": started, "last_update": started, "status": "InProgress",
+                                            "external_execution_id": None}]),
+    }  # fmt: skip
+    window = {"start": OCTOBER_START.isoformat(), "end": OCTOBER_END.isoformat()}
+    return Snapshot(tables=tables, manifest={"window": window, "created": OCTOBER_END.isoformat()})
+
+
+def test_an_execution_in_progress_bills_the_same_minutes_in_the_estimate_and_the_pipeline_type_rule() -> None:
+    snap = in_progress_snapshot()
+    book = load_pricebook()
+    baseline = estimate_snapshot(snap, free_tier=False, pricebook=book)
+    # 570 s to the collection, rounded up per action execution: ceil(9.5) = 10 minutes.
+    assert list(baseline.runs.actions["minutes"]) == [10.0]
+    found = pipeline_type.rule(Context(baseline=baseline, pricebook=book, snapshot=snap))
+    assert [s.id for s in found] == ["pipeline-type-v2-legacy"]
+    assert found[0].evidence["v2_action_minutes"] == 10.0
+    # V1 $1 a month against 10 minutes x $0.002 on V2.
+    assert found[0].monthly_saving_usd == pytest.approx(1.0 - 10 * 0.002)
+
+
+def test_suggest_meters_the_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"actions": 0, "builds": 0}
+    real_actions, real_builds = observed.billed_actions, observed.billed_builds
+
+    def count_actions(snapshot: Snapshot) -> pd.DataFrame:
+        calls["actions"] += 1
+        return real_actions(snapshot)
+
+    def count_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
+        calls["builds"] += 1
+        return real_builds(snapshot, pricebook)
+
+    monkeypatch.setattr(observed, "billed_actions", count_actions)
+    monkeypatch.setattr(observed, "billed_builds", count_builds)
+    suggest(snapshot=in_progress_snapshot(), free_tier=False)
+    assert calls == {"actions": 1, "builds": 1}
+
+
+def test_a_usage_file_yields_planned_runs_from_its_averages() -> None:
+    usage = {
+        "version": 1,
+        "pipelines": {"p": {"type": "V2", "executions_per_month": 300,
+                            "actions": [{"name": "Build", "category": "Build", "minutes": 6.2},
+                                        {"name": "Approve", "category": "Approval", "minutes": 45}]}},
+        "codebuild": {"b": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 40, "minutes_per_build": 2.5}},
+    }  # fmt: skip
+    result = estimate(usage, period=Period.month(2026, 11))
+    assert result.runs.planned
+    actions = result.runs.actions.set_index("action")
+    assert actions.loc["Build", ["count", "minutes", "billed"]].tolist() == [300.0, 7.0, 7.0]  # ceil(6.2)
+    assert actions.loc["Approve", "billed"] == 0.0  # approvals are not charged
+    builds = result.runs.builds
+    assert builds[["project", "count", "billed"]].values.tolist() == [["b", 40.0, 3.0]]  # ceil(2.5) minutes
+    rows = result.usage_rows.set_index("resource")
+    assert rows.loc["b", "quantity"] == 40 * 3

@@ -1,6 +1,6 @@
-"""The snapshot's runs as savings rules see them: every build and action execution with what it billed
-(exactly as the estimate billed it, costkit.usage.observed) and the usage row it went into, plus the
-keys and row changes the run-based rules share."""
+"""The runs as savings rules see them: every build and action execution with what it billed, exactly the runs
+the estimate summed (kept on `Estimate.runs`, never re-derived), plus the keys and row changes the run-based
+rules share."""
 
 from __future__ import annotations
 
@@ -9,18 +9,12 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from costkit.billing.codebuild import CACHEABLE_PHASES
+from costkit.billing.units import billed_units
 from costkit.optimize.base import Context
 from costkit.optimize.rows import Change
 from costkit.snapshot import Snapshot
-from costkit.usage.derive import billed_units
-from costkit.usage.observed import (
-    ACTION_RUN_COLUMNS,
-    BUILD_RUN_COLUMNS,
-    CACHEABLE_PHASES,
-    billed_actions,
-    billed_builds,
-    window_of,
-)
+from costkit.usage.observed import window_of
 
 BUILD_KEY = ["account", "region", "project", "pipeline", "component", "usage_type"]
 ACTION_KEY = ["account", "region", "pipeline", "component"]
@@ -48,17 +42,15 @@ def factor(ctx: Context) -> float:
 
 
 def observed_builds(ctx: Context) -> pd.DataFrame:
-    """Finished builds in the window exactly as the estimate billed them."""
-    if ctx.snapshot is None:
-        return pd.DataFrame(columns=BUILD_RUN_COLUMNS)
-    return billed_builds(ctx.snapshot, ctx.pricebook)
+    """Finished builds in the window exactly as the estimate billed them (none for a usage file)."""
+    runs = ctx.baseline.runs
+    return runs.builds.iloc[0:0] if runs.planned else runs.builds
 
 
 def observed_actions(ctx: Context) -> pd.DataFrame:
-    """Action executions in the window exactly as the estimate billed them."""
-    if ctx.snapshot is None:
-        return pd.DataFrame(columns=ACTION_RUN_COLUMNS)
-    return billed_actions(ctx.snapshot)
+    """Action executions in the window exactly as the estimate billed them (none for a usage file)."""
+    runs = ctx.baseline.runs
+    return runs.actions.iloc[0:0] if runs.planned else runs.actions
 
 
 def on_demand_builds(ctx: Context) -> pd.DataFrame:

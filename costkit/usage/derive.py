@@ -13,7 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from costkit.billing.codebuild import billed_for
+from costkit.billing.codepipeline import action_minutes, charged
+from costkit.billing.units import billed_units
 from costkit.model.period import Period
+from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
 from costkit.tables import PriceBook
 from costkit.usage.load import Usage
 
@@ -33,14 +37,6 @@ ROW_COLUMNS = (
 GB_PER_KB = 1.0 / (1024 * 1024)
 
 
-def billed_units(values: pd.Series | np.ndarray) -> np.ndarray:
-    """AWS's per-run rounding: up to a whole unit, at least one unit for anything that ran.
-
-    Rounds to 9 decimals first, so float noise (8.3 x 60 = 498.00000000000006) does not add a unit.
-    """
-    return np.maximum(np.ceil(np.round(np.asarray(values, dtype=float), 9)), 1.0)
-
-
 @dataclass
 class UsageRows:
     """Usage rows plus the ids of the assumptions the derivation relied on."""
@@ -49,6 +45,7 @@ class UsageRows:
     assumptions: set[str] = field(default_factory=set)
     projection: float = 1.0  # factor from an observed window to the estimated month (1 for usage files)
     counts: dict[str, int] = field(default_factory=dict)  # data quality: e.g. stale runs clipped to their timeout
+    runs: Runs = field(default_factory=Runs)  # the runs the rows sum, kept for the savings rules
 
 
 def _frame(section: dict[str, Any], defaults: dict[str, str], region_override: str | None) -> pd.DataFrame:
@@ -80,7 +77,9 @@ def derive(usage: Usage, pricebook: PriceBook, period: Period, *, region: str | 
     """All usage rows of a usage file for one monthly period."""
     spec = usage.spec
     defaults = {"region": spec.region, "account": spec.account}
-    result = UsageRows(rows=pd.DataFrame(columns=list(ROW_COLUMNS)), assumptions={"monthly-usage-file"})
+    result = UsageRows(
+        rows=pd.DataFrame(columns=list(ROW_COLUMNS)), assumptions={"monthly-usage-file"}, runs=Runs(planned=True)
+    )
     if region is not None:
         result.assumptions.add("region-override")
     sections: list[tuple[dict[str, Any], Callable[[pd.DataFrame, UsageRows], list[pd.DataFrame]]]] = [
@@ -103,7 +102,6 @@ def derive(usage: Usage, pricebook: PriceBook, period: Period, *, region: str | 
 
 def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[pd.DataFrame]:
     v1 = frame[frame["type"] == "V1"]
-    v2 = frame[frame["type"] == "V2"]
     parts: list[pd.DataFrame] = []
     if not v1.empty:
         result.assumptions.add("v1-active")
@@ -137,45 +135,71 @@ def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[p
                 detail=detail,
             )
         )
-    if not v2.empty:
-        actions = v2[["name", "account", "region", "executions_per_month", "actions"]].explode("actions")
-        actions = actions[actions["actions"].notna()]
-        if not actions.empty:
-            result.assumptions |= {"v2-average-rounding", "v2-exclusions", "v2-free-minutes-pricing-page"}
-            fields = pd.DataFrame(actions["actions"].tolist(), index=actions.index)
-            charged = (fields["category"] != "Approval") & (fields["owner"] != "Custom")
-            executions = actions["executions_per_month"].astype(float) * fields["runs_per_execution"]
-            per_execution = pd.Series(billed_units(fields["minutes"]), index=fields.index)
-            billed = executions * per_execution
-            reason = np.where(
-                fields["category"] == "Approval",
-                "manual approval: not charged",
-                "custom action: not charged",
+    runs = planned_actions(frame)
+    result.runs.actions = runs
+    v2_runs = runs[runs["v2"].astype(bool)]
+    if not v2_runs.empty:
+        result.assumptions |= {"v2-average-rounding", "v2-exclusions", "v2-free-minutes-pricing-page"}
+        reason = np.where(
+            v2_runs["category"] == "Approval",
+            "manual approval: not charged",
+            "custom action: not charged",
+        )
+        detail = np.where(
+            v2_runs["charged"].astype(bool),
+            _fmt(v2_runs["count"])
+            + " action executions x ceil("
+            + _fmt(v2_runs["seconds"] / 60.0)
+            + " min) = "
+            + _fmt(v2_runs["minutes"])
+            + " min each",
+            reason,
+        )
+        parts.append(
+            rows_for(
+                v2_runs,
+                service="CodePipeline",
+                resource=v2_runs["pipeline"],
+                component=v2_runs["component"],
+                pipeline=v2_runs["pipeline"],
+                usage_type="ActionExecutionMinutes",
+                quantity=v2_runs["count"] * v2_runs["billed"],
+                unit="Minute",
+                detail=detail,
             )
-            detail = np.where(
-                charged,
-                _fmt(executions)
-                + " action executions x ceil("
-                + _fmt(fields["minutes"].astype(float))
-                + " min) = "
-                + _fmt(per_execution)
-                + " min each",
-                reason,
-            )
-            parts.append(
-                rows_for(
-                    actions,
-                    service="CodePipeline",
-                    resource=actions["name"],
-                    component=fields["name"] + " (" + fields["category"] + ")",
-                    pipeline=actions["name"],
-                    usage_type="ActionExecutionMinutes",
-                    quantity=np.where(charged, billed, 0.0),
-                    unit="Minute",
-                    detail=detail,
-                )
-            )
+        )
     return parts
+
+
+def planned_actions(frame: pd.DataFrame) -> pd.DataFrame:
+    """One planned run per declared action of every pipeline, standing for `count` executions a month that each
+    last the action's average `minutes`. V1 pipelines' actions too: `minutes` is what they would bill on V2."""
+    actions = frame[["name", "account", "region", "type", "executions_per_month", "actions"]].explode("actions")
+    actions = actions[actions["actions"].notna()]
+    if actions.empty:
+        return pd.DataFrame(columns=ACTION_RUN_COLUMNS)
+    fields = pd.DataFrame(actions["actions"].tolist(), index=actions.index)
+    chargeable = charged(fields["category"], fields["owner"])
+    v2 = actions["type"] == "V2"
+    runs = pd.DataFrame(
+        {
+            "account": actions["account"],
+            "region": actions["region"],
+            "pipeline": actions["name"],
+            "action": fields["name"],
+            "category": fields["category"],
+            "owner": fields["owner"],
+            "component": fields["name"] + " (" + fields["category"] + ")",
+            "v2": v2,
+            "charged": v2 & chargeable,
+            "count": actions["executions_per_month"].astype(float) * fields["runs_per_execution"].astype(float),
+            "seconds": fields["minutes"].astype(float) * 60.0,
+        },
+        index=actions.index,
+    )
+    runs["minutes"] = np.where(chargeable, action_minutes(runs["seconds"], ran=True), 0.0)
+    runs["billed"] = np.where(v2, runs["minutes"], 0.0)
+    return runs.reindex(columns=ACTION_RUN_COLUMNS)
 
 
 def _codebuild(frame: pd.DataFrame, result: UsageRows, pricebook: PriceBook) -> list[pd.DataFrame]:
@@ -186,7 +210,8 @@ def _codebuild(frame: pd.DataFrame, result: UsageRows, pricebook: PriceBook) -> 
     given_total = merged["build_minutes_per_month"].notna()
     builds = merged["builds_per_month"].astype(float)
     minutes = merged["minutes_per_build"].astype(float)
-    per_build = np.where(per_second, billed_units(minutes * 60.0), billed_units(minutes))
+    per_build = billed_for(minutes * 60.0, merged["billing_unit"], ran=True)
+    result.runs.builds = _planned_builds(merged[~given_total], per_build[~given_total.to_numpy()])
     total = merged["build_minutes_per_month"].astype(float)
     quantity = np.where(
         given_total,
@@ -223,6 +248,30 @@ def _codebuild(frame: pd.DataFrame, result: UsageRows, pricebook: PriceBook) -> 
             detail=detail,
         )
     ]
+
+
+def _planned_builds(merged: pd.DataFrame, per_build: np.ndarray) -> pd.DataFrame:
+    """One planned run per project given per build: `count` builds a month, each `minutes_per_build` long.
+    A project given only a monthly total has no runs (its minutes per build are unknown)."""
+    runs = pd.DataFrame(
+        {
+            "account": merged["account"],
+            "region": merged["region"],
+            "project": merged["name"],
+            "pipeline": merged["pipeline"],
+            "compute_type": merged["compute_type"],
+            "environment_type": merged["environment_type"],
+            "component": merged["compute_type"] + " / " + merged["environment_type"],
+            "usage_type": merged["usage_type"],
+            "unit": merged["billing_unit"].fillna("Minute"),
+            "fleet": False,
+            "count": merged["builds_per_month"].astype(float),
+            "seconds": merged["minutes_per_build"].astype(float) * 60.0,
+            "billed": per_build,
+        },
+        index=merged.index,
+    )
+    return runs.reindex(columns=BUILD_RUN_COLUMNS).reset_index(drop=True)
 
 
 def _lambda(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:

@@ -8,10 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from costkit.billing.codebuild import billed_for
+from costkit.billing.codepipeline import action_minutes, charged
 from costkit.model.period import Period
+from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
 from costkit.snapshot import Snapshot
 from costkit.tables import PriceBook
-from costkit.usage.derive import ROW_COLUMNS, UsageRows, billed_units, lambda_usage, rows_for
+from costkit.usage.derive import ROW_COLUMNS, UsageRows, lambda_usage, rows_for
 from costkit.usage.stale import billed_end
 
 # CloudWatch AWS/S3 StorageType -> canonical storage usage type. Overheads bill at the class they name.
@@ -68,9 +71,10 @@ def derive_observed(snapshot: Snapshot, pricebook: PriceBook, period: Period) ->
     )
     if abs(factor - 1.0) > 1e-9:
         result.assumptions.add("observed-projection")
+    result.runs = Runs(actions=billed_actions(snapshot), builds=billed_builds(snapshot, pricebook), planned=False)
     parts = [
         *_pipelines(snapshot, result, window_start, window_end, factor),
-        *_builds(snapshot, result, pricebook, window_start, window_end, factor),
+        *_builds(result, factor),
         *_functions(snapshot, result, factor),
         *_buckets(snapshot, result, factor),
     ]
@@ -89,21 +93,6 @@ def window_of(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
     return _timestamp(bounds["start"]), _timestamp(bounds["end"])
 
 
-ACTION_RUN_COLUMNS = [
-    "account", "region", "pipeline", "stage", "action", "category", "owner", "component", "execution_id", "status",
-    "external_execution_id", "v2", "charged", "seconds", "billed", "stale",
-]  # fmt: skip
-CACHEABLE_PHASES = ["install_s", "download_source_s", "pre_build_s"]  # what a build cache shortens
-PHASE_COLUMNS = [
-    "queued_s", "provisioning_s", "download_source_s", "install_s", "pre_build_s", "build_s", "post_build_s",
-    "upload_artifacts_s", "finalizing_s",
-]  # fmt: skip
-BUILD_RUN_COLUMNS = [
-    "account", "region", "project", "pipeline", "compute_type", "environment_type", "component", "usage_type", "unit",
-    "build_id", "status", "initiator", "start", "fleet", "seconds", "billed", "stale", *PHASE_COLUMNS,
-]  # fmt: skip
-
-
 def billed_actions(snapshot: Snapshot) -> pd.DataFrame:
     """One row per action execution in the window with the V2 minutes it billed: measured from its start to
     its last update (a running one: to the collection), clipped to the window, rounded up per execution;
@@ -120,20 +109,14 @@ def billed_actions(snapshot: Snapshot) -> pd.DataFrame:
     end, frame["stale"] = billed_end(snapshot, "action", frame)
     seconds = _clipped_seconds(frame["start"], end, window_start, window_end)
     frame["v2"] = frame["pipeline_type"] == "V2"
-    frame["charged"] = frame["v2"] & (frame["category"] != "Approval") & (frame["owner"] != "Custom")
+    chargeable = charged(frame["category"], frame["owner"])
+    frame["charged"] = frame["v2"] & chargeable
+    frame["count"] = 1.0
     frame["seconds"] = seconds
-    frame["billed"] = np.where(frame["charged"] & (seconds > 0), billed_units(seconds / 60.0), 0.0)
+    frame["minutes"] = np.where(chargeable, action_minutes(seconds), 0.0)
+    frame["billed"] = np.where(frame["v2"], frame["minutes"], 0.0)
     frame["component"] = frame["action"] + " (" + frame["category"].fillna("?") + ")"
     return frame.reindex(columns=ACTION_RUN_COLUMNS).reset_index(drop=True)  # absent details stay empty
-
-
-def billed_for(seconds: pd.Series, billing_unit: pd.Series | str) -> np.ndarray:
-    """What AWS bills for each build: whole minutes (EC2) or whole seconds (Lambda compute), rounded up per
-    build; nothing for a build with no known time inside the window."""
-    values = np.asarray(seconds, dtype=float)
-    per_second = billing_unit == "Second" if isinstance(billing_unit, str) else np.asarray(billing_unit == "Second")
-    billed = np.where(per_second, billed_units(values), billed_units(values / 60.0))
-    return np.where(values > 0, billed, 0.0)
 
 
 def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
@@ -153,6 +136,7 @@ def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
     mapping = mapping.drop_duplicates(["compute_type", "environment_type"])
     merged = builds.merge(mapping, on=["compute_type", "environment_type"], how="left")
     seconds = _clipped_seconds(merged["billed_start"], merged["end"], window_start, window_end)
+    merged["count"] = 1.0
     merged["seconds"] = seconds
     merged["billed"] = billed_for(seconds, merged["billing_unit"])
     merged["fleet"] = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
@@ -213,7 +197,7 @@ def _pipelines(
                 ),
             )
         )
-    runs = billed_actions(snapshot)
+    runs = result.runs.actions
     _count_stale(result, runs, "stale_action_executions")
     v2 = runs[runs["v2"].astype(bool)].assign(runs=1)
     if not v2.empty:
@@ -249,15 +233,8 @@ def _pipelines(
     return parts
 
 
-def _builds(
-    snapshot: Snapshot,
-    result: UsageRows,
-    pricebook: PriceBook,
-    window_start: pd.Timestamp,
-    window_end: pd.Timestamp,
-    factor: float,
-) -> list[pd.DataFrame]:
-    merged = billed_builds(snapshot, pricebook)
+def _builds(result: UsageRows, factor: float) -> list[pd.DataFrame]:
+    merged = result.runs.builds
     _count_stale(result, merged, "stale_builds")
     if merged.empty:
         return []

@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from costkit.billing.codebuild import CACHEABLE_PHASES, billed_for
 from costkit.optimize.base import Confidence, Context, Suggestion
 from costkit.optimize.rows import matching, rescale
 from costkit.optimize.runs import on_demand_builds
-from costkit.usage.observed import CACHEABLE_PHASES, billed_for
 
 RULE = "build-caching"
 CACHEABLE = tuple(CACHEABLE_PHASES)

@@ -19,11 +19,11 @@ from typing import Any
 
 import pandas as pd
 
+from costkit.billing.codebuild import billed_for
 from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import matching
 from costkit.optimize.rules.build_caching import row_key
 from costkit.optimize.runs import ceil_units, on_demand_builds
-from costkit.usage.observed import billed_for
 
 LAMBDA_RULE = "lambda-compute"
 FLEET_RULE = "reserved-capacity"

@@ -9,7 +9,6 @@ import pandas as pd
 
 from costkit.optimize.base import MIN_SAVING_USD, Context, RowChange, Suggestion
 from costkit.optimize.rows import replace
-from costkit.usage.derive import billed_units
 
 RULE = "pipeline-type"
 FEATURE_COLUMNS = ["account", "region", "pipeline", "type", "blockers"]
@@ -82,41 +81,18 @@ def _features(ctx: Context) -> pd.DataFrame:
 
 
 def _v2_minutes_of_v1(ctx: Context) -> dict[PipelineKey, float]:
-    """What each V1 pipeline would bill as V2: its action minutes, rounded per action execution."""
-    minutes: dict[PipelineKey, float] = {}
-    if ctx.spec is not None:
-        places = _features(ctx).set_index("pipeline")
-        for name, pipeline in ctx.spec.pipelines.items():
-            if pipeline.type != "V1" or not pipeline.executions_per_month or not pipeline.actions:
-                continue
-            charged = [a for a in pipeline.actions if a.category != "Approval" and a.owner != "Custom"]
-            minutes[(str(places.at[name, "account"]), str(places.at[name, "region"]), name)] = float(
-                sum(
-                    pipeline.executions_per_month * a.runs_per_execution * billed_units(np.array([a.minutes]))[0]
-                    for a in charged
-                )
-            )
-        return minutes
-    if ctx.snapshot is None:
-        return minutes
-    actions = ctx.snapshot.table("action_executions")
-    pipelines = ctx.snapshot.table("pipelines")
-    if actions.empty or pipelines.empty:
-        return minutes
+    """What each V1 pipeline would bill as V2: the V2 minutes of its runs (planned or observed, metered once by
+    the estimate), projected like the baseline."""
+    runs = ctx.baseline.runs.actions
+    v1 = runs[~runs["v2"].astype(bool) & (runs["count"].astype(float) > 0)]
+    if v1.empty:
+        return {}
     key = ["account", "region", "pipeline"]
-    v1 = pipelines.loc[pipelines["pipeline_type"] == "V1", key]
-    mine = actions.merge(v1, on=key)
-    mine = mine[(mine["category"] != "Approval") & (mine["owner"] != "Custom")]
-    window = ctx.snapshot.manifest.get("window") or {}
-    start, end = pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
-    began = pd.to_datetime(mine["start"], utc=True)
-    ended = pd.to_datetime(mine["last_update"], utc=True)
-    seconds = (ended.where(ended < end, end) - began.where(began > start, start)).dt.total_seconds()
-    billed = mine.assign(billed=np.where(seconds > 0, billed_units(seconds / 60.0), 0.0))
-    factor = float(ctx.baseline.options.get("projection_factor", 1.0))
-    totals = billed.groupby(key)["billed"].sum().reset_index()
+    totals = v1.assign(total=v1["count"].astype(float) * v1["minutes"].astype(float)).groupby(key)["total"].sum()
+    scale = float(ctx.baseline.options.get("projection_factor", 1.0))
     return {
-        (str(a), str(r), str(p)): float(v) * factor for a, r, p, v in totals[[*key, "billed"]].itertuples(index=False)
+        (str(a), str(r), str(p)): float(v) * scale
+        for a, r, p, v in totals.reset_index()[[*key, "total"]].itertuples(index=False)
     }
 
 
