@@ -207,7 +207,7 @@ def read(source: Path) -> Snapshot:
     manifest_path = source / MANIFEST
     if not source.is_dir() or not manifest_path.is_file():
         raise CostkitError(
-            f"{source}: not a costkit snapshot (no {MANIFEST})", hint="create one with `costkit collect --out DIR`"
+            f"{source}: not a costkit snapshot (no {MANIFEST})", hint="create one with `costkit collect`"
         )
     manifest = json.loads(manifest_path.read_text())
     tables = {name: pd.read_parquet(source / f"{name}.parquet") for name in manifest.get("tables", [])}

@@ -51,7 +51,11 @@ def table(found: Suggestions, console: Console) -> None:
 
 def _short(text: str, limit: int = 180) -> str:
     """The table keeps the reason short; --format markdown or json has it in full."""
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " … (full text: --format markdown)"
+    return (
+        text
+        if len(text) <= limit
+        else text[: limit - 1].rsplit(" ", 1)[0] + " … (full text in the Markdown or JSON output)"
+    )
 
 
 def markdown(found: Suggestions) -> str:

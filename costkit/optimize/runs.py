@@ -4,6 +4,7 @@ rules share."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -66,6 +67,21 @@ def on_demand_builds(ctx: Context) -> pd.DataFrame:
     for column in CACHEABLE_PHASES:
         runs[column] = runs[column].astype(float).fillna(0.0)
     return runs.reset_index(drop=True)
+
+
+def build_row_key(group: Mapping[Any, Any]) -> dict[str, object]:
+    """The usage-row key of a group of `on_demand_builds` (by account, region, project, pipeline, component and
+    billing_unit): matches its on-demand rows,
+    whatever their usage type (so a right-size applied first still matches), never a fleet's per-build row."""
+    return {
+        "service": "CodeBuild",
+        "account": group["account"],
+        "region": group["region"],
+        "resource": group["project"],
+        "pipeline": group["pipeline"],
+        "component": group["component"],
+        "unit": group["billing_unit"],
+    }
 
 
 def ceil_units(value: float) -> float:

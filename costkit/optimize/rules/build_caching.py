@@ -8,15 +8,12 @@ and the changed usage rows are re-priced. The other phases are unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
 
 from costkit.billing.codebuild import CACHEABLE_PHASES, billed_for
 from costkit.optimize.base import Confidence, Context, Suggestion
 from costkit.optimize.rows import matching, rescale
-from costkit.optimize.runs import on_demand_builds
+from costkit.optimize.runs import build_row_key, on_demand_builds
 
 RULE = "build-caching"
 CACHEABLE = tuple(CACHEABLE_PHASES)
@@ -35,20 +32,6 @@ def _projects(ctx: Context) -> pd.DataFrame:
         if column not in projects:
             projects[column] = None
     return projects
-
-
-def row_key(group: Mapping[Any, Any]) -> dict[str, object]:
-    """The usage-row key of a group of `on_demand_builds` (grouped by BUILD_KEY): matches its on-demand rows,
-    whatever their usage type (so a right-size applied first still matches), never a fleet's per-build row."""
-    return {
-        "service": "CodeBuild",
-        "account": group["account"],
-        "region": group["region"],
-        "resource": group["project"],
-        "pipeline": group["pipeline"],
-        "component": group["component"],
-        "unit": group["billing_unit"],
-    }
 
 
 def rule(ctx: Context) -> list[Suggestion]:
@@ -73,7 +56,9 @@ def rule(ctx: Context) -> list[Suggestion]:
             continue
         mine["new_billed"] = billed_for(mine["seconds"] - CACHE_CUT * cacheable, mine["billing_unit"])
         groups = mine.groupby(BUILD_KEY, dropna=False)[["billed", "new_billed"]].sum().reset_index()
-        factors = [(row_key(g), g["new_billed"] / g["billed"]) for g in groups.to_dict("records") if g["billed"] > 0]
+        factors = [
+            (build_row_key(g), g["new_billed"] / g["billed"]) for g in groups.to_dict("records") if g["billed"] > 0
+        ]
 
         def cached(r: pd.DataFrame, factors: list[tuple[dict[str, object], float]] = factors) -> pd.DataFrame:
             return rescale(r, factors, CACHED_DETAIL)

@@ -11,8 +11,7 @@ from typing import Any
 import pandas as pd
 
 from costkit.optimize.base import Confidence, Context, RowChange, Suggestion
-from costkit.optimize.rules.wasted_runs import pipeline_key
-from costkit.optimize.runs import window
+from costkit.optimize.runs import pipeline_runs_key, window
 
 RULE = "idle-pipelines"
 IDLE_DAYS = 60  # no successful run for this long makes a pipeline idle
@@ -126,7 +125,7 @@ def rule(ctx: Context) -> list[Suggestion]:
                 ),
                 evidence=evidence,
                 change=_change(pipeline, buckets),
-                exclusive=pipeline_key(account, region, pipeline),
+                exclusive=pipeline_runs_key(account, region, pipeline),
                 usage_patch=[],
                 transform=transform,
             )

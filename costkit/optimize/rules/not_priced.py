@@ -22,8 +22,7 @@ import pandas as pd
 from costkit.billing.codebuild import billed_for
 from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import matching
-from costkit.optimize.rules.build_caching import row_key
-from costkit.optimize.runs import ceil_units, on_demand_builds
+from costkit.optimize.runs import build_row_key, ceil_units, on_demand_builds
 
 LAMBDA_RULE = "lambda-compute"
 FLEET_RULE = "reserved-capacity"
@@ -133,7 +132,7 @@ def _lambda_candidates(ctx: Context) -> list[dict[str, Any]]:
             ["billed", "billed_seconds"]
         ].sum()
         changes = [
-            (row_key(g), g["billed_seconds"] / g["billed"])
+            (build_row_key(g), g["billed_seconds"] / g["billed"])
             for g in groups.reset_index().to_dict("records")
             if g["billed"] > 0
         ]
