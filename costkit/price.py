@@ -19,7 +19,7 @@ FreeTierScope = Literal["account", "organization"]
 
 # Usage-row columns plus what pricing adds; `detail` stays last.
 LINE_COLUMNS = (
-    *ROW_COLUMNS[:-1],
+    *(name for name in ROW_COLUMNS[:-1] if name != "meter"),  # `meter` selects rows for rules; not a line field
     "unit_price_usd",
     "gross_usd",
     "free_tier_quantity",

@@ -160,3 +160,43 @@ def test_no_library_module_mentions_a_cli_flag() -> None:
             if named:
                 found.append(f"{relative}: {sorted(named)} in {text[:80]!r}")
     assert found == []
+
+
+# Usage-type names (costkit's canonical ones: pricing/usage_types.csv, usage_meters.csv, codebuild_compute_types.csv).
+USAGE_TYPE = re.compile(
+    r"ActivePipeline|TrialPipeline|ActionExecutionMinutes|Build-(Min|Sec):|ReservedCapacity-|Request-ARM"
+    r"|Lambda-(Storage-)?GB-Second|TimedStorage-|Requests-([A-Z]+-)?Tier|Retrieval-[A-Z]|Transition-[A-Z]"
+    r"|Monitoring-Automation"
+)
+# Not names costkit builds: the Price List's own spellings the price refresh translates, and the demo's fake bill.
+NAMES_FROM_ELSEWHERE = ("costkit/collect/price_list.py", "costkit/collect/fake_account.py")
+
+
+def test_usage_type_names_come_only_from_the_mapping_table() -> None:
+    found = []
+    for name, path, tree in _modules():
+        relative = path.relative_to(PACKAGE.parent).as_posix()
+        if name.startswith("costkit.billing") or relative in NAMES_FROM_ELSEWHERE:
+            continue
+        found += [f"{relative}: {text[:80]!r}" for text in _texts(tree) if USAGE_TYPE.search(text)]
+    assert found == []
+
+
+def test_the_meters_table_names_every_usage_type_the_price_tables_price() -> None:
+    from costkit import load_pricebook
+    from costkit.billing import meters
+
+    named = set(meters.table()["usage_type"])
+    book = load_pricebook()
+    priced = set(book.prices["usage_type"]) - set(book.compute_types["usage_type"])
+    assert priced - named == set()
+
+
+def test_every_metered_price_list_name_is_in_the_price_list_mapping() -> None:
+    from costkit.billing import meters
+    from costkit.pricing.usage_types import mapping
+
+    table = meters.table()
+    metered = set(table.loc[table["origin"] == "price-list", "usage_type"])
+    assert metered - set(mapping()["usage_type"]) == set()
+    assert set(table["origin"]) <= {"price-list", "costkit", "pattern", "unpublished"}

@@ -44,10 +44,11 @@ def test_every_codebuild_price_is_for_a_usage_type_costkit_produces() -> None:
 
 
 def test_every_s3_usage_type_costkit_produces_is_priced_in_us_east_1_or_known_missing() -> None:
-    from costkit.usage.derive import S3_USAGE_TYPES
+    from costkit.billing import s3
+    from costkit.billing.meters import mapping
 
     priced = set(load_pricebook().prices.query("region == 'us-east-1'")["usage_type"])
-    produced = {t for types in S3_USAGE_TYPES.values() for t in types if t}
+    produced = {t for meter in s3.METERS for t in mapping("S3", meter, "storage_class").values()}
     # Glacier Flexible / Deep Archive GET rates are not published as a per-request price: reported missing.
     assert produced - priced == {"Requests-GLACIER-Tier2", "Requests-GDA-Tier2"}
 

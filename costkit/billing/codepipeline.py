@@ -9,10 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from costkit.billing.meters import name
 from costkit.billing.units import billed_units, ran_for
 
+ACTIVE_PIPELINE = name("CodePipeline", "pipeline-month", "active")
+TRIAL_PIPELINE = name("CodePipeline", "pipeline-month", "trial")
+ACTION_MINUTES = name("CodePipeline", "action-minutes")
 NOT_CHARGED_CATEGORY = "Approval"
 NOT_CHARGED_OWNER = "Custom"
+
+
+def pipeline_month(trial: pd.Series | np.ndarray) -> np.ndarray:
+    """The V1 usage type of each pipeline: its free trial month, or an active pipeline-month."""
+    return np.where(np.asarray(trial, dtype=bool), TRIAL_PIPELINE, ACTIVE_PIPELINE)
 
 
 def charged(category: pd.Series, owner: pd.Series) -> pd.Series:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from costkit.billing.codebuild import CACHEABLE_PHASES
+from costkit.billing.codepipeline import ACTION_MINUTES
 from costkit.billing.units import billed_units
 from costkit.optimize.base import Context
 from costkit.optimize.rows import Change
@@ -120,5 +121,5 @@ def build_changes(builds: pd.DataFrame, amount: pd.Series, scale: float) -> list
 def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
     """Per ActionExecutionMinutes row: `amount` (billed minutes of the given action executions) x the projection."""
     match = {"service": "CodePipeline", "account": "account", "region": "region", "resource": "pipeline",
-             "component": "component", "usage_type": "ActionExecutionMinutes"}  # fmt: skip
+             "component": "component", "usage_type": ACTION_MINUTES}  # fmt: skip
     return _changes(actions, amount, scale, ACTION_KEY, match)

@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from costkit.billing import lambda_, s3
 from costkit.billing.codebuild import billed_for
-from costkit.billing.codepipeline import action_minutes, charged
+from costkit.billing.codepipeline import ACTION_MINUTES, action_minutes, charged, pipeline_month
+from costkit.billing.s3 import ARCHIVE_CLASSES, GB_PER_KB, MIN_SIZE_CLASSES
 from costkit.billing.units import billed_units
 from costkit.model.period import Period
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
@@ -31,10 +33,11 @@ ROW_COLUMNS = (
     "usage_type",
     "quantity",
     "unit",
+    "meter",
     "detail",
 )
-
-GB_PER_KB = 1.0 / (1024 * 1024)
+# `meter`: what the row meters (a meter of pricing/usage_types.csv, e.g. `storage` or `archive-index`): rules select
+# rows by it and the usage type, never by the display label in `component`.
 
 
 @dataclass
@@ -111,7 +114,7 @@ def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[p
         age_at_end = (pd.Timestamp(period.end) - created).dt.days
         trial = age_at_end.notna() & (age_at_end <= 30)
         active = v1["active"].astype(bool)
-        usage_type = np.where(trial, "TrialPipeline", "ActivePipeline")
+        usage_type = pipeline_month(trial)
         detail = np.select(
             [trial & (age_at_end <= 0), trial, ~active],
             [
@@ -132,6 +135,7 @@ def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[p
                 usage_type=usage_type,
                 quantity=quantity,
                 unit="Pipeline-Month",
+                meter="pipeline-month",
                 detail=detail,
             )
         )
@@ -162,7 +166,8 @@ def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[p
                 resource=v2_runs["pipeline"],
                 component=v2_runs["component"],
                 pipeline=v2_runs["pipeline"],
-                usage_type="ActionExecutionMinutes",
+                usage_type=ACTION_MINUTES,
+                meter="action-minutes",
                 quantity=v2_runs["count"] * v2_runs["billed"],
                 unit="Minute",
                 detail=detail,
@@ -301,18 +306,19 @@ def lambda_usage(
     `frame` carries account, region, pipeline, memory_mb, architecture and ephemeral_storage_mb; each
     request lasts `duration_ms`, billed rounded up to a whole millisecond.
     """
-    suffix: pd.Series = pd.Series(np.where(frame["architecture"] == "arm64", "-ARM", ""), index=frame.index, dtype=str)
     billed_seconds = pd.Series(billed_units(duration_ms.fillna(0.0)) / 1000.0, index=frame.index)
     memory_gb = frame["memory_mb"].astype(float) / 1024.0
-    extra_gb = (frame["ephemeral_storage_mb"].astype(float).fillna(512.0) - 512.0) / 1024.0
+    free_mb = lambda_.FREE_EPHEMERAL_MB
+    extra_gb = (frame["ephemeral_storage_mb"].astype(float).fillna(free_mb) - free_mb) / 1024.0
     common = {"service": "Lambda", "resource": resource, "pipeline": frame["pipeline"]}
+    architecture = frame["architecture"]
     parts = [
-        rows_for(frame, **common, component="requests", usage_type=suffix.radd("Request"), quantity=requests,
-              unit="Request", detail=request_detail),
-        rows_for(frame, **common, component="duration (" + frame["architecture"] + ")",
-              usage_type=suffix.radd("Lambda-GB-Second"), quantity=requests * billed_seconds * memory_gb,
-              unit="GB-Second",
-              detail=_fmt(requests) + " requests x " + _fmt(billed_seconds) + " s x " + _fmt(memory_gb) + " GB"),
+        rows_for(frame, **common, component="requests", usage_type=lambda_.usage_types("requests", architecture),
+                 quantity=requests, unit="Request", meter="requests", detail=request_detail),
+        rows_for(frame, **common, component="duration (" + architecture + ")",
+                 usage_type=lambda_.usage_types("duration", architecture),
+                 quantity=requests * billed_seconds * memory_gb, unit="GB-Second", meter="duration",
+                 detail=_fmt(requests) + " requests x " + _fmt(billed_seconds) + " s x " + _fmt(memory_gb) + " GB"),
     ]  # fmt: skip
     storage = extra_gb > 0
     if storage.any():
@@ -320,78 +326,27 @@ def lambda_usage(
         sub = frame[storage]
         parts.append(
             rows_for(sub, service="Lambda", resource=resource[storage], pipeline=sub["pipeline"],
-                  component="ephemeral storage", usage_type=suffix[storage].radd("Lambda-Storage-GB-Second"),
-                  quantity=(requests * billed_seconds * extra_gb)[storage], unit="GB-Second",
-                  detail=_fmt(requests[storage]) + " requests x " + _fmt(billed_seconds[storage]) + " s x "
-                  + _fmt(extra_gb[storage]) + " GB above 512 MB")
+                     component="ephemeral storage",
+                     usage_type=lambda_.usage_types("ephemeral-storage", sub["architecture"]),
+                     quantity=(requests * billed_seconds * extra_gb)[storage], unit="GB-Second",
+                     meter="ephemeral-storage",
+                     detail=_fmt(requests[storage]) + " requests x " + _fmt(billed_seconds[storage]) + " s x "
+                     + _fmt(extra_gb[storage]) + " GB above 512 MB")
         )  # fmt: skip
     return parts
 
 
-# Per storage class: (storage, PUT, GET, retrieval, transition) canonical usage types; None = not billed.
-S3_USAGE_TYPES: dict[str, tuple[str, str, str, str | None, str | None]] = {
-    "STANDARD": ("TimedStorage-ByteHrs", "Requests-Tier1", "Requests-Tier2", None, None),
-    "STANDARD_IA": (
-        "TimedStorage-SIA-ByteHrs",
-        "Requests-SIA-Tier1",
-        "Requests-SIA-Tier2",
-        "Retrieval-SIA",
-        "Transition-SIA",
-    ),
-    "ONEZONE_IA": (
-        "TimedStorage-ZIA-ByteHrs",
-        "Requests-ZIA-Tier1",
-        "Requests-ZIA-Tier2",
-        "Retrieval-ZIA",
-        "Transition-ZIA",
-    ),
-    "GLACIER_IR": (
-        "TimedStorage-GIR-ByteHrs",
-        "Requests-GIR-Tier1",
-        "Requests-GIR-Tier2",
-        "Retrieval-GIR",
-        "Transition-GIR",
-    ),
-    "GLACIER": (
-        "TimedStorage-GlacierByteHrs",
-        "Requests-GLACIER-Tier1",
-        "Requests-GLACIER-Tier2",
-        "Retrieval-GLACIER",
-        "Transition-GLACIER",
-    ),
-    "DEEP_ARCHIVE": (
-        "TimedStorage-GDA-ByteHrs",
-        "Requests-GDA-Tier1",
-        "Requests-GDA-Tier2",
-        "Retrieval-GDA",
-        "Transition-GDA",
-    ),
-    "INTELLIGENT_TIERING": (
-        "TimedStorage-INT-FA-ByteHrs",
-        "Requests-INT-Tier1",
-        "Requests-INT-Tier2",
-        None,
-        "Transition-INT",
-    ),
-}
-MIN_SIZE_CLASSES = ("STANDARD_IA", "ONEZONE_IA", "GLACIER_IR")
-ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
-
-
 def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
-    types = pd.DataFrame(
-        frame["storage_class"].map(S3_USAGE_TYPES).tolist(),
-        columns=["storage", "put", "get", "retrieval", "transition"],
-        index=frame.index,
-    )
+    types = s3.by_class(frame["storage_class"])
     objects = frame["objects"].astype(float)
     has_objects = objects.notna()
     stored = frame["storage_gb"].astype(float)
     cls = frame["storage_class"]
     min_size = cls.isin(MIN_SIZE_CLASSES) & has_objects
     archive = cls.isin(ARCHIVE_CLASSES) & has_objects
-    billed_storage = np.where(min_size, np.maximum(stored, objects.fillna(0.0) * 128 * GB_PER_KB), stored)
-    billed_storage = np.where(archive, stored + objects.fillna(0.0) * 32 * GB_PER_KB, billed_storage)
+    count = objects.fillna(0.0)
+    billed_storage = np.where(min_size, np.maximum(stored, count * s3.MIN_OBJECT_KB * GB_PER_KB), stored)
+    billed_storage = np.where(archive, stored + count * s3.ARCHIVE_OVERHEAD_KB * GB_PER_KB, billed_storage)
     if min_size.any():
         result.assumptions.add("s3-min-object-size")
     if archive.any():
@@ -412,14 +367,15 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
             **common,
             component="storage (" + cls + ")",
             usage_type=types["storage"],
+            meter="storage",
             quantity=billed_storage,
             unit="GB-Month",
             detail=storage_detail,
         ),
     ]
     for column, kind, label, unit, words in (
-        ("put_requests_per_month", "put", "PUT/COPY/POST/LIST requests", "Request", " requests"),
-        ("get_requests_per_month", "get", "GET and other requests", "Request", " requests"),
+        ("put_requests_per_month", "put-requests", "PUT/COPY/POST/LIST requests", "Request", " requests"),
+        ("get_requests_per_month", "get-requests", "GET and other requests", "Request", " requests"),
         ("retrieval_gb_per_month", "retrieval", "retrieval", "GB", " GB retrieved"),
         (
             "lifecycle_transitions_per_month",
@@ -438,7 +394,8 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
         quantity = sub[column].astype(float)
         parts.append(
             rows_for(sub, service="S3", resource=sub["name"], pipeline=sub["pipeline"], component=label,
-                     usage_type=types.loc[used, kind], quantity=quantity, unit=unit, detail=_fmt(quantity) + words)
+                     usage_type=types.loc[used, kind], quantity=quantity, unit=unit, meter=kind,
+                     detail=_fmt(quantity) + words)
         )  # fmt: skip
     if archive.any():
         sub = frame[archive]
@@ -449,8 +406,9 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
                 resource=sub["name"],
                 pipeline=sub["pipeline"],
                 component="archive index (8 KB per object at S3 Standard)",
-                usage_type="TimedStorage-ByteHrs",
-                quantity=objects[archive] * 8 * GB_PER_KB,
+                usage_type=s3.archive_index(sub["storage_class"]),
+                meter="archive-index",
+                quantity=objects[archive] * s3.ARCHIVE_INDEX_KB * GB_PER_KB,
                 unit="GB-Month",
                 detail=_fmt(objects[archive]) + " objects x 8 KB",
             )
@@ -473,7 +431,8 @@ def _s3(frame: pd.DataFrame, result: UsageRows) -> list[pd.DataFrame]:
                     resource=sub["name"],
                     pipeline=sub["pipeline"],
                     component="Intelligent-Tiering monitoring",
-                    usage_type="Monitoring-Automation-INT",
+                    usage_type=s3.of_class("monitoring", "INTELLIGENT_TIERING"),
+                    meter="monitoring",
                     quantity=counted,
                     unit="Object-Month",
                     detail=np.where(

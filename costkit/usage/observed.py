@@ -8,35 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costkit.billing.codebuild import billed_for
-from costkit.billing.codepipeline import action_minutes, charged
+from costkit.billing import s3
+from costkit.billing.codebuild import FLEET_BUILD, billed_for
+from costkit.billing.codepipeline import ACTION_MINUTES, action_minutes, charged, pipeline_month
+from costkit.billing.s3 import GIB
 from costkit.model.period import Period
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
 from costkit.snapshot import Snapshot
 from costkit.tables import PriceBook
 from costkit.usage.derive import ROW_COLUMNS, UsageRows, lambda_usage, rows_for
 from costkit.usage.stale import billed_end
-
-# CloudWatch AWS/S3 StorageType -> canonical storage usage type. Overheads bill at the class they name.
-S3_STORAGE_TYPES = {
-    "StandardStorage": "TimedStorage-ByteHrs",
-    "StandardIAStorage": "TimedStorage-SIA-ByteHrs",
-    "StandardIASizeOverhead": "TimedStorage-SIA-ByteHrs",
-    "OneZoneIAStorage": "TimedStorage-ZIA-ByteHrs",
-    "OneZoneIASizeOverhead": "TimedStorage-ZIA-ByteHrs",
-    "GlacierInstantRetrievalStorage": "TimedStorage-GIR-ByteHrs",
-    "GlacierInstantRetrievalSizeOverhead": "TimedStorage-GIR-ByteHrs",
-    "GlacierStorage": "TimedStorage-GlacierByteHrs",
-    "GlacierObjectOverhead": "TimedStorage-GlacierByteHrs",
-    "GlacierS3ObjectOverhead": "TimedStorage-ByteHrs",
-    "DeepArchiveStorage": "TimedStorage-GDA-ByteHrs",
-    "DeepArchiveObjectOverhead": "TimedStorage-GDA-ByteHrs",
-    "DeepArchiveS3ObjectOverhead": "TimedStorage-ByteHrs",
-    "IntelligentTieringFAStorage": "TimedStorage-INT-FA-ByteHrs",
-    "IntelligentTieringIAStorage": "TimedStorage-INT-IA-ByteHrs",
-    "IntelligentTieringAIAStorage": "TimedStorage-INT-AIA-ByteHrs",
-}
-GIB = 1024.0**3
 
 
 def _timestamp(value: object) -> pd.Timestamp:
@@ -140,7 +121,7 @@ def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
     merged["seconds"] = seconds
     merged["billed"] = billed_for(seconds, merged["billing_unit"])
     merged["fleet"] = merged["fleet_arn"].notna() & (merged["fleet_arn"].astype(str) != "")
-    merged.loc[merged["fleet"], "usage_type"] = "ReservedCapacity-Fleet"
+    merged.loc[merged["fleet"], "usage_type"] = FLEET_BUILD
     merged.loc[merged["fleet"], "billing_unit"] = "Build"
     merged.loc[merged["fleet"], "billed"] = 1.0
     merged["unit"] = merged["billing_unit"].fillna("Minute")
@@ -187,9 +168,10 @@ def _pipelines(
                 resource=v1["pipeline"],
                 component="pipeline (V1)",
                 pipeline=v1["pipeline"],
-                usage_type=np.where(trial, "TrialPipeline", "ActivePipeline"),
+                usage_type=pipeline_month(trial),
                 quantity=np.where(active, 1.0, 0.0),
                 unit="Pipeline-Month",
+                meter="pipeline-month",
                 detail=np.select(
                     [trial & active, active],
                     ["ran in its first 30 days: free trial", "ran in the window: 1 active pipeline-month"],
@@ -215,7 +197,8 @@ def _pipelines(
                 resource=grouped["pipeline"],
                 component=grouped["action"] + " (" + grouped["category"].fillna("?") + ")",
                 pipeline=grouped["pipeline"],
-                usage_type="ActionExecutionMinutes",
+                usage_type=ACTION_MINUTES,
+                meter="action-minutes",
                 quantity=grouped["billed"] * factor,
                 unit="Minute",
                 detail=np.where(
@@ -297,12 +280,12 @@ def _buckets(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.Da
     if not storage.empty:
         result.assumptions |= {"observed-s3-storage", "s3-no-free-tier"}
         sized = storage[storage["storage_type"] != "AllStorageTypes"].copy()
-        sized["usage_type"] = sized["storage_type"].map(S3_STORAGE_TYPES)
+        sized[["usage_type", "meter"]] = s3.observed_storage(sized["storage_type"])
         sized = _share_buckets(snapshot, sized, result)
         parts.append(
             rows_for(sized, service="S3", resource=sized["bucket"], pipeline=sized.get("pipeline"),
                   component="storage (" + sized["storage_type"] + ")",
-                  usage_type=sized["usage_type"].where(sized["usage_type"].notna(), None),
+                  usage_type=sized["usage_type"].where(sized["usage_type"].notna(), None), meter=sized["meter"],
                   quantity=sized["avg_bytes"].astype(float) / GIB * sized["share"], unit="GB-Month",
                   detail=np.where(sized["share"] < 1, "share (by executions) of the average daily BucketSizeBytes",
                                   "average of daily BucketSizeBytes over the window"))
@@ -310,14 +293,15 @@ def _buckets(snapshot: Snapshot, result: UsageRows, factor: float) -> list[pd.Da
     requests = _artifact_requests(snapshot)
     if not requests.empty:
         result.assumptions.add("observed-s3-requests")
-        for column, usage_type, label in (
-            ("put_requests", "Requests-Tier1", "PUT/COPY/POST/LIST requests (estimated)"),
-            ("get_requests", "Requests-Tier2", "GET and other requests (estimated)"),
+        for column, meter, label in (
+            ("put_requests", "put-requests", "PUT/COPY/POST/LIST requests (estimated)"),
+            ("get_requests", "get-requests", "GET and other requests (estimated)"),
         ):
+            usage_type = s3.of_class(meter, "STANDARD")  # artifact stores are S3 Standard
             parts.append(
                 rows_for(requests, service="S3", resource=requests["bucket"], pipeline=requests["pipeline"],
-                      component=label, usage_type=usage_type, quantity=requests[column].astype(float) * factor,
-                      unit="Request",
+                      component=label, usage_type=usage_type, meter=meter,
+                      quantity=requests[column].astype(float) * factor, unit="Request",
                       detail=requests["executions"].astype(int).astype(str) + " executions x "
                       + requests[column.replace("requests", "actions")].astype(int).astype(str) + " artifact actions")
             )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from costkit.billing.codebuild import twins
 from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rows import retype
 
@@ -30,10 +31,11 @@ def rule(ctx: Context) -> list[Suggestion]:
     rows = ctx.rows
     if rows.empty:
         return []
-    linux = rows[(rows["service"] == "CodeBuild") & rows["usage_type"].fillna("").str.startswith("Build-Min:Linux:")]
+    arm_twin = twins(ctx.pricebook.compute_types, "LINUX_CONTAINER", "ARM_CONTAINER")
+    linux = rows[(rows["service"] == "CodeBuild") & rows["usage_type"].isin(arm_twin)]
     suggestions: list[Suggestion] = []
     for (account, region, project), group in linux.groupby(["account", "region", "resource"]):
-        mapping = {t: t.replace("Build-Min:Linux:", "Build-Min:ARM:") for t in group["usage_type"].unique()}
+        mapping = {t: arm_twin[t] for t in group["usage_type"].unique()}
         match = {"service": "CodeBuild", "account": str(account), "region": str(region), "resource": str(project)}
 
         def to_arm(r: pd.DataFrame, match: dict[str, str] = match, mapping: dict[str, str] = mapping) -> pd.DataFrame:

@@ -20,17 +20,16 @@ from typing import Any
 
 import pandas as pd
 
+from costkit.billing.s3 import GB_PER_KB, of_class
 from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import matching
-from costkit.usage.derive import GB_PER_KB, S3_USAGE_TYPES
 
 RULE = "artifact-lifecycle"
 DAYS = 30  # S3 moves objects to Standard-IA no sooner than 30 days after creation
-STANDARD = S3_USAGE_TYPES["STANDARD"][0]
-SIA = S3_USAGE_TYPES["STANDARD_IA"][0]
-SIA_TRANSITION = str(S3_USAGE_TYPES["STANDARD_IA"][4])
-PUT = S3_USAGE_TYPES["STANDARD"][1]
-STANDARD_COMPONENTS = ("storage (StandardStorage)", "storage (STANDARD)")
+STANDARD = of_class("storage", "STANDARD")
+SIA = of_class("storage", "STANDARD_IA")
+SIA_TRANSITION = of_class("transition", "STANDARD_IA")
+PUT = of_class("put-requests", "STANDARD")
 IA_MIN_KB = 128
 ROLLBACK = (
     "expired artifacts are gone: a pipeline cannot roll back to, or re-run a stage with, an artifact older than "
@@ -39,11 +38,16 @@ ROLLBACK = (
 )
 
 
+def _standard_storage(rows: pd.DataFrame) -> pd.Series:
+    """S3 Standard storage of objects themselves (not archive indexes or overheads billed at the Standard rate)."""
+    return (rows["usage_type"] == STANDARD) & (rows["meter"] == "storage")
+
+
 def _candidates(ctx: Context) -> list[dict[str, Any]]:
     """Buckets without an expiration rule: Standard storage GB, object count, monthly writes, settings."""
     rows = ctx.rows
     s3 = rows[rows["service"] == "S3"]
-    standard = s3[(s3["usage_type"] == STANDARD) & s3["component"].isin(STANDARD_COMPONENTS)]
+    standard = s3[_standard_storage(s3)]
     found: list[dict[str, Any]] = []
     for (account, region, bucket), group in standard.groupby(["account", "region", "resource"]):
         puts = s3[matching(s3, {"account": account, "region": region, "resource": bucket}) & (s3["usage_type"] == PUT)]
@@ -119,7 +123,7 @@ def _lifecycle(
     """Standard storage rows of the bucket times `keep`; with `to_ia_gb` > 0, Standard-IA storage and
     Transition-SIA rows added in the same proportions (a bucket shared by pipelines stays shared)."""
     out = rows.copy()
-    hit = matching(out, key) & (out["usage_type"] == STANDARD) & out["component"].isin(STANDARD_COMPONENTS)
+    hit = matching(out, key) & _standard_storage(out)
     before = out.loc[hit].copy()
     total = float(before["quantity"].sum())
     out.loc[hit, "quantity"] = before["quantity"].astype(float) * keep
@@ -131,7 +135,8 @@ def _lifecycle(
                            quantity=to_ia_gb * share, unit="GB-Month", detail=detail)]  # fmt: skip
     if transitions > 0:
         added.append(before.assign(component="lifecycle transitions to STANDARD_IA", usage_type=SIA_TRANSITION,
-                                   quantity=transitions * share, unit="Object", detail=detail))  # fmt: skip
+                                   quantity=transitions * share, unit="Object", meter="transition",
+                                   detail=detail))  # fmt: skip
     extra = pd.concat(added, ignore_index=True)
     extra["quantity"] = extra["quantity"].astype("float64")
     return pd.concat([out, extra], ignore_index=True)
@@ -300,10 +305,11 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
 
 def _add_transitions(rows: pd.DataFrame, key: dict[str, object], moved: float) -> pd.DataFrame:
     """The first run of the rule: `moved` backlog objects transitioned once (priced as the one-off cost)."""
-    hit = matching(rows, key) & (rows["usage_type"] == STANDARD) & rows["component"].isin(STANDARD_COMPONENTS)
+    hit = matching(rows, key) & _standard_storage(rows)
     base = rows.loc[hit].iloc[0].to_dict()
     row = {**base, "component": "first lifecycle run: backlog to STANDARD_IA", "pipeline": None,
-           "usage_type": SIA_TRANSITION, "quantity": float(moved), "unit": "Object", "detail": "one-off"}  # fmt: skip
+           "usage_type": SIA_TRANSITION, "quantity": float(moved), "unit": "Object", "meter": "transition",
+           "detail": "one-off"}  # fmt: skip
     extra = pd.DataFrame([row], columns=rows.columns)
     extra["quantity"] = extra["quantity"].astype("float64")
     return pd.concat([rows, extra], ignore_index=True)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from costkit.billing import lambda_
 from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rows import retype
 
 RULE = "lambda-arm64"
-TO_ARM = {
-    "Request": "Request-ARM",
-    "Lambda-GB-Second": "Lambda-GB-Second-ARM",
-    "Lambda-Storage-GB-Second": "Lambda-Storage-GB-Second-ARM",
-}
+TO_ARM = lambda_.to_arm()
 
 
 def rule(ctx: Context) -> list[Suggestion]:
@@ -30,7 +27,7 @@ def rule(ctx: Context) -> list[Suggestion]:
         saving = ctx.worth(to_arm, unpriced=f"{function}: no published arm64 Lambda price in {region}")
         if saving is None:
             continue
-        gb_seconds = float(group.loc[group["usage_type"] == "Lambda-GB-Second", "quantity"].sum())
+        gb_seconds = float(group.loc[group["meter"] == "duration", "quantity"].sum())
         suggestions.append(
             Suggestion(
                 id=f"{RULE}-{function}",

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.billing.codebuild import billed_for
+from costkit.billing.codebuild import billed_for, fleet_minutes, is_on_demand_minutes
 from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import matching
 from costkit.optimize.runs import build_row_key, ceil_units, on_demand_builds
@@ -38,7 +38,6 @@ LAMBDA_CONSTRAINTS = [
     "check the rest of the CodeBuild user guide's 'Limitations of AWS Lambda compute' (caching, VPC, file systems)",
 ]
 FLEET_MIN_CONCURRENCY = 0.5  # billed minutes at least half the minutes in the month: one instance half busy
-FLEET_PREFIX = "ReservedCapacity-Min:"
 REFRESH = (
     "refresh the price tables from the AWS Price List API (`costkit pricing refresh`) and price with them, "
     "or add the price row to a copy of the tables"
@@ -241,9 +240,7 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
     if rows.empty:
         return []
     on_demand = rows[
-        (rows["service"] == "CodeBuild")
-        & (rows["unit"] == "Minute")
-        & rows["usage_type"].fillna("").str.startswith("Build-Min:")
+        (rows["service"] == "CodeBuild") & (rows["unit"] == "Minute") & is_on_demand_minutes(rows["usage_type"])
     ]
     month_minutes = ctx.baseline.period.days * 1440.0
     suggestions: list[Suggestion] = []
@@ -255,7 +252,7 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
         if concurrency < FLEET_MIN_CONCURRENCY:
             continue
         capacity = max(1, math.ceil(concurrency))
-        fleet_type = FLEET_PREFIX + str(usage_type).removeprefix("Build-Min:")
+        fleet_type = fleet_minutes(str(usage_type))
         pipelines = group["pipeline"].dropna().unique()
         key = {"service": "CodeBuild", "account": account, "region": region, "resource": project,
                "component": component, "usage_type": usage_type}  # fmt: skip

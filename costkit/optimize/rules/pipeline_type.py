@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from costkit.billing.codepipeline import ACTION_MINUTES, ACTIVE_PIPELINE
 from costkit.optimize.base import MIN_SAVING_USD, Context, RowChange, Suggestion
 from costkit.optimize.rows import replace
 
@@ -98,10 +99,10 @@ def _v2_minutes_of_v1(ctx: Context) -> dict[PipelineKey, float]:
 
 # What a pipeline's usage rows become after the switch, and how the usage file says it.
 AFTER = {
-    "V1": {"component": "pipeline (V1)", "usage_type": "ActivePipeline", "unit": "Pipeline-Month",
-           "detail": "as V1: 1 pipeline-month"},
-    "V2": {"component": "all actions (V2)", "usage_type": "ActionExecutionMinutes", "unit": "Minute",
-           "detail": "as V2: measured action minutes"},
+    "V1": {"component": "pipeline (V1)", "usage_type": ACTIVE_PIPELINE, "unit": "Pipeline-Month",
+           "meter": "pipeline-month", "detail": "as V1: 1 pipeline-month"},
+    "V2": {"component": "all actions (V2)", "usage_type": ACTION_MINUTES, "unit": "Minute",
+           "meter": "action-minutes", "detail": "as V2: measured action minutes"},
 }  # fmt: skip
 REASON = {
     "V1": "its action minutes against a flat $1; no V2-only feature in use",
@@ -142,7 +143,7 @@ def rule(ctx: Context) -> list[Suggestion]:
     would_be_minutes = _v2_minutes_of_v1(ctx)
     for (account, region, name), group in pipeline_rows.groupby(["account", "region", "resource"]):
         place = (str(account), str(region), str(name))
-        if (group["usage_type"] == "ActionExecutionMinutes").any():
+        if (group["usage_type"] == ACTION_MINUTES).any():
             to, quantity, minutes = "V1", 1.0, float(group["quantity"].sum())
         elif place in would_be_minutes:
             to, quantity = "V2", would_be_minutes[place]
