@@ -151,20 +151,49 @@ def _plain(value: Any) -> Any:
     return value
 
 
+Source = str | Path | Mapping[str, Any] | Usage | Snapshot
+
+
 def estimate(
-    usage: str | Path | Mapping[str, Any] | Usage,
+    source: Source,
     *,
     period: Period | None = None,
     free_tier: bool | None = None,
-    free_tier_scope: FreeTierScope = "account",
+    free_tier_scope: FreeTierScope | None = None,
     region: str | None = None,
     fallback_region: str | None = None,
     pricebook: PriceBook | None = None,
 ) -> Estimate:
-    """Price a usage file (path, dict or loaded Usage) for one month.
+    """Price one month of a source: a usage file (path, dict or loaded Usage: planned usage) or a snapshot
+    (a Snapshot or its folder: observed usage, projected to the month). The one entry point for both.
 
-    `free_tier` overrides the file's own `free_tier` field; `region` prices everything in one region.
+    `free_tier` overrides the usage file's `free_tier` field (a snapshot: on unless False). `free_tier_scope`
+    defaults to the account, or to the organization for a snapshot of a whole organization. `region` prices a
+    usage file's resources in one region; a snapshot is priced where it ran.
     """
+    if isinstance(source, Snapshot) or (isinstance(source, str | Path) and Path(source).is_dir()):
+        if region is not None:
+            raise ParameterError("region", region, "re-prices a usage file; a snapshot is priced where it ran")
+        return _observed(
+            source,
+            period=period,
+            free_tier=True if free_tier is None else free_tier,
+            free_tier_scope=free_tier_scope,
+            fallback_region=fallback_region,
+            pricebook=pricebook,
+        )
+    return _planned(source, period, free_tier, free_tier_scope or "account", region, fallback_region, pricebook)
+
+
+def _planned(
+    usage: str | Path | Mapping[str, Any] | Usage,
+    period: Period | None,
+    free_tier: bool | None,
+    free_tier_scope: FreeTierScope,
+    region: str | None,
+    fallback_region: str | None,
+    pricebook: PriceBook | None,
+) -> Estimate:
     book = pricebook or current_pricebook()
     loaded = load_usage(usage, pricebook=book)
     _check_region(region, book, "region")
@@ -183,11 +212,28 @@ def estimate_snapshot(
     fallback_region: str | None = None,
     pricebook: PriceBook | None = None,
 ) -> Estimate:
-    """Price what a snapshot observed, projected to a month (the window's own month when it is whole).
+    """`estimate` of a snapshot (kept for callers written before `estimate` took both sources)."""
+    return _observed(
+        snapshot,
+        period=period,
+        free_tier=free_tier,
+        free_tier_scope=free_tier_scope,
+        fallback_region=fallback_region,
+        pricebook=pricebook,
+    )
 
-    `free_tier_scope` defaults to the organization for a snapshot of a whole organization (its manifest names
-    one), where consolidated billing applies the free tier once, else to the account.
-    """
+
+def _observed(
+    snapshot: str | Path | Snapshot,
+    *,
+    period: Period | None,
+    free_tier: bool,
+    free_tier_scope: FreeTierScope | None,
+    fallback_region: str | None,
+    pricebook: PriceBook | None,
+) -> Estimate:
+    """What a snapshot observed, projected to a month (the window's own month when it is whole). The free tier
+    applies once for a snapshot of a whole organization (consolidated billing), else once per account."""
     book = pricebook or current_pricebook()
     loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
     source = str(snapshot) if not isinstance(snapshot, Snapshot) else "<snapshot>"

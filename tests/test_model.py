@@ -142,3 +142,12 @@ def test_a_usage_file_yields_planned_runs_from_its_averages() -> None:
     assert builds[["project", "count", "billed"]].values.tolist() == [["b", 40.0, 3.0]]  # ceil(2.5) minutes
     rows = result.usage_rows.set_index("resource")
     assert rows.loc["b", "quantity"] == 40 * 3
+
+
+def test_one_estimate_entry_point_for_both_sources() -> None:
+    snap = in_progress_snapshot()
+    observed_total = estimate(snap, free_tier=False).total
+    assert observed_total == estimate_snapshot(snap, free_tier=False).total
+    assert observed_total == pytest.approx(1.0)  # the V1 pipeline ran in the window: one active pipeline-month
+    with pytest.raises(ParameterError, match=r"^region='us-east-1' re-prices a usage file"):
+        estimate(snap, region="us-east-1")

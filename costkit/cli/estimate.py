@@ -19,18 +19,18 @@ from costkit.cli.options import (
     PricingDirOption,
     ProfileOption,
     RedactOption,
-    Scope,
     SnapshotOption,
     UsageOption,
     View,
 )
 from costkit.cli.output import emit, emit_table, messages, stderr, user_errors
 from costkit.cli.source import observed as observed_source
-from costkit.errors import CostkitError, ExitCode
-from costkit.estimate import Estimate, estimate, estimate_snapshot
+from costkit.errors import ExitCode
+from costkit.estimate import Estimate, estimate
 from costkit.model.period import Period
 from costkit.present import redact as masking
 from costkit.pricing import current_pricebook
+from costkit.usage.load import load_usage
 
 
 def _render(result: Estimate, fmt: OutputFormat, output: Path | None, view: View = View.line) -> None:
@@ -113,28 +113,17 @@ def estimate_command(
         observed = observed_source(usage, snapshot, profile, "estimate", redact=redact)
         period = Period.parse_month(month) if month else None
         book = current_pricebook(pricing_dir, offline=offline)
-        if usage is not None:
-            result = estimate(
-                usage,
-                period=period,
-                free_tier=free_tier,
-                free_tier_scope=(free_tier_scope or Scope.account).value,
-                region=region,
-                fallback_region=fallback_region,
-                pricebook=book,
-            )
-        else:
-            if region is not None:
-                raise CostkitError("--region re-prices a usage file; a snapshot is priced where it ran")
-            assert observed is not None
-            result = estimate_snapshot(
-                observed,
-                period=period,
-                free_tier=True if free_tier is None else free_tier,
-                free_tier_scope=free_tier_scope.value if free_tier_scope else None,
-                fallback_region=fallback_region,
-                pricebook=book,
-            )
+        source = load_usage(usage, pricebook=book) if usage is not None else observed
+        assert source is not None
+        result = estimate(
+            source,
+            period=period,
+            free_tier=free_tier,
+            free_tier_scope=free_tier_scope.value if free_tier_scope else None,
+            region=region,
+            fallback_region=fallback_region,
+            pricebook=book,
+        )
         _render(masking.value(result) if redact else result, fmt, output, by)
         hint = refresh_hint(result.missing_prices)
         if hint:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.estimate import Estimate, estimate, estimate_snapshot
+from costkit.estimate import Estimate, estimate
 from costkit.model.period import Period
 from costkit.optimize.base import Context, Rule, Suggestion
 from costkit.optimize.rules import (
@@ -106,25 +106,19 @@ def suggest(
     book = pricebook or current_pricebook()
     if (usage is None) == (snapshot is None):
         raise ValueError("give exactly one of usage or snapshot")
+    source: Usage | Snapshot
     if usage is not None:
-        loaded = load_usage(usage, pricebook=book)
-        baseline = estimate(
-            loaded, period=period, free_tier=free_tier, free_tier_scope=free_tier_scope or "account", pricebook=book
-        )
-        context = Context(baseline=baseline, pricebook=book, spec=loaded.spec)
+        source = load_usage(usage, pricebook=book)
     else:
         assert snapshot is not None
-        observed = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
-        baseline = estimate_snapshot(
-            observed,
-            period=period,
-            free_tier=True if free_tier is None else free_tier,
-            free_tier_scope=free_tier_scope,
-            pricebook=book,
-        )
+        source = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
+    baseline = estimate(source, period=period, free_tier=free_tier, free_tier_scope=free_tier_scope, pricebook=book)
+    if isinstance(source, Usage):
+        context = Context(baseline=baseline, pricebook=book, spec=source.spec)
+    else:
         if not isinstance(snapshot, Snapshot):
             baseline.source = str(snapshot)
-        context = Context(baseline=baseline, pricebook=book, snapshot=observed)
+        context = Context(baseline=baseline, pricebook=book, snapshot=source)
     found: list[Suggestion] = []
     for rule in rules or RULES:
         found += rule(context)
