@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from costkit import estimate
 from costkit.cli import app
 from costkit.optimize import suggest
-from costkit.optimize.patch import apply_patch
+from costkit.change import apply_patch
 
 USAGE: dict[str, Any] = {
     "version": 1,
