@@ -20,6 +20,7 @@ from costkit.optimize.rules import pipeline_type
 from costkit.snapshot import Snapshot
 from costkit.tables import PriceBook
 from costkit.usage import observed
+from costkit.usage.load import load_usage
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 USAGE = {"version": 1, "codebuild": {"b": {"compute_type": "BUILD_GENERAL1_SMALL", "build_minutes_per_month": 10}}}
@@ -151,3 +152,34 @@ def test_one_estimate_entry_point_for_both_sources() -> None:
     assert observed_total == pytest.approx(1.0)  # the V1 pipeline ran in the window: one active pipeline-month
     with pytest.raises(ParameterError, match=r"^region='us-east-1' re-prices a usage file"):
         estimate(snap, region="us-east-1")
+
+
+# --- Change: one transform, composable, on the rows and on the usage file ---------------------------------
+
+SUGGESTIBLE = {
+    "version": 1,
+    "free_tier": False,
+    "lambda": {"f": {"memory_mb": 1024, "requests_per_month": 1_000_000, "duration_ms": 1000}},
+    "codebuild": {
+        "b": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 200, "minutes_per_build": 10},
+    },
+}
+
+
+def test_a_suggestion_is_a_change_that_reprices_to_its_saving() -> None:
+    found = suggest(SUGGESTIBLE, period=Period.month(2026, 11))
+    assert found.items
+    for item in found.items:
+        after = item.as_change.apply(found.baseline)
+        assert after.total == pytest.approx(found.baseline.total - item.monthly_saving_usd), item.id
+
+
+def test_changes_compose_and_a_change_applied_to_a_usage_is_a_new_usage() -> None:
+    november = Period.month(2026, 11)
+    found = suggest(SUGGESTIBLE, period=november)
+    assert found.counted == {"lambda-arm64-f", "arm-builds-b"}  # independent changes: both counted
+    usage = load_usage(SUGGESTIBLE)
+    changed = found.change.apply_to(usage)
+    assert changed.spec.lambda_["f"].architecture == "arm64"
+    assert estimate(changed, period=november).total == pytest.approx(found.total_after_usd)
+    assert found.change.apply(found.baseline).total == pytest.approx(found.total_after_usd)

@@ -17,9 +17,9 @@ from conftest import EXAMPLES, NOVEMBER_2026
 from typer.testing import CliRunner
 
 from costkit import estimate
+from costkit.change import apply_patch
 from costkit.cli import app
 from costkit.optimize import suggest
-from costkit.change import apply_patch
 
 USAGE: dict[str, Any] = {
     "version": 1,

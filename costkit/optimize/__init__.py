@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from costkit.change import Change, combine
 from costkit.estimate import Estimate, estimate
 from costkit.model.period import Period
 from costkit.optimize.base import Context, Rule, Suggestion
@@ -60,6 +61,7 @@ class Suggestions:
     combined_saving_usd: float
     notes: list[str] = field(default_factory=list)
     counted: set[str] = field(default_factory=set)
+    change: Change = field(default_factory=Change)  # the counted suggestions together, as one Change
 
     @property
     def total_after_usd(self) -> float:
@@ -127,17 +129,15 @@ def suggest(
     best: dict[str, Suggestion] = {}
     for item in found:  # biggest first: the first of each exclusive group is the one counted
         best.setdefault(item.exclusive, item)
-    combined_rows = context.rows.copy()
-    for item in best.values():
-        if item.transform is not None:
-            combined_rows = item.transform(combined_rows)
-    after, _missing = context.reprice(combined_rows)
+    combined = combine([item.as_change for item in best.values()])
+    after, _missing = context.reprice(combined(context.rows))
     return Suggestions(
         items=found,
         baseline=baseline,
         combined_saving_usd=baseline.total - after if best else 0.0,
         notes=context.notes,
         counted={item.id for item in best.values()},
+        change=combined,
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from costkit.change import Change
+from costkit.change import RowChange as RowChange  # the rules import it from here
 from costkit.estimate import Estimate
 from costkit.price import price
 from costkit.snapshot import Snapshot
@@ -23,7 +25,6 @@ from costkit.usage.schema import UsageFile
 Confidence = Literal["high", "medium", "low"]
 # A saving that rounds to $0.00 a month is not worth a suggestion (rules note it instead).
 MIN_SAVING_USD = 0.005
-RowChange = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 @dataclass
@@ -44,6 +45,11 @@ class Suggestion:
     # The same change on a usage file: {"op": "set", "path": "a.b.c", "value": v} or {"op": "remove", "path": ...}
     usage_patch: list[dict[str, Any]] = field(default_factory=list)
     transform: RowChange | None = field(default=None, repr=False)
+
+    @property
+    def as_change(self) -> Change:
+        """This suggestion as a Change of the model: its row edit and its usage-file patch."""
+        return Change(self.id, self.transform or (lambda rows: rows), list(self.usage_patch))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -15,7 +15,7 @@ import pandas as pd
 from costkit.optimize.base import RowChange
 from costkit.usage.derive import ROW_COLUMNS
 
-Change = tuple[dict[str, Any], float]  # (row match by value; quantity to take off)
+Reduction = tuple[dict[str, Any], float]  # (row match by value; quantity to take off): what a run-based rule lowers
 
 
 def _empty(value: object) -> bool:
@@ -59,7 +59,7 @@ def rescale(rows: pd.DataFrame, factors: list[tuple[dict[str, object], float]], 
     return out
 
 
-def lower(rows: pd.DataFrame, changes: list[Change]) -> pd.DataFrame:
+def lower(rows: pd.DataFrame, changes: list[Reduction]) -> pd.DataFrame:
     """Take quantities off the rows that match each change (never below zero)."""
     out = rows.copy()
     quantity = out["quantity"].astype("float64").to_numpy(copy=True)
@@ -75,7 +75,7 @@ def lower(rows: pd.DataFrame, changes: list[Change]) -> pd.DataFrame:
     return out
 
 
-def lowering(changes: list[Change]) -> RowChange:
+def lowering(changes: list[Reduction]) -> RowChange:
     """`lower` as a suggestion's transform."""
 
     def transform(rows: pd.DataFrame) -> pd.DataFrame:

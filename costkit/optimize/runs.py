@@ -14,7 +14,7 @@ from costkit.billing.codebuild import CACHEABLE_PHASES
 from costkit.billing.codepipeline import ACTION_MINUTES
 from costkit.billing.units import billed_units
 from costkit.optimize.base import Context
-from costkit.optimize.rows import Change
+from costkit.optimize.rows import Reduction
 from costkit.snapshot import Snapshot
 from costkit.usage.observed import window_of
 
@@ -92,14 +92,14 @@ def ceil_units(value: float) -> float:
 
 def _changes(
     frame: pd.DataFrame, amount: pd.Series, scale: float, key: list[str], match: dict[str, Any]
-) -> list[Change]:
+) -> list[Reduction]:
     """Per usage row: the summed `amount` of the given runs x the projection, matched by value.
 
     `match` maps usage-row columns to run columns (a column name of `key`) or to a fixed value."""
     if frame.empty:
         return []
     grouped = frame.assign(amount=amount).groupby(key, dropna=False)["amount"].sum()
-    changes: list[Change] = []
+    changes: list[Reduction] = []
     for group, total in grouped.items():
         values = dict(zip(key, cast(tuple[Any, ...], group), strict=True))
         if total > 0:
@@ -111,14 +111,14 @@ def _changes(
     return changes
 
 
-def build_changes(builds: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
+def build_changes(builds: pd.DataFrame, amount: pd.Series, scale: float) -> list[Reduction]:
     """Per CodeBuild usage row: `amount` (billed units of the given builds) x the projection."""
     match = {"service": "CodeBuild", "account": "account", "region": "region", "resource": "project",
              "pipeline": "pipeline", "component": "component", "usage_type": "usage_type"}  # fmt: skip
     return _changes(builds, amount, scale, BUILD_KEY, match)
 
 
-def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> list[Change]:
+def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> list[Reduction]:
     """Per ActionExecutionMinutes row: `amount` (billed minutes of the given action executions) x the projection."""
     match = {"service": "CodePipeline", "account": "account", "region": "region", "resource": "pipeline",
              "component": "component", "usage_type": ACTION_MINUTES}  # fmt: skip
