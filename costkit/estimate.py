@@ -18,6 +18,7 @@ import pandas as pd
 from costkit import __version__
 from costkit.assumptions import describe
 from costkit.errors import ParameterError
+from costkit.model.inventory import Inventory
 from costkit.model.period import Period, Window
 from costkit.model.runs import Runs
 from costkit.price import LINE_COLUMNS, FreeTierScope, price
@@ -47,6 +48,7 @@ class Estimate:
     actuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # Cost Explorer, for closed months only
     usage_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # what was priced: input to what-if and suggest
     runs: Runs = field(default_factory=Runs)  # the runs the usage rows sum (planned or observed), computed once
+    inventory: Inventory = field(default_factory=Inventory)  # the resources and their attributes
 
     @property
     def total(self) -> float:
@@ -298,6 +300,7 @@ def _priced(
         options=options,
         usage_rows=rows.rows,
         runs=rows.runs,
+        inventory=rows.inventory,
     )
 
 

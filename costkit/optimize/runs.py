@@ -7,12 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-import numpy as np
 import pandas as pd
 
 from costkit.billing.codebuild import CACHEABLE_PHASES
 from costkit.billing.codepipeline import ACTION_MINUTES
-from costkit.billing.units import billed_units
 from costkit.optimize.base import Context
 from costkit.optimize.rows import Reduction
 from costkit.snapshot import Snapshot
@@ -56,13 +54,13 @@ def observed_actions(ctx: Context) -> pd.DataFrame:
 
 
 def on_demand_builds(ctx: Context) -> pd.DataFrame:
-    """The priced on-demand builds of `observed_builds` with `billing_unit`, the cacheable phase seconds
-    filled and `day` (start date). Fleet builds are left out: a reserved-capacity fleet does not bill per
-    build minute."""
-    runs = observed_builds(ctx)
+    """The priced on-demand build runs (planned or observed: weigh them by `count`) with `billing_unit`, the
+    cacheable phase seconds filled (0 when unknown) and `day` (start date). Fleet builds are left out: a
+    reserved-capacity fleet does not bill per build minute."""
+    runs = ctx.baseline.runs.builds
     if runs.empty:
         return pd.DataFrame()
-    runs = runs[~runs["fleet"].astype(bool) & runs["usage_type"].notna()].copy()
+    runs = runs[~runs["fleet"].fillna(False).astype(bool) & runs["usage_type"].notna()].copy()
     runs["billing_unit"] = runs["unit"]
     runs["day"] = pd.to_datetime(runs["start"], utc=True).dt.date
     for column in CACHEABLE_PHASES:
@@ -83,11 +81,6 @@ def build_row_key(group: Mapping[Any, Any]) -> dict[str, object]:
         "component": group["component"],
         "unit": group["billing_unit"],
     }
-
-
-def ceil_units(value: float) -> float:
-    """One run's billed units (AWS's per-run rounding up) of a single number."""
-    return float(billed_units(np.array([value], dtype=float))[0])
 
 
 def _changes(

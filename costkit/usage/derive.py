@@ -18,6 +18,7 @@ from costkit.billing.codebuild import billed_for
 from costkit.billing.codepipeline import ACTION_MINUTES, action_minutes, charged, pipeline_month
 from costkit.billing.s3 import ARCHIVE_CLASSES, GB_PER_KB, MIN_SIZE_CLASSES
 from costkit.billing.units import billed_units
+from costkit.model.inventory import PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory, table
 from costkit.model.period import Period
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
 from costkit.tables import PriceBook
@@ -49,6 +50,7 @@ class UsageRows:
     projection: float = 1.0  # factor from an observed window to the estimated month (1 for usage files)
     counts: dict[str, int] = field(default_factory=dict)  # data quality: e.g. stale runs clipped to their timeout
     runs: Runs = field(default_factory=Runs)  # the runs the rows sum, kept for the savings rules
+    inventory: Inventory = field(default_factory=Inventory)  # the resources and their attributes
 
 
 def _frame(section: dict[str, Any], defaults: dict[str, str], region_override: str | None) -> pd.DataFrame:
@@ -104,6 +106,10 @@ def derive(usage: Usage, pricebook: PriceBook, period: Period, *, region: str | 
 
 
 def _pipelines(frame: pd.DataFrame, result: UsageRows, period: Period) -> list[pd.DataFrame]:
+    stated = frame.rename(columns={"name": "pipeline"})
+    for column, default in (("execution_mode", "SUPERSEDED"), ("triggers", False), ("variables", False)):
+        stated[column] = stated[column].fillna(default) if column in stated else default  # V1 has none of them
+    result.inventory.pipelines = table(stated, PIPELINE_COLUMNS)
     v1 = frame[frame["type"] == "V1"]
     parts: list[pd.DataFrame] = []
     if not v1.empty:
@@ -208,6 +214,7 @@ def planned_actions(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _codebuild(frame: pd.DataFrame, result: UsageRows, pricebook: PriceBook) -> list[pd.DataFrame]:
+    result.inventory.projects = table(frame.rename(columns={"name": "project"}), PROJECT_COLUMNS)
     mapping = pricebook.compute_types[["compute_type", "environment_type", "usage_type", "billing_unit"]]
     merged = frame.merge(mapping, on=["compute_type", "environment_type"], how="left", validate="many_to_one")
     merged.index = frame.index

@@ -12,6 +12,7 @@ from costkit.billing import s3
 from costkit.billing.codebuild import FLEET_BUILD, billed_for
 from costkit.billing.codepipeline import ACTION_MINUTES, action_minutes, charged, pipeline_month
 from costkit.billing.s3 import GIB
+from costkit.model.inventory import PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory, table
 from costkit.model.period import Period
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
 from costkit.snapshot import Snapshot
@@ -53,6 +54,7 @@ def derive_observed(snapshot: Snapshot, pricebook: PriceBook, period: Period) ->
     if abs(factor - 1.0) > 1e-9:
         result.assumptions.add("observed-projection")
     result.runs = Runs(actions=billed_actions(snapshot), builds=billed_builds(snapshot, pricebook), planned=False)
+    result.inventory = inventory(snapshot)
     parts = [
         *_pipelines(snapshot, result, window_start, window_end, factor),
         *_builds(result, factor),
@@ -66,6 +68,19 @@ def derive_observed(snapshot: Snapshot, pricebook: PriceBook, period: Period) ->
         result.rows = rows
     result.projection = factor
     return result
+
+
+def inventory(snapshot: Snapshot) -> Inventory:
+    """The snapshot's pipelines and projects in the inventory's columns."""
+    pipelines = snapshot.table("pipelines").rename(
+        columns={"pipeline_type": "type", "has_triggers": "triggers", "has_variables": "variables"}
+    )
+    if "execution_mode" in pipelines:
+        pipelines["execution_mode"] = pipelines["execution_mode"].fillna("SUPERSEDED")
+    projects = snapshot.table("projects")
+    if not projects.empty and "cache_type" in projects:
+        projects = projects.assign(cache_type=projects["cache_type"].fillna("NO_CACHE"))
+    return Inventory(pipelines=table(pipelines, PIPELINE_COLUMNS), projects=table(projects, PROJECT_COLUMNS))
 
 
 def window_of(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -18,12 +18,9 @@ STANDARD_IMAGES = (
 
 
 def _image(ctx: Context, project: str) -> str | None:
-    if ctx.snapshot is None:
-        return None
-    projects = ctx.snapshot.table("projects")
-    if projects.empty or "image" not in projects:
-        return None
-    match = projects.loc[projects["project"] == project, "image"]
+    """The project's build image, when the source says (a usage file does not)."""
+    projects = ctx.baseline.inventory.projects
+    match = projects.loc[(projects["project"] == project) & projects["image"].notna(), "image"]
     return str(match.iloc[0]) if len(match) else None
 
 

@@ -24,14 +24,9 @@ BUILD_KEY = ["account", "region", "project", "pipeline", "component", "billing_u
 
 
 def _projects(ctx: Context) -> pd.DataFrame:
-    projects = ctx.snapshot.table("projects") if ctx.snapshot is not None else pd.DataFrame()
-    if projects.empty or "cache_type" not in projects:
-        return pd.DataFrame()
-    projects = projects.copy()
-    for column in ("account", "region"):
-        if column not in projects:
-            projects[column] = None
-    return projects
+    """Projects whose cache is known (a usage file states none, so it gets no caching suggestion)."""
+    projects = ctx.baseline.inventory.projects
+    return projects[projects["cache_type"].notna()]
 
 
 def rule(ctx: Context) -> list[Suggestion]:
@@ -40,7 +35,7 @@ def rule(ctx: Context) -> list[Suggestion]:
     builds = on_demand_builds(ctx)
     if rows.empty or projects.empty or builds.empty:
         return []
-    uncached = projects[projects["cache_type"].fillna("NO_CACHE") == "NO_CACHE"]
+    uncached = projects[projects["cache_type"] == "NO_CACHE"]
     suggestions: list[Suggestion] = []
     for project in uncached.itertuples(index=False):
         mine = builds[

@@ -22,7 +22,7 @@ import pandas as pd
 from costkit.billing.codebuild import billed_for, fleet_minutes, is_on_demand_minutes
 from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
 from costkit.optimize.rows import matching
-from costkit.optimize.runs import build_row_key, ceil_units, on_demand_builds
+from costkit.optimize.runs import build_row_key, on_demand_builds
 
 LAMBDA_RULE = "lambda-compute"
 FLEET_RULE = "reserved-capacity"
@@ -89,44 +89,19 @@ def _convert(
 
 
 def _lambda_candidates(ctx: Context) -> list[dict[str, Any]]:
-    """Per project on a small EC2 type: the row keys with factor minutes -> seconds, and the build lengths."""
+    """Per project on a small EC2 type: the row keys with factor minutes -> seconds, and the build lengths, from
+    its build runs (planned or observed, each weighed by `count`)."""
     found: list[dict[str, Any]] = []
-    if ctx.spec is not None:
-        for name, project in ctx.spec.codebuild.items():
-            minutes, count = project.minutes_per_build, project.builds_per_month
-            if minutes is None or count is None or project.compute_type not in LAMBDA_FROM:
-                continue
-            component = f"{project.compute_type} / {project.environment_type}"
-            key: dict[str, object] = {
-                "service": "CodeBuild",
-                "account": project.account or ctx.spec.account,
-                "region": project.region or ctx.spec.region,
-                "resource": name,
-                "component": component,
-                "unit": "Minute",
-            }
-            per_build_minutes = ceil_units(minutes)
-            per_build_seconds = ceil_units(minutes * 60.0)
-            found.append(
-                {
-                    **{k: key[k] for k in ("account", "region")},
-                    "project": name,
-                    "compute_type": project.compute_type,
-                    "environment_type": project.environment_type,
-                    "longest_minutes": float(minutes),
-                    "builds": count,
-                    "changes": [(key, per_build_seconds / per_build_minutes)],
-                    "billed_seconds": count * per_build_seconds,
-                }
-            )
-        return found
     builds = on_demand_builds(ctx)
     if builds.empty:
         return found
     builds = builds[(builds["billing_unit"] == "Minute") & builds["compute_type"].isin(LAMBDA_FROM)].copy()
-    builds["billed_seconds"] = billed_for(builds["seconds"], "Second")
+    ran = True if ctx.baseline.runs.planned else None  # a planned build always runs; an observed one if timed
+    count = builds["count"].astype(float)
+    builds["billed"] = count * builds["billed"].astype(float)
+    builds["billed_seconds"] = count * billed_for(builds["seconds"], "Second", ran=ran)
     placement = ["account", "region", "project", "compute_type", "environment_type"]
-    for (account, region, observed_project, compute, environment), mine in builds.groupby(placement, dropna=False):
+    for (account, region, project, compute, environment), mine in builds.groupby(placement, dropna=False, sort=False):
         groups = mine.groupby(["account", "region", "project", "pipeline", "component", "billing_unit"], dropna=False)[
             ["billed", "billed_seconds"]
         ].sum()
@@ -139,11 +114,11 @@ def _lambda_candidates(ctx: Context) -> list[dict[str, Any]]:
             {
                 "account": account,
                 "region": region,
-                "project": observed_project,
+                "project": project,
                 "compute_type": compute,
                 "environment_type": environment,
                 "longest_minutes": float(mine["seconds"].max()) / 60.0,
-                "builds": len(mine),
+                "builds": float(mine["count"].sum()),
                 "changes": changes,
                 "billed_seconds": float(mine["billed_seconds"].sum()),
             }

@@ -31,51 +31,22 @@ CHANGE_TO = {
 
 
 def _features(ctx: Context) -> pd.DataFrame:
-    """Per pipeline: type and the V2-only features in use (from the usage file or the snapshot)."""
-    if ctx.spec is not None:
-        records = []
-        for name, pipeline in ctx.spec.pipelines.items():
-            mode = getattr(pipeline, "execution_mode", "SUPERSEDED")
-            records.append(
-                {
-                    "account": pipeline.account or ctx.spec.account,
-                    "region": ctx.baseline.options.get("region") or pipeline.region or ctx.spec.region,
-                    "pipeline": name,
-                    "type": pipeline.type,
-                    "blockers": ", ".join(
-                        label
-                        for label, used in (
-                            (f"{mode} execution mode", mode in ("QUEUED", "PARALLEL")),
-                            ("triggers", bool(getattr(pipeline, "triggers", False))),
-                            ("variables", bool(getattr(pipeline, "variables", False))),
-                        )
-                        if used
-                    ),
-                }
-            )
-        return pd.DataFrame(records, columns=FEATURE_COLUMNS)
-    pipelines = ctx.snapshot.table("pipelines") if ctx.snapshot is not None else pd.DataFrame()
+    """Per pipeline: type and the V2-only features in use (from the inventory, for either source)."""
+    pipelines = ctx.baseline.inventory.pipelines
     if pipelines.empty:
         return pd.DataFrame(columns=FEATURE_COLUMNS)
     mode = pipelines["execution_mode"].fillna("SUPERSEDED")
-    parts = pd.DataFrame(
-        {
-            "mode": np.where(mode.isin(["QUEUED", "PARALLEL"]), mode + " execution mode", ""),
-            "triggers": np.where(pipelines["has_triggers"].astype(bool), "triggers", ""),
-            "variables": np.where(pipelines["has_variables"].astype(bool), "variables", ""),
-        }
-    )
-    blockers = (
-        (parts["mode"] + ", " + parts["triggers"] + ", " + parts["variables"])
-        .str.replace(r"(^(, )+)|((, )+$)", "", regex=True)
-        .str.replace(r"(, ){2,}", ", ", regex=True)
-    )
+    modes: pd.Series = pd.Series(np.where(mode.isin(["QUEUED", "PARALLEL"]), mode + " execution mode", ""), dtype=str)
+    triggers = np.where(pipelines["triggers"].fillna(False).astype(bool), "triggers", "")
+    variables = np.where(pipelines["variables"].fillna(False).astype(bool), "variables", "")
+    listed: pd.Series = modes + ", " + pd.Series(triggers, dtype=str) + ", " + pd.Series(variables, dtype=str)
+    blockers = listed.str.replace(r"(^(, )+)|((, )+$)", "", regex=True).str.replace(r"(, ){2,}", ", ", regex=True)
     return pd.DataFrame(
         {
             "account": pipelines["account"],
             "region": pipelines["region"],
             "pipeline": pipelines["pipeline"],
-            "type": pipelines["pipeline_type"],
+            "type": pipelines["type"],
             "blockers": blockers,
         }
     )

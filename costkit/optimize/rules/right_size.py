@@ -8,13 +8,11 @@ shrinks or vanishes). Confidence is always low for that reason.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rows import retype
-from costkit.optimize.runs import ceil_units, on_demand_builds
+from costkit.optimize.runs import on_demand_builds
 
 RULE = "right-size"
 SHORT_BUILD_MINUTES = 3.0
@@ -27,34 +25,25 @@ SKIPPED_ENVIRONMENTS = ("LINUX_GPU_CONTAINER",)  # a GPU build is sized by its G
 
 
 def _candidates(ctx: Context) -> pd.DataFrame:
-    """Per project and compute type: builds, average billed minutes per build (None when unknown)."""
+    """Per project and compute type: builds, average billed minutes per build (planned or observed runs); for a
+    usage file, projects given only a monthly total too, their minutes per build unknown (None)."""
     columns = ["account", "region", "project", "compute_type", "environment_type", "builds", "avg_billed_minutes"]
-    records: list[dict[str, Any]] = []
-    if ctx.spec is not None:
-        for name, project in ctx.spec.codebuild.items():
-            per_build = project.minutes_per_build
-            records.append(
-                {
-                    "account": project.account or ctx.spec.account,
-                    "region": project.region or ctx.spec.region,
-                    "project": name,
-                    "compute_type": project.compute_type,
-                    "environment_type": project.environment_type,
-                    "builds": project.builds_per_month,
-                    "avg_billed_minutes": None if per_build is None else ceil_units(per_build),
-                }
-            )
-        return pd.DataFrame(records, columns=columns)
+    placement = ["account", "region", "project", "compute_type", "environment_type"]
     builds = on_demand_builds(ctx)
-    if builds.empty:
-        return pd.DataFrame(columns=columns)
-    builds = builds[builds["billing_unit"] == "Minute"]
-    grouped = (
-        builds.groupby(["account", "region", "project", "compute_type", "environment_type"], dropna=False)
-        .agg(builds=("billed", "size"), avg_billed_minutes=("billed", "mean"))
-        .reset_index()
-    )
-    return grouped[columns]
+    if not builds.empty:
+        builds = builds[builds["billing_unit"] == "Minute"]
+        builds = builds.assign(weighted=builds["count"].astype(float) * builds["billed"].astype(float))
+        grouped = builds.groupby(placement, dropna=False, sort=False)[["count", "weighted"]].sum().reset_index()
+        grouped = grouped.assign(builds=grouped["count"], avg_billed_minutes=grouped["weighted"] / grouped["count"])
+    else:
+        grouped = pd.DataFrame(columns=columns)
+    if ctx.baseline.runs.planned:
+        projects = ctx.baseline.inventory.projects
+        unknown = projects[~projects["project"].isin(set(grouped["project"]))].assign(
+            builds=None, avg_billed_minutes=None
+        )
+        grouped = pd.concat([grouped[columns], unknown[columns]], ignore_index=True) if not unknown.empty else grouped
+    return grouped.reindex(columns=columns)
 
 
 def rule(ctx: Context) -> list[Suggestion]:
