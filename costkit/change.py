@@ -19,7 +19,8 @@ import pandas as pd
 
 from costkit.estimate import Estimate
 from costkit.price import price
-from costkit.tables import PriceBook, load_pricebook
+from costkit.pricing import current_pricebook
+from costkit.tables import PriceBook
 from costkit.usage.load import Usage, load_usage
 
 RowChange = Callable[[pd.DataFrame], pd.DataFrame]
@@ -55,7 +56,7 @@ class Change:
         rows = self(baseline.usage_rows)
         priced = price(
             rows,
-            pricebook or load_pricebook(),
+            pricebook or current_pricebook(),
             free_tier_scope=options.get("free_tier_scope", "account"),
             free_tier=bool(options.get("free_tier", True)),
             fallback_region=options.get("fallback_region"),
