@@ -24,7 +24,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("costkit.estimate", "costkit.change"),
     ("costkit.optimize",),  # savings rules (what-if and report join here)
     ("costkit.render", "costkit.optimize.render", "costkit.present"),
-    ("costkit.cli",),
+    # cli_support and demo are the CLI's half of collect (console progress, flag-worded errors): to move into cli/.
+    ("costkit.cli", "costkit.collect.cli_support", "costkit.collect.demo"),
 ]
 # Modules that speak for the CLI until they move into cli/ (their flag-worded errors are the CLI's voice).
 CLI_VOICE = ("costkit/collect/cli_support.py",)
