@@ -34,6 +34,12 @@ def _over(seconds: pd.Series, billed: pd.Series) -> pd.Series:
     return seconds - (billed - 1.0) * 60.0
 
 
+def _near_boundary(runs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Seconds past the last minute boundary, and the runs of 2+ billed minutes within the threshold of it."""
+    over = _over(runs["seconds"], runs["billed"])
+    return over, (runs["billed"] >= 2) & (over <= THRESHOLD_SECONDS + 1e-9)
+
+
 def _evidence(runs: pd.DataFrame, near: pd.Series, over: pd.Series, scale: float) -> dict[str, Any]:
     hit = over[near]
     return {
@@ -58,8 +64,7 @@ REASON = (
 
 
 def _project_suggestion(ctx: Context, account: str, region: str, project: str, runs: pd.DataFrame) -> Suggestion | None:
-    over = _over(runs["seconds"], runs["billed"])
-    near = (runs["billed"] >= 2) & (over <= THRESHOLD_SECONDS + 1e-9)
+    over, near = _near_boundary(runs)
     if not near.any():
         return None
     scale = factor(ctx)
@@ -100,8 +105,7 @@ def _project_suggestion(ctx: Context, account: str, region: str, project: str, r
 def _pipeline_suggestion(
     ctx: Context, account: str, region: str, pipeline: str, runs: pd.DataFrame
 ) -> Suggestion | None:
-    over = _over(runs["seconds"], runs["billed"])
-    near = (runs["billed"] >= 2) & (over <= THRESHOLD_SECONDS + 1e-9)
+    over, near = _near_boundary(runs)
     if not near.any():
         return None
     scale = factor(ctx)
