@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from costkit.cli.options import RedactOption
+from costkit.cli.options import RedactOption, comma_list
 from costkit.cli.output import messages, stderr, user_errors
-from costkit.errors import ExitCode
+from costkit.errors import CostkitError, ExitCode
 
 
 def collect_command(
@@ -50,6 +51,14 @@ def collect_command(
         typer.Option(min=1, metavar="N", help="API calls in flight at once, across regions and services (default 32)."),
     ] = None,
     demo: Annotated[bool, typer.Option(help="Collect a seeded fake account offline (needs the demo extra).")] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="Give up on an AWS call that has no answer after this long, retries included "
+            "(default: COSTKIT_TIMEOUT, else 120).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     redact: RedactOption = False,
 ) -> None:
@@ -59,16 +68,25 @@ def collect_command(
     """
     with user_errors(redact=redact):
         from costkit.collect import cli_support
+        from costkit.collect.aws import limits
         from costkit.collect.run import CollectOptions
         from costkit.snapshot import check_target, write
 
         window = cli_support.window_from(days, month)
         check_target(out)  # before collecting: a refused --out should not cost a whole collection
-        cli_support.check_regions([r.strip() for r in regions.split(",") if r.strip()] if regions else None)
+        if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+            raise CostkitError(
+                f"--timeout {timeout:g}: must be a positive number of seconds", hint="e.g. --timeout 120"
+            )
+        limits(timeout)  # COSTKIT_TIMEOUT, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE checked before collecting too
+        wanted = comma_list(regions, "--regions") if regions is not None else None
+        cli_support.check_regions(wanted)
+        cli_support.check_org_role(org_role)
+        role_arns = cli_support.check_role_arns(role_arn or []) or None
         options = CollectOptions(
             window=window,
-            regions=[r.strip() for r in regions.split(",") if r.strip()] if regions else None,
-            lambda_functions=list(lambda_function or []),
+            regions=wanted,
+            lambda_functions=list(dict.fromkeys(lambda_function or [])),
             lambda_tag=lambda_tag,
             cost_explorer=cost_explorer,
             cache_dir=cache_dir or cli_support.DEFAULT_CACHE,
@@ -85,9 +103,10 @@ def collect_command(
                 stderr,
                 profile=profile,
                 region=region,
-                role_arns=role_arn,
+                role_arns=role_arns,
                 org_role=org_role,
                 quiet=quiet,
+                timeout=timeout,
                 redact=redact,
             )
         path = write(snapshot, out)

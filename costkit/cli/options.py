@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from costkit.errors import CostkitError
+
 
 class OutputFormat(StrEnum):
     table = "table"
@@ -77,3 +79,14 @@ RedactOption = Annotated[
         help="Mask account ids and ARNs in everything printed and written (see docs/trust-and-safety.md).",
     ),
 ]
+
+
+def comma_list(text: str, option: str) -> list[str]:
+    """The items of a comma-separated option value, in order and each once (`us-east-1,us-east-1` is one
+    region, never two); an empty item (`a,,b`, `,,,`, a trailing comma) is refused."""
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise CostkitError(
+            f"{option} {text!r}: has an empty item", hint=f"separate the items with single commas, e.g. {option} A,B"
+        )
+    return list(dict.fromkeys(items))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from costkit import render
-from costkit.cli.options import OfflineOption, PricingDirOption
+from costkit.cli.options import OfflineOption, PricingDirOption, comma_list
 from costkit.cli.output import emit_table, stderr, user_errors
 from costkit.errors import CostkitError
 from costkit.pricing import current_pricebook
@@ -49,7 +49,7 @@ def pricing_coverage(
 
 
 def _list(value: str, option: str, allowed: frozenset[str] | tuple[str, ...], what: str) -> list[str]:
-    items = [item.strip() for item in value.split(",") if item.strip()]
+    items = comma_list(value, option)  # each once; an empty item is refused
     bad = [item for item in items if item not in allowed]
     if bad or not items:
         raise CostkitError(
@@ -79,7 +79,9 @@ def pricing_refresh(
     file_format: Annotated[FileFormat, typer.Option("--file-format", help="Read the JSON or the CSV offer files.")] = (
         FileFormat.json
     ),
-    timeout: Annotated[float, typer.Option(metavar="SECONDS", help="Network timeout per read.", min=0.1)] = 60.0,
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="Network timeout per read (--source api: per call).", min=0.1)
+    ] = 60.0,
     profile: Annotated[str | None, typer.Option(help="AWS profile for --source api.")] = None,
     out: Annotated[
         Path | None, typer.Option(metavar="DIR", help="Keep price sets under DIR instead of the user cache.")
@@ -98,15 +100,22 @@ def pricing_refresh(
         wanted = _list(services, "--services", SERVICES, "service")
         if all_regions and regions:
             raise CostkitError("give --regions or --all, not both")
-        region_list = None if all_regions else _list(regions or "us-east-1", "--regions", book.region_codes, "region")
+        region_list = (
+            None
+            if all_regions
+            else _list("us-east-1" if regions is None else regions, "--regions", book.region_codes, "region")
+        )
         if source is Source.api:
             from costkit.collect.aws import client, session
+            from costkit.collect.cli_support import aws_calls
             from costkit.collect.price_list import fetch_offers
 
             if region_list is None:
                 raise CostkitError("--all reads the bulk files; with --source api name the --regions")
-            pricing = client(session(profile), "pricing", region="us-east-1")
-            result = write_refreshed(fetch_offers(pricing, wanted, region_list), {"source": "api"}, out)
+            with aws_calls(stderr, timeout):  # a time limit per call; an unreachable endpoint is one clear message
+                pricing = client(session(profile), "pricing", region="us-east-1")
+                offers = fetch_offers(pricing, wanted, region_list)
+            result = write_refreshed(offers, {"source": "api"}, out)
         else:
             from costkit.pricing.bulk import BulkFileError
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
-from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, ProfileNotFound
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from costkit.collect.aws import CallTimeout, Limits, in_flight, time_limit
 from costkit.collect.aws import session as make_session
 from costkit.collect.context import Window
 from costkit.collect.run import CollectOptions, Silent
@@ -23,6 +29,11 @@ from costkit.present.escape import terminal as term
 from costkit.snapshot import Snapshot
 
 DEFAULT_CACHE = Path.home() / ".cache" / "costkit" / "cost-explorer"
+# IAM role ARNs (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html): a path of
+# /-separated segments, then a name of at most 64 characters.
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+ROLE_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
+REPORT_AFTER_S = 10.0  # say which call is waiting after this long (or a quarter of the limit, if shorter)
 
 
 class Bar:
@@ -83,6 +94,27 @@ def check_regions(regions: list[str] | None) -> None:
             )
 
 
+def check_role_arns(arns: list[str]) -> list[str]:
+    """Each --role-arn must be an IAM role ARN (`arn:aws:iam::123456789012:role/path/name`); each once."""
+    for arn in arns:
+        if not ROLE_ARN.fullmatch(arn):
+            raise CostkitError(
+                f"--role-arn {arn!r} is not an IAM role ARN",
+                hint="write it as arn:aws:iam::<12-digit account id>:role/<name> "
+                "(arn:aws-cn or arn:aws-us-gov in those partitions; a path may precede the name)",
+            )
+    return list(dict.fromkeys(arns))
+
+
+def check_org_role(name: str | None) -> None:
+    """--org-role is a role name (no ARN, no path): it is assumed in every account as arn:...:role/NAME."""
+    if name is not None and not ROLE_NAME.fullmatch(name):
+        raise CostkitError(
+            f"--org-role {name!r} is not an IAM role name",
+            hint="give the role's name only, e.g. --org-role costkit-read (1-64 letters, digits and +=,.@_-)",
+        )
+
+
 def run(
     options: CollectOptions,
     console: Console,
@@ -92,37 +124,98 @@ def run(
     role_arns: list[str] | None = None,
     org_role: str | None = None,
     quiet: bool = False,
+    timeout: float | None = None,
     redact: bool = False,
 ) -> Snapshot:
     """Collect with the standard credential chain; user-facing errors become CostkitError."""
     sink: ProgressSink = Silent() if quiet else Bar(console, redact=redact)
     try:
-        aws = make_session(profile, region)
-        return run_collect(aws, options, role_arns=role_arns, org_role=org_role, progress=sink)
-    except ProfileNotFound as error:
-        raise CostkitError(f"--profile: {error}", hint="list profiles with `aws configure list-profiles`") from None
-    except NoCredentialsError:
-        raise CostkitError(
-            "no AWS credentials found (standard chain: environment, --profile, SSO, instance role)",
-            hint="pass --profile, or try the offline demo: costkit collect --demo",
-        ) from None
-    except NoRegionError:
-        raise CostkitError("no AWS region configured", hint="pass --region or set AWS_REGION") from None
-    except BotoCoreError as error:
-        raise CostkitError(f"AWS: {error}") from None
+        with aws_calls(console, timeout, redact=redact):
+            aws = make_session(profile, region)
+            return run_collect(aws, options, role_arns=role_arns, org_role=org_role, progress=sink)
     finally:
         if isinstance(sink, Bar):
             sink.stop()
 
 
-def run_with_session(aws: boto3.Session, options: CollectOptions, console: Console, *, quiet: bool = False) -> Snapshot:
+def run_with_session(
+    aws: boto3.Session, options: CollectOptions, console: Console, *, quiet: bool = False, timeout: float | None = None
+) -> Snapshot:
     """Collect through an existing session (the demo's fake account)."""
     sink: ProgressSink = Silent() if quiet else Bar(console)
     try:
-        return run_collect(aws, options, progress=sink)
+        with aws_calls(console, timeout):
+            return run_collect(aws, options, progress=sink)
     finally:
         if isinstance(sink, Bar):
             sink.stop()
+
+
+@contextmanager
+def aws_calls(console: Console, timeout: float | None = None, *, redact: bool = False) -> Iterator[Limits]:
+    """Around AWS calls made for a command: a time limit per call, the calls still waiting said on stderr
+    (account ids masked with `redact`), and the SDK's errors (credentials, profile, region, an unreachable
+    endpoint) as one clear CostkitError."""
+    with time_limit(timeout) as current, WaitReporter(console, current, redact=redact):
+        try:
+            yield current
+        except ProfileNotFound as error:
+            raise CostkitError(f"--profile: {error}", hint="list profiles with `aws configure list-profiles`") from None
+        except NoCredentialsError:
+            raise CostkitError(
+                "no AWS credentials found (standard chain: environment, --profile, SSO, instance role)",
+                hint="pass --profile, or set up credentials (`aws configure`, `aws sso login`); "
+                "`costkit collect --demo` needs none",
+            ) from None
+        except NoRegionError:
+            raise CostkitError("no AWS region configured", hint="pass --region or set AWS_REGION") from None
+        except ClientError as error:
+            answer = error.response.get("Error", {})
+            raise CostkitError(
+                f"AWS refused {error.operation_name}: {answer.get('Code', 'ClientError')}: {answer.get('Message', '')}",
+                hint="check the credentials and their permissions (docs/iam-policy.json)",
+            ) from None
+        except CallTimeout as error:
+            raise CostkitError(
+                str(error),
+                hint="check the network path to the endpoint (proxy, VPC endpoint, AWS_ENDPOINT_URL); "
+                "allow more time with --timeout SECONDS or COSTKIT_TIMEOUT",
+            ) from None
+        except BotoCoreError as error:
+            raise CostkitError(f"AWS: {error}") from None
+
+
+class WaitReporter:
+    """Says on stderr which AWS call is still waiting: first after a quarter of the limit (at most 10 s),
+    then every three times that, so a hung endpoint is never silent."""
+
+    def __init__(self, console: Console, current: Limits, *, redact: bool = False) -> None:
+        self._console = console
+        self._redact = redact
+        self._first = min(REPORT_AFTER_S, current.timeout / 4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="costkit-waits", daemon=True)
+
+    def __enter__(self) -> WaitReporter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(min(0.25, self._first / 2)):
+            now = time.monotonic()
+            for call in in_flight():
+                waited = now - call.started
+                if waited >= self._first * (1 + 3 * call.reported):
+                    call.reported += 1
+                    so_far = f"{waited:.1f}" if waited < 10 else f"{waited:.0f}"
+                    said = (
+                        f"costkit: still waiting for {call.label}: {so_far} s so far, giving up after {call.limit:g} s"
+                    )
+                    self._console.print(term(masking.text(said) if self._redact else said), highlight=False)
 
 
 def summary(snapshot: Snapshot, console: Console, *, redact: bool = False) -> None:

@@ -134,7 +134,9 @@ class RegionContext:
         key = (service, region or self.region)
         with _CLIENTS:
             if key not in self._clients:
-                self._clients[key] = guard(self.log, make_client(self.session, service, region=key[1]))
+                self._clients[key] = guard(
+                    self.log, make_client(self.session, service, region=key[1], account=self.account_id)
+                )
             return self._clients[key]
 
     def fan_out(self, service: str, work: Callable[[T], R], items: Sequence[T]) -> list[R]:

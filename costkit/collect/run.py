@@ -134,7 +134,10 @@ def resolve_regions(target: Target, wanted: list[str] | None, log: CallLog) -> l
     if wanted != ["all"]:
         return wanted
     available = set(target.session.get_available_regions("codepipeline"))
-    ec2 = guard(log, make_client(target.session, "ec2", region=target.session.region_name or "us-east-1"))
+    ec2 = guard(
+        log,
+        make_client(target.session, "ec2", region=target.session.region_name or "us-east-1", account=target.account_id),
+    )
     enabled = {r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"]}
     return sorted(available & enabled)
 
