@@ -10,31 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from costkit.errors import UsageFileError
 from costkit.tables import PriceBook, load_pricebook
 from costkit.usage.schema import UsageFile
-
-
-class SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader (the C one when PyYAML has libyaml) that refuses duplicate keys: YAML would keep the
-    last silently, dropping a resource from the estimate."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
-
-
-SAFE_LOADER = SafeLoader
+from costkit.usage.yaml_core import LEADING_ZERO, SEXAGESIMAL, parse, read_text, short
 
 
 @dataclass(frozen=True)
@@ -57,21 +38,7 @@ def load_usage(source: str | Path | Mapping[str, Any] | Usage, *, pricebook: Pri
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     name = str(path)
-    if path.is_dir():
-        raise UsageFileError(name, None, "is a directory, not a usage file", hint="pass a .yaml file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageFileError(name, None, "no such file", hint="check the path; examples/ has usage files") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageFileError(name, None, f"cannot be read ({exc})") from None
-    try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise UsageFileError(name, where, f"is not valid YAML: {problem}") from None
+    data = parse(read_text(path), name)
     if data is None:
         raise UsageFileError(name, None, "is empty", hint="a usage file starts with `version: 1`; see examples/")
     if not isinstance(data, dict):
@@ -121,7 +88,7 @@ def _first_error(exc: ValidationError, name: str) -> UsageFileError:
         if allowed:
             hint = (hint + " " if hint else "") + f"allowed: {', '.join(allowed)}"
     elif kind == "literal_error":
-        problem = f"{error['input']!r} is not allowed; expected {error.get('ctx', {}).get('expected', '')}"
+        problem = f"{short(error['input'])} is not allowed; expected {error.get('ctx', {}).get('expected', '')}"
     elif kind == "union_tag_invalid":
         context = error.get("ctx", {})
         loc = (*loc, "type")
@@ -136,8 +103,20 @@ def _first_error(exc: ValidationError, name: str) -> UsageFileError:
     elif kind == "value_error":
         problem = str(error["msg"]).removeprefix("Value error, ")
     else:
-        problem = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {error['input']!r})"
+        problem = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {short(error['input'])})"
+        hint = _number_hint(error["input"])
     return UsageFileError(name, _field_path(loc), problem + more, hint=hint)
+
+
+def _number_hint(value: object) -> str | None:
+    """Explain text that YAML 1.1 would have read as a number (costkit reads YAML 1.2, which does not)."""
+    if not isinstance(value, str):
+        return None
+    if LEADING_ZERO.match(value):
+        return "a number with a leading zero is ambiguous (octal in YAML 1.1, decimal in 1.2): write it without the 0"
+    if SEXAGESIMAL.match(value):
+        return "`1:30` is text, not 90 (YAML 1.1's base 60): write the number itself, e.g. minutes: 1.5"
+    return None
 
 
 def _drop_union_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:

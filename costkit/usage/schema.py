@@ -6,9 +6,12 @@ Field names here are a public contract (see docs/usage-file.md); add fields, nev
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from costkit.usage.yaml_core import short
 
 # Finite and below 10^15: large enough for any CI estate, small enough that every product stays finite.
 NonNegative = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
@@ -18,12 +21,34 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+
+
 def _account_text(value: object) -> object:
-    """Account IDs are usually written unquoted in YAML, which makes them numbers: keep them as text."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    """Account IDs are 12 digits of text. Written unquoted they are numbers (an ID with a leading zero stays
+    text, see yaml_core); an ID of another length would silently become a second account with its own free tier."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(text, str) and not ACCOUNT_ID.match(text):
+        raise ValueError(f"{short(text)} is not an AWS account id (exactly 12 digits, e.g. '012345678901')")
+    return text
 
 
 AccountId = Annotated[str, BeforeValidator(_account_text)]
+
+
+def _real_date(value: object) -> object:
+    """`YYYY-MM-DD` text to a date, refusing impossible ones (2026-02-30) with the field's name."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{short(value)} is not a real date; write YYYY-MM-DD, e.g. 2026-01-31") from None
+
+
+Date = Annotated[dt.date, BeforeValidator(_real_date)]
 
 
 class _Placed(_Strict):
@@ -45,7 +70,7 @@ class PipelineV1(_Placed):
 
     type: Literal["V1"]
     active: bool = True
-    created: dt.date | None = None
+    created: Date | None = None
     executions_per_month: NonNegative | None = None
     actions: list[Action] = Field(default_factory=list)
 
@@ -54,7 +79,7 @@ class PipelineV2(_Placed):
     type: Literal["V2"]
     executions_per_month: NonNegative
     actions: list[Action] = Field(min_length=1)
-    created: dt.date | None = None
+    created: Date | None = None
     # V2-only features: a pipeline using them cannot go back to V1 (savings suggestions read these).
     execution_mode: Literal["SUPERSEDED", "QUEUED", "PARALLEL"] = "SUPERSEDED"
     triggers: bool = False
