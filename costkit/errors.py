@@ -55,3 +55,9 @@ class UsageFileError(CostkitError):
 
 class PricingDataError(CostkitError):
     """A price table in pricing/ that is malformed: names the file, row and column."""
+
+
+def quoted(value: object, limit: int = 60) -> str:
+    """A value as it appears in an error message, cut to `limit` characters: inputs can be huge."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -49,6 +49,7 @@ class Estimate:
     usage_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # what was priced: input to what-if and suggest
     runs: Runs = field(default_factory=Runs)  # the runs the usage rows sum (planned or observed), computed once
     inventory: Inventory = field(default_factory=Inventory)  # the resources and their attributes
+    data_quality: list[dict[str, Any]] = field(default_factory=list)  # snapshot rows left out (snapshot_checks)
 
     @property
     def total(self) -> float:
@@ -61,7 +62,8 @@ class Estimate:
 
     @property
     def complete(self) -> bool:
-        return self.missing_prices.empty
+        """Every line priced and no input rows left out as impossible."""
+        return self.missing_prices.empty and not self.data_quality
 
     def by_service(self) -> pd.Series:
         """Cost per service, always the four services in a fixed order (0.0 where unused)."""
@@ -128,6 +130,7 @@ class Estimate:
             "missing_prices": _records(self.missing_prices),
             "comparison": _records(self.comparison()),
             "assumptions": self.assumptions,
+            "data_quality": self.data_quality,
             "options": self.options,
         }
 
@@ -247,6 +250,8 @@ def _observed(
     result.options["window"] = loaded.manifest.get("window")
     result.options["partial_collection"] = loaded.partial
     result.options["data_quality"] = dict(rows.counts)
+    result.data_quality = [problem.to_dict() for problem in loaded.problems]
+    result.assumptions += [{"id": f"data-quality-{p.kind}", "text": p.message} for p in loaded.problems]
     if _comparable(loaded, when, rows.projection):
         result.actuals = loaded.table("actuals")
     return result

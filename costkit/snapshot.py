@@ -21,6 +21,8 @@ from typing import Any
 import pandas as pd
 
 from costkit.errors import CostkitError
+from costkit.snapshot_checks import Problem
+from costkit.snapshot_checks import load as checked_load
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -33,6 +35,7 @@ class Snapshot:
 
     tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # rows left out on read (snapshot_checks)
 
     def table(self, name: str) -> pd.DataFrame:
         """A table, or an empty frame when the collection found none."""
@@ -202,13 +205,12 @@ def _unwritable(target: Path, error: OSError) -> CostkitError:
 
 
 def read(source: Path) -> Snapshot:
-    """Read a snapshot folder written by `write`."""
+    """Read a snapshot folder written by `write`, checked (refused or flagged) by snapshot_checks."""
     recover(source)
     manifest_path = source / MANIFEST
     if not source.is_dir() or not manifest_path.is_file():
         raise CostkitError(
             f"{source}: not a costkit snapshot (no {MANIFEST})", hint="create one with `costkit collect`"
         )
-    manifest = json.loads(manifest_path.read_text())
-    tables = {name: pd.read_parquet(source / f"{name}.parquet") for name in manifest.get("tables", [])}
-    return Snapshot(tables=tables, manifest=manifest)
+    tables, manifest, problems = checked_load(source, MANIFEST)
+    return Snapshot(tables=tables, manifest=manifest, problems=problems)

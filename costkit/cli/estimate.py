@@ -53,6 +53,12 @@ def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
             f"by {render.money(result.total - budget)}"
         )
         raise typer.Exit(int(ExitCode.OVER_BUDGET))
+    if (budget is not None or strict) and result.data_quality:
+        stderr.print(
+            f"costkit: incomplete estimate: {len(result.data_quality)} data-quality problem(s) in the snapshot "
+            f"left rows out of {total} (listed with the assumptions)"
+        )
+        raise typer.Exit(int(ExitCode.INCOMPLETE))
     if (budget is not None or strict) and not result.complete:
         stderr.print(
             f"costkit: incomplete estimate: {len(result.missing_prices)} line(s) have no price, so "

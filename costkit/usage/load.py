@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from costkit.errors import UsageFileError
+from costkit.errors import UsageFileError, quoted
 from costkit.tables import PriceBook, load_pricebook
 from costkit.usage.schema import UsageFile
-from costkit.usage.yaml_core import LEADING_ZERO, SEXAGESIMAL, parse, read_text, short
+from costkit.usage.yaml_core import LEADING_ZERO, SEXAGESIMAL, parse, read_text
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _first_error(exc: ValidationError, name: str) -> UsageFileError:
         if allowed:
             hint = (hint + " " if hint else "") + f"allowed: {', '.join(allowed)}"
     elif kind == "literal_error":
-        problem = f"{short(error['input'])} is not allowed; expected {error.get('ctx', {}).get('expected', '')}"
+        problem = f"{quoted(error['input'])} is not allowed; expected {error.get('ctx', {}).get('expected', '')}"
     elif kind == "union_tag_invalid":
         context = error.get("ctx", {})
         loc = (*loc, "type")
@@ -103,7 +103,7 @@ def _first_error(exc: ValidationError, name: str) -> UsageFileError:
     elif kind == "value_error":
         problem = str(error["msg"]).removeprefix("Value error, ")
     else:
-        problem = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {short(error['input'])})"
+        problem = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {quoted(error['input'])})"
         hint = _number_hint(error["input"])
     return UsageFileError(name, _field_path(loc), problem + more, hint=hint)
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from costkit.usage.yaml_core import short
+from costkit.errors import quoted
 
 # Finite and below 10^15: large enough for any CI estate, small enough that every product stays finite.
 NonNegative = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
@@ -29,7 +29,7 @@ def _account_text(value: object) -> object:
     text, see yaml_core); an ID of another length would silently become a second account with its own free tier."""
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if isinstance(text, str) and not ACCOUNT_ID.match(text):
-        raise ValueError(f"{short(text)} is not an AWS account id (exactly 12 digits, e.g. '012345678901')")
+        raise ValueError(f"{quoted(text)} is not an AWS account id (exactly 12 digits, e.g. '012345678901')")
     return text
 
 
@@ -45,7 +45,7 @@ def _real_date(value: object) -> object:
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{short(value)} is not a real date; write YYYY-MM-DD, e.g. 2026-01-31") from None
+        raise ValueError(f"{quoted(value)} is not a real date; write YYYY-MM-DD, e.g. 2026-01-31") from None
 
 
 Date = Annotated[dt.date, BeforeValidator(_real_date)]

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from costkit.errors import UsageFileError
+from costkit.errors import UsageFileError, quoted
 
 MAX_BYTES = 10 * 1024 * 1024  # a usage file for thousands of resources is well under 1 MiB
 MAX_NODES = 2_000_000  # YAML nodes after aliases are expanded (an alias bomb expands to billions)
@@ -54,7 +54,7 @@ class CoreLoader(_Base):  # type: ignore[misc]
                 break
             if first is not None:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {short(key)} (first at line {first + 1})", key_node.start_mark
+                    None, None, f"duplicate key {quoted(key)} (first at line {first + 1})", key_node.start_mark
                 )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
@@ -77,11 +77,6 @@ for _tag, _pattern, _first in (
     CoreLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", _pattern, list(_first))
 CoreLoader.add_constructor("tag:yaml.org,2002:int", CoreLoader.construct_yaml_int)
 CoreLoader.add_constructor("tag:yaml.org,2002:float", CoreLoader.construct_yaml_float)
-
-
-def short(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def read_text(path: Path, *, what: str = "usage file") -> str:
