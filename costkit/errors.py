@@ -59,5 +59,6 @@ class PricingDataError(CostkitError):
 
 def quoted(value: object, limit: int = 60) -> str:
     """A value as it appears in an error message, cut to `limit` characters: inputs can be huge."""
-    text = repr(value)
+    plain = value.item() if hasattr(value, "item") and callable(value.item) else value  # numpy scalars
+    text = repr(plain)
     return text if len(text) <= limit else text[: limit - 3] + "..."

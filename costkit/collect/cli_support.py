@@ -24,10 +24,12 @@ from costkit.collect.run import CollectOptions, Silent
 from costkit.collect.run import Progress as ProgressSink
 from costkit.collect.run import collect as run_collect
 from costkit.errors import CostkitError
+from costkit.model.period import Period
 from costkit.present import redact as masking
 from costkit.present.escape import terminal as term
 from costkit.snapshot import Snapshot
 
+MAX_DAYS = 366  # CodePipeline keeps 12 months of execution history
 DEFAULT_CACHE = Path.home() / ".cache" / "costkit" / "cost-explorer"
 # IAM role ARNs (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html): a path of
 # /-separated segments, then a name of at most 64 characters.
@@ -65,16 +67,15 @@ def window_from(days: int | None, month: str | None, now: dt.datetime | None = N
     if days is not None and month is not None:
         raise CostkitError("give --days or --month, not both")
     if month is not None:
-        try:
-            year, number = (int(part) for part in month.split("-"))
-            whole = Window.month(year, number)
-        except ValueError:
-            raise CostkitError(f"--month {month!r} is not a month", hint="write it as YYYY-MM") from None
+        whole = Window.of(Period.parse_month(month))
         if whole.start >= moment:
             raise CostkitError(f"--month {month} has not started yet", hint="collect a past or the current month")
         return whole if whole.end <= moment else Window(whole.start, moment.replace(microsecond=0))
-    if days is not None and days <= 0:
-        raise CostkitError("--days must be a positive number of days")
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise CostkitError(
+            f"--days {days}: give 1 to {MAX_DAYS} days",
+            hint="CodePipeline keeps 12 months of execution history; use --month for a calendar month",
+        )
     return Window.last_days(days or 30, moment)
 
 

@@ -4,9 +4,13 @@ collection observes. Both are [start, end) in UTC and share one piece of calenda
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from costkit.errors import ParameterError
+
+FIRST_YEAR = 2006  # AWS began billing in 2006; CodePipeline launched in 2015
+LAST_YEAR = 2100
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
@@ -35,12 +39,15 @@ class Period:
 
     @classmethod
     def parse_month(cls, text: str) -> Period:
-        """`YYYY-MM` to the whole calendar month."""
-        try:
-            year, month = (int(part) for part in text.split("-"))
-            return cls.month(year, month)
-        except ValueError:
-            raise ParameterError("month", text, "is not a month", hint="write it as YYYY-MM, e.g. 2026-12") from None
+        """`YYYY-MM` to the whole calendar month, of a year AWS could bill (FIRST_YEAR to LAST_YEAR)."""
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text)
+        if match is None or not 1 <= int(match[2]) <= 12:
+            raise ParameterError("month", text, "is not a month", hint="write it as YYYY-MM, e.g. 2026-12")
+        if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+            raise ParameterError(
+                "month", text, f"is not a month costkit prices ({FIRST_YEAR} to {LAST_YEAR})", hint="check the year"
+            )
+        return cls.month(int(match[1]), int(match[2]))
 
     @classmethod
     def current(cls, today: dt.date | None = None) -> Period:
