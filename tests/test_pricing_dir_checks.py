@@ -127,7 +127,7 @@ def test_repeated_tiers(tmp_path: Path) -> None:
 def test_a_tier_that_ends_where_it_starts(tmp_path: Path) -> None:
     directory = tables(tmp_path)
     edit(directory, "s3.csv", set_cell(2, "tier_end", "0"))
-    assert "s3.csv: row 2, column tier_end: '0' is not above tier_start" in refused(directory)
+    assert "s3.csv: row 2, column tier_end: 0.0 is not above tier_start" in refused(directory)
 
 
 def test_an_unknown_unit(tmp_path: Path) -> None:
