@@ -85,7 +85,7 @@ def test_unknown_region_names_are_refused_before_any_call(tmp_path: Path) -> Non
 
 
 def test_future_month_is_refused_by_the_cli(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["collect", "--demo", "--month", "2999-01", "--out", str(tmp_path / "x")])
+    result = CliRunner().invoke(app, ["collect", "--demo", "--month", "2099-01", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
     assert "has not started" in result.stderr
 
