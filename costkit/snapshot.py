@@ -204,13 +204,14 @@ def _unwritable(target: Path, error: OSError) -> CostkitError:
     )
 
 
-def read(source: Path) -> Snapshot:
-    """Read a snapshot folder written by `write`, checked (refused or flagged) by snapshot_checks."""
+def read(source: Path, *, check_data: bool = True) -> Snapshot:
+    """Read a snapshot folder written by `write`, checked (refused or flagged) by snapshot_checks; without
+    `check_data`, only the folder's structure is checked (for moving snapshots, not pricing them)."""
     recover(source)
     manifest_path = source / MANIFEST
     if not source.is_dir() or not manifest_path.is_file():
         raise CostkitError(
             f"{source}: not a costkit snapshot (no {MANIFEST})", hint="create one with `costkit collect`"
         )
-    tables, manifest, problems = checked_load(source, MANIFEST)
+    tables, manifest, problems = checked_load(source, MANIFEST, data=check_data)
     return Snapshot(tables=tables, manifest=manifest, problems=problems)

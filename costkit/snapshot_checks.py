@@ -96,19 +96,27 @@ class Problem:
                 "rows": self.rows, "message": self.message}  # fmt: skip
 
 
-def load(source: Path, manifest_name: str) -> tuple[dict[str, pd.DataFrame], dict[str, Any], list[Problem]]:
-    """Read and check a snapshot folder: its tables (impossible rows removed), manifest and flagged problems."""
+def load(
+    source: Path, manifest_name: str, *, data: bool = True
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any], list[Problem]]:
+    """Read and check a snapshot folder: its tables (impossible rows removed), manifest and flagged problems.
+
+    With `data=False` only the folder is checked (manifest, table names and files, Parquet readable), not the
+    window, columns or rows: for code that moves snapshots rather than prices them."""
     manifest = _manifest(source / manifest_name)
-    window = _window(manifest, source / manifest_name)
+    window = _window(manifest, source / manifest_name) if data else None
     names = _table_names(manifest, source / manifest_name)
-    problems = _unlisted(source, names)
+    problems = _unlisted(source, names) if data else []
     tables: dict[str, pd.DataFrame] = {}
     for name in names:
         path = _table_path(source, name)
         frame = _parquet(path)
-        _check_columns(frame, path, name)
-        tables[name] = _clean(frame, path, name, window, problems)
-    problems += _window_after_creation(manifest, source / manifest_name, window)
+        if window is not None:
+            _check_columns(frame, path, name)
+            frame = _clean(frame, path, name, window, problems)
+        tables[name] = frame
+    if window is not None:
+        problems += _window_after_creation(manifest, source / manifest_name, window)
     return tables, manifest, problems
 
 

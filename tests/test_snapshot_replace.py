@@ -157,14 +157,16 @@ def test_a_costkit_0_1_snapshot_without_the_marker_is_replaced(tmp_path: Path) -
 
     write(NEW, target)
 
-    assert sorted(read(target).tables) == ["builds", "pipelines"]
+    assert sorted(read(target, check_data=False).tables) == ["builds", "pipelines"]
 
 
 def test_an_empty_or_absent_folder_is_fine(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     write(NEW, tmp_path / "empty")
     write(NEW, tmp_path / "new" / "nested")
-    assert sorted(read(tmp_path / "empty").tables) == sorted(read(tmp_path / "new" / "nested").tables)
+    assert sorted(read(tmp_path / "empty", check_data=False).tables) == sorted(
+        read(tmp_path / "new" / "nested", check_data=False).tables
+    )
 
 
 # -- a write interrupted between its two renames -------------------------------------------------------------------
@@ -208,7 +210,7 @@ def test_a_kill_between_the_renames_is_recovered_by_the_next_read(tmp_path: Path
     before = contents(target)
 
     kill_between_renames(target)
-    snapshot = read(target)
+    snapshot = read(target, check_data=False)
 
     assert contents(target) == before
     assert list(snapshot.tables["pipelines"]["pipeline"]) == ["web"]
