@@ -30,7 +30,7 @@ MAX_MANIFEST_BYTES = 10 * 1024 * 1024
 MAX_BUILD = pd.Timedelta(hours=36)  # CodeBuild's longest build timeout (2,160 minutes)
 TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 ACCOUNT_ID = r"^[0-9]{12}$"
-RECOLLECT = "collect it again with `costkit collect --out DIR`"
+RECOLLECT = "collect the snapshot again with `costkit collect`"
 
 # Column kinds: text, time (datetime64), number (int or float), bool. Required columns are read by pricing;
 # optional ones are checked when present.

@@ -98,7 +98,7 @@ def _refuse_rows(frame: pd.DataFrame, path: Path, column: str, bad: pd.Series, p
         raise PricingDataError(
             f"{path}: row {row + 2}, column {column}: {quoted(frame[column].iloc[row])} {problem}"
             + (f" (and {more} more row{'s' if more > 1 else ''})" if more else ""),
-            hint="fix the table, or drop --pricing-dir to use the bundled prices",
+            hint="fix the table, or use the bundled prices",
         )
 
 
