@@ -71,8 +71,10 @@ def by_id(suggestions: list[Suggestion]) -> dict[str, Suggestion]:
     return {s.id: s for s in suggestions}
 
 
-def repriced(ctx: Context, suggestion: Suggestion) -> float:
-    """The transform's rows priced again: must equal baseline minus the saving."""
+def wiring_reprice_matches_saving(ctx: Context, suggestion: Suggestion) -> float:
+    """WIRING check, not a billing check: the suggestion's transform re-priced with the same call that
+    computed its saving gives baseline minus the saving. It cannot catch a wrong saving (both sides move
+    together); the hand-worked `monthly_saving_usd == ...` assertions next to each call do that."""
     assert suggestion.transform is not None
     total, missing = ctx.reprice(suggestion.transform(ctx.rows.copy()))
     assert not missing
@@ -195,7 +197,7 @@ def test_caching_halves_the_cacheable_phases_of_uncached_projects_only(build_sna
     assert suggestion.exclusive == f"build-cache:{ACCOUNT}:us-east-1:web-build"
     assert "not zero" in suggestion.confidence_reason
     assert {"console", "cli", "cloudformation", "terraform"} <= suggestion.change.keys()
-    repriced(ctx, suggestion)
+    wiring_reprice_matches_saving(ctx, suggestion)
 
     # The same month observed with the shorter builds costs exactly baseline minus the saving.
     shorter = build_snapshot.tables["builds"].copy()
@@ -229,7 +231,7 @@ def test_right_size_short_large_builds_from_a_snapshot(build_snapshot: Snapshot)
     assert "utilisation" in suggestion.confidence_reason
     assert suggestion.evidence["utilisation"] == "unknown"
     assert suggestion.exclusive == f"build-compute:{ACCOUNT}:us-east-1:big-short"
-    repriced(ctx, suggestion)
+    wiring_reprice_matches_saving(ctx, suggestion)
 
 
 def test_right_size_from_a_usage_file_and_its_patch() -> None:
@@ -249,7 +251,7 @@ def test_right_size_from_a_usage_file_and_its_patch() -> None:
     assert suggestion.usage_patch == [
         {"op": "set", "path": "codebuild.huge.compute_type", "value": "BUILD_GENERAL1_MEDIUM"}
     ]
-    repriced(ctx, suggestion)
+    wiring_reprice_matches_saving(ctx, suggestion)
     after = estimate(patched(usage, suggestion.usage_patch), period=NOVEMBER, free_tier=False)
     assert total(after) == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
     assert any("total-only" in note and "unknown" in note for note in ctx.notes)
@@ -324,7 +326,7 @@ def test_lifecycle_on_a_snapshot_bucket_without_expiration(bucket_snapshot: Snap
     assert any("128 KB" in caveat for caveat in to_ia.evidence["caveats"])
     assert any("30-day minimum" in caveat for caveat in to_ia.evidence["caveats"])
     for suggestion in found.values():
-        repriced(ctx, suggestion)
+        wiring_reprice_matches_saving(ctx, suggestion)
 
 
 def test_lifecycle_on_a_usage_file_estimated_fallback_and_not_worth_it() -> None:
@@ -358,7 +360,7 @@ def test_lifecycle_on_a_usage_file_estimated_fallback_and_not_worth_it() -> None
     assert "older than 30 days" in fallback.confidence_reason
     assert any("tiny" in note and "128 KB" in note for note in ctx.notes)
     for suggestion in found.values():
-        repriced(ctx, suggestion)
+        wiring_reprice_matches_saving(ctx, suggestion)
         after = estimate(patched(usage, suggestion.usage_patch), period=NOVEMBER, free_tier=False)
         assert total(after) == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
 
@@ -415,7 +417,7 @@ def test_lambda_compute_is_priced_per_second_when_the_price_book_has_the_price(
     assert suggestion.exclusive == f"build-compute:{ACCOUNT}:us-east-1:quick"
     assert any("Docker" in c for c in suggestion.evidence["constraints"])
     assert not any("quick" in note for note in ctx.notes)
-    repriced(ctx, suggestion)
+    wiring_reprice_matches_saving(ctx, suggestion)
     after = estimate(patched(LAMBDA_USAGE, suggestion.usage_patch), period=NOVEMBER, free_tier=False, pricebook=book)
     assert total(after) == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
 
@@ -424,7 +426,7 @@ def test_lambda_compute_is_priced_per_second_when_the_price_book_has_the_price(
     priced = by_id(not_priced.lambda_compute(observed))
     web = priced[f"lambda-compute-{ACCOUNT}-us-east-1-web-build"]
     assert web.monthly_saving_usd == pytest.approx(10 * 5 * 0.01 - 10 * 300 * 0.0001)
-    repriced(observed, web)
+    wiring_reprice_matches_saving(observed, web)
 
 
 def test_reserved_capacity_is_only_a_note_with_the_shipped_tables() -> None:
@@ -447,7 +449,7 @@ def test_reserved_capacity_is_priced_when_the_price_book_has_a_fleet_price(tmp_p
     assert suggestion.evidence["fleet_capacity"] == 1
     assert suggestion.confidence == "low"
     assert suggestion.exclusive == f"build-compute:{ACCOUNT}:us-east-1:busy"
-    repriced(ctx, suggestion)
+    wiring_reprice_matches_saving(ctx, suggestion)
 
 
 def test_the_rules_compose_in_suggest(build_snapshot: Snapshot) -> None:

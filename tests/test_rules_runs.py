@@ -107,8 +107,10 @@ def context(snap: Snapshot, free_tier: bool = False) -> Context:
     return Context(baseline=estimate_snapshot(snap, free_tier=free_tier, pricebook=book), pricebook=book, snapshot=snap)
 
 
-def check_transform(ctx: Context, suggestion: Suggestion) -> None:
-    """Applying the suggestion's transform to the baseline rows re-prices to baseline total minus the saving."""
+def wiring_reprice_matches_saving(ctx: Context, suggestion: Suggestion) -> None:
+    """WIRING check, not a billing check: the suggestion's transform re-priced with the same call that
+    computed its saving gives baseline minus the saving. It cannot catch a wrong saving (both sides move
+    together); the hand-worked `monthly_saving_usd == ...` assertions next to each call do that."""
     assert suggestion.transform is not None
     after, missing = ctx.reprice(suggestion.transform(ctx.rows.copy()))
     assert not missing
@@ -160,14 +162,14 @@ def test_rounding_waste_per_project_and_per_pipeline() -> None:
     assert project.evidence["measured_minutes"] == pytest.approx((121 + 130 + 131 + 120 + 59 + 65) / 60, abs=0.01)
     assert project.exclusive == f"project-runs:{ACCOUNT}:{REGION}:app-build"  # shared with wasted runs
     assert "update-project --name app-build" in project.change["cli"]
-    check_transform(ctx, project)
+    wiring_reprice_matches_saving(ctx, project)
 
     flow = found["rounding-waste-pipeline-app"]
     assert flow.monthly_saving_usd == pytest.approx(3 * 2 * V2_MINUTE)  # Build and Deploy in each of 3 runs
     assert flow.evidence["runs"] == 9  # approvals are not billed, so not counted
     assert flow.evidence["billed_minutes"] == 3 * (1 + 4 + 2)
     assert flow.evidence["actions"] == ["Build (Build)", "Deploy (Deploy)"]
-    check_transform(ctx, flow)
+    wiring_reprice_matches_saving(ctx, flow)
 
 
 def test_rounding_waste_does_not_fire_off_the_boundary_or_inside_the_free_minutes() -> None:
@@ -220,14 +222,14 @@ def test_wasted_runs_price_the_executions_and_the_builds_they_started() -> None:
     assert runs.exclusive == f"pipeline-runs:{ACCOUNT}:{REGION}:app"
     assert "SUPERSEDED" in runs.change["cloudformation"]  # the pipeline runs in QUEUED mode
     assert "filePaths" in runs.change["cli"]
-    check_transform(ctx, runs)
+    wiring_reprice_matches_saving(ctx, runs)
 
     hooks = found["wasted-runs-project-app-build"]
     assert hooks.monthly_saving_usd == pytest.approx(4 * MEDIUM)
     assert hooks.confidence == "low"
     assert hooks.evidence["initiators"] == {"GitHub-Hookshot/abc": 1}
     assert "--filter-groups" in hooks.change["cli"]
-    check_transform(ctx, hooks)
+    wiring_reprice_matches_saving(ctx, hooks)
     # the two changes touch different rows, so both are counted and they add up
     both = hooks.transform(runs.transform(ctx.rows.copy()))  # type: ignore[misc]
     assert ctx.reprice(both)[0] == pytest.approx(ctx.baseline.total - runs.monthly_saving_usd - 4 * MEDIUM)
@@ -238,7 +240,7 @@ def test_wasted_runs_are_projected_like_the_estimate() -> None:
     assert ctx.baseline.options["projection_factor"] == pytest.approx(2.0)
     found = by_id(wasted_runs.rule(ctx))
     assert found["wasted-runs-pipeline-app"].monthly_saving_usd == pytest.approx(2 * (12 * V2_MINUTE + 15 * MEDIUM))
-    check_transform(ctx, found["wasted-runs-pipeline-app"])
+    wiring_reprice_matches_saving(ctx, found["wasted-runs-pipeline-app"])
 
 
 def test_wasted_runs_do_not_fire_when_every_run_delivered() -> None:
@@ -305,7 +307,7 @@ def test_idle_pipeline_costs_its_pipeline_month_builds_and_artifact_share() -> N
     assert idle.confidence == "low"  # 31 days is shorter than the 60 that make a pipeline idle
     assert "delete-pipeline --name old" in idle.change["cli"]
     assert idle.exclusive == f"pipeline-runs:{ACCOUNT}:{REGION}:old"
-    check_transform(ctx, idle)
+    wiring_reprice_matches_saving(ctx, idle)
     # `live` succeeded: never suggested; `new` is too young and `docs` costs nothing: notes only.
     assert any(n.startswith("new: no successful run, but created 10 days ago") for n in ctx.notes)
     assert any(n.startswith("docs: no successful run in the 31-day window; it costs nothing") for n in ctx.notes)
@@ -324,7 +326,7 @@ def test_idle_pipeline_over_a_long_window_is_more_certain() -> None:
     assert idle.evidence["finding"] == "no successful run in 61 days"
     # the pipeline-month and the average storage are not flows: only the build minutes are projected
     assert idle.monthly_saving_usd == pytest.approx(V1_MONTH + 4 * factor * SMALL + 10 * 2 / 3 * STANDARD_GB)
-    check_transform(ctx, idle)
+    wiring_reprice_matches_saving(ctx, idle)
 
 
 def test_idle_pipelines_do_not_fire_when_a_run_succeeded() -> None:
