@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -59,9 +61,18 @@ def test_markdown_and_csv_formats() -> None:
     assert "| CodeBuild | $5.10 |" in out  # 300 x $0.01 + 210 x $0.01
     code, out, _ = invoke("estimate", "-u", str(GOLDEN / "codebuild_rounding.yaml"), "-f", "csv")
     assert code == 0
-    header, *rows = out.strip().splitlines()
+    header, *lines = out.strip().splitlines()
     assert header.startswith("account,region,service,resource")
-    assert len(rows) == 2
+    assert len(lines) == 2
+    rows = {row["resource"]: row for row in csv.DictReader(io.StringIO(out))}
+    # per-build: 100 builds x ceil(2.1) = 3 min = 300 min; pre-rounded: 210 min as given; $0.01 a minute.
+    for resource, minutes in (("per-build", 300), ("pre-rounded", 210)):
+        row = rows[resource]
+        assert row["service"] == "CodeBuild"
+        assert row["usage_type"] == "Build-Min:Linux:g1.medium"
+        assert float(row["quantity"]) == pytest.approx(minutes)
+        assert float(row["unit_price_usd"]) == pytest.approx(0.01)
+        assert float(row["cost_usd"]) == pytest.approx(minutes * 0.01)
 
 
 def test_output_file(tmp_path: Path) -> None:

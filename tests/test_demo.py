@@ -63,6 +63,10 @@ def test_each_service_costs_what_the_bill_says(snapshot: Snapshot) -> None:
     assert by_service["CodeBuild"] == pytest.approx(729 * 0.01 + 390 * paid * 0.0034 + 180 * paid * 0.005)
     # deploy-notifier: 120 requests x 0.85 s x 0.25 GB = 25.5 GB-s: inside the free tier.
     assert by_service["Lambda"] == 0
+    # The free tier must not hide a Lambda error: without it, 120 x $0.20 per million requests and
+    # 25.5 GB-s x $0.0000133334 (arm64).
+    gross = estimate_snapshot(snapshot, period=Period.month(2026, 10), free_tier=False).by_service()
+    assert gross["Lambda"] == pytest.approx(120 * 0.0000002 + 120 * 0.85 * 0.25 * 0.0000133334)
     # Storage 42.5 GB and 8 GB; artifact requests estimated from executions (PUT per Source/Build action,
     # GET per later non-approval action): us-east-1 web-app 120 x (2 PUT, 2 GET), legacy-api 10 x (2 PUT, 1 GET);
     # ap-northeast-1 tokyo-service 60 x (2 PUT, 1 GET).

@@ -1,5 +1,11 @@
-"""Properties that hold for any usage: more usage never costs less, the free tier never makes a line
-negative, and the total is the sum of the lines."""
+"""Properties that hold for any usage. Each one earns its place by catching a class of billing bug:
+- more usage never costs less (a free share above 1, a tier that drops when crossed, a price past the last
+  published tier that silently costs $0);
+- the free tier never makes a line negative nor larger than its gross (a free allowance applied twice);
+- tiered prices follow the published tiers for any quantity (a boundary moved, a tier's width wrong);
+- the Lambda free pool is one pool for x86 and Arm (an architecture given its own allowance);
+- V2 action minutes are rounded up per execution (ceil turned into round, approvals or custom charged).
+Oracles are written from the pricing pages' figures, not from costkit's code."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costkit import Period, estimate, load_pricebook
+from costkit import Estimate, Period, estimate, load_pricebook
 
 PERIOD = Period.month(2026, 11)
 BOOK = load_pricebook()
@@ -123,20 +129,86 @@ def test_growth_past_the_last_published_tier_is_reported_not_cheaper(usage: dict
         assert "Lambda" in after.incomplete_services()
 
 
+def lambda_file(x86_gb_seconds: float, arm_gb_seconds: float, free_tier: bool) -> dict[str, Any]:
+    """Two 1 GB functions whose requests last 1 s each: requests = GB-seconds."""
+
+    def function(arch: str, gb_seconds: float) -> dict[str, Any]:
+        return {"memory_mb": 1024, "architecture": arch, "requests_per_month": gb_seconds, "duration_ms": 1000}
+
+    return {"version": 1, "region": "us-east-1", "free_tier": free_tier,
+            "lambda": {"x": function("x86_64", x86_gb_seconds), "a": function("arm64", arm_gb_seconds)}}  # fmt: skip
+
+
+def line_cost(result: Estimate, usage_type: str) -> float:
+    lines = result.lines[result.lines["usage_type"] == usage_type]
+    return float(lines["cost_usd"].sum())
+
+
+def tiered(quantity: float, boundaries: tuple[float, ...], prices: tuple[float, ...]) -> float:
+    """The published tiers: `prices[i]` for the units between boundaries[i - 1] and boundaries[i]."""
+    edges = (0.0, *boundaries, math.inf)
+    return math.fsum(max(0.0, min(quantity, edges[i + 1]) - edges[i]) * price for i, price in enumerate(prices))
+
+
+X86_TIERS = ((6e9, 15e9), (0.0000166667, 0.000015, 0.0000133334))
+ARM_TIERS = ((7.5e9, 18.75e9), (0.0000133334, 0.0000120001, 0.0000106667))
+S3_TIERS = ((51_200.0, 512_000.0), (0.023, 0.022, 0.021))
+gb_seconds = st.one_of(
+    st.floats(min_value=0, max_value=3e10, allow_nan=False),
+    st.sampled_from([6e9, 7.5e9, 15e9, 18.75e9]).flatmap(lambda b: st.floats(b - 1e7, b + 1e7)),
+)
+
+
 @SETTINGS
-@given(usage_files())
-def test_total_equals_the_sum_of_lines_and_of_services(usage: dict[str, Any]) -> None:
+@given(gb_seconds, gb_seconds)
+def test_lambda_duration_follows_the_published_tiers(x86: float, arm: float) -> None:
+    result = estimate(lambda_file(x86, arm, free_tier=False), period=PERIOD, pricebook=BOOK)
+    assert math.isclose(line_cost(result, "Lambda-GB-Second"), tiered(x86, *X86_TIERS), rel_tol=1e-9, abs_tol=1e-9)
+    assert math.isclose(line_cost(result, "Lambda-GB-Second-ARM"), tiered(arm, *ARM_TIERS), rel_tol=1e-9, abs_tol=1e-9)
+
+
+@SETTINGS
+@given(
+    st.one_of(st.floats(0, 2e6), st.sampled_from([51_200.0, 512_000.0]).flatmap(lambda b: st.floats(b - 50, b + 50)))
+)
+def test_s3_standard_storage_follows_the_published_tiers(gb: float) -> None:
+    usage = {"version": 1, "region": "us-east-1", "s3": {"b": {"storage_class": "STANDARD", "storage_gb": gb}}}
     result = estimate(usage, period=PERIOD, pricebook=BOOK)
-    assert math.isclose(result.total, math.fsum(result.lines["cost_usd"].dropna()), rel_tol=1e-12, abs_tol=1e-9)
-    assert math.isclose(math.fsum(result.by_service()), result.total, rel_tol=1e-12, abs_tol=1e-9)
-    printed = result.to_dict()
-    priced = [entry["cost_usd"] for entry in printed["lines"] if entry["cost_usd"] is not None]
-    assert math.isclose(printed["total_usd"], math.fsum(priced), rel_tol=1e-12, abs_tol=1e-9)
+    assert math.isclose(result.by_service()["S3"], tiered(gb, *S3_TIERS), rel_tol=1e-9, abs_tol=1e-9)
 
 
 @SETTINGS
-@given(usage_files())
-def test_free_tier_only_ever_lowers_the_total(usage: dict[str, Any]) -> None:
-    with_free = estimate(usage, period=PERIOD, pricebook=BOOK, free_tier=True)
-    without = estimate(usage, period=PERIOD, pricebook=BOOK, free_tier=False)
-    assert with_free.total <= without.total + 1e-9
+@given(st.floats(0, 2e6), st.floats(0, 2e6))
+def test_lambda_free_seconds_are_one_pool_for_both_architectures(x86: float, arm: float) -> None:
+    result = estimate(lambda_file(x86, arm, free_tier=True), period=PERIOD, pricebook=BOOK)
+    duration = result.lines[result.lines["usage_type"].isin(["Lambda-GB-Second", "Lambda-GB-Second-ARM"])]
+    free = float(duration["free_tier_quantity"].sum())
+    assert math.isclose(free, min(400_000.0, x86 + arm), rel_tol=1e-9, abs_tol=1e-6)
+    requests = result.lines[result.lines["usage_type"].isin(["Request", "Request-ARM"])]
+    assert math.isclose(float(requests["free_tier_quantity"].sum()), min(1e6, x86 + arm), rel_tol=1e-9, abs_tol=1e-6)
+
+
+@SETTINGS
+@given(
+    st.integers(0, 500),
+    st.lists(
+        st.tuples(
+            st.floats(0.01, 90), st.sampled_from(["Build", "Test", "Approval"]), st.sampled_from(["AWS", "Custom"])
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_v2_minutes_are_rounded_up_per_execution(executions: int, actions: list[tuple[float, str, str]]) -> None:
+    usage = {
+        "version": 1, "region": "us-east-1", "free_tier": False,
+        "pipelines": {"p": {"type": "V2", "executions_per_month": executions, "actions": [
+            {"name": f"a{i}", "category": category, "owner": owner, "minutes": minutes}
+            for i, (minutes, category, owner) in enumerate(actions)
+        ]}},
+    }  # fmt: skip
+    charged = [minutes for minutes, category, owner in actions if category != "Approval" and owner != "Custom"]
+    # Whole minutes per execution; round(, 9) first as the billing layer does, so 8.3 x 60 / 60 is not 9.
+    expected = executions * sum(math.ceil(round(m, 9)) for m in charged) * 0.002
+    result = estimate(usage, period=PERIOD, pricebook=BOOK)
+    assert math.isclose(result.by_service()["CodePipeline"], expected, rel_tol=1e-9, abs_tol=1e-9)
