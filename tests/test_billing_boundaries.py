@@ -420,3 +420,31 @@ def test_standard_ia_bills_a_128_kb_minimum_object(objects: int, billed_gb: floa
     result = from_file(usage_file(s3={"ia": bucket}))
     assert result.by_service()["S3"] == pytest.approx(billed_gb * 0.0125)
     assert max(0.6, objects * 128 * KB_IN_GB) == pytest.approx(billed_gb)  # the rule, written out
+
+
+# --- pricing edge cases found by the mutation run ---------------------------------------------------------------
+
+
+def test_a_zero_quantity_line_in_a_free_pool_costs_zero_not_nan() -> None:
+    # A function that was never invoked draws nothing from the free pool: its lines cost $0, and the other
+    # function's 600,000 GB-s still get the whole 400,000 GB-s allowance.
+    functions = {"idle": one_gb_function("arm64", 0), "busy": one_gb_function("x86_64", 600_000)}
+    result = from_file(usage_file(free_tier=True, **{"lambda": functions}))
+    assert result.lines["cost_usd"].notna().all()
+    assert cost(result, "Lambda-GB-Second-ARM") == 0
+    assert result.by_service()["Lambda"] == pytest.approx(200_000 * 0.0000166667)
+
+
+def test_organization_scope_shares_one_free_pool_across_accounts() -> None:
+    one_minute = [{"name": "Build", "category": "Build", "minutes": 1}]
+    usage = usage_file(
+        free_tier=True,
+        pipelines={
+            "a": {"type": "V2", "account": "111111111111", "executions_per_month": 80, "actions": one_minute},
+            "b": {"type": "V2", "account": "222222222222", "executions_per_month": 80, "actions": one_minute},
+        },
+    )
+    per_account = estimate(usage, period=NOVEMBER, pricebook=BOOK)
+    organization = estimate(usage, period=NOVEMBER, pricebook=BOOK, free_tier_scope="organization")
+    assert per_account.by_service()["CodePipeline"] == 0  # 80 minutes in each account's own 100
+    assert organization.by_service()["CodePipeline"] == pytest.approx((160 - 100) * V2_MINUTE)
