@@ -431,8 +431,14 @@ def test_a_zero_quantity_line_in_a_free_pool_costs_zero_not_nan() -> None:
     functions = {"idle": one_gb_function("arm64", 0), "busy": one_gb_function("x86_64", 600_000)}
     result = from_file(usage_file(free_tier=True, **{"lambda": functions}))
     assert result.lines["cost_usd"].notna().all()
+    assert result.lines["free_tier_quantity"].notna().all()
     assert cost(result, "Lambda-GB-Second-ARM") == 0
     assert result.by_service()["Lambda"] == pytest.approx(200_000 * 0.0000166667)
+    # A pool nobody draws on at all: no division by zero leaks out as NaN.
+    alone = from_file(usage_file(free_tier=True, **{"lambda": {"idle": one_gb_function("arm64", 0)}}))
+    assert alone.lines["free_tier_quantity"].notna().all()
+    assert alone.lines["cost_usd"].notna().all()
+    assert alone.by_service()["Lambda"] == 0
 
 
 def test_organization_scope_shares_one_free_pool_across_accounts() -> None:
@@ -448,3 +454,43 @@ def test_organization_scope_shares_one_free_pool_across_accounts() -> None:
     organization = estimate(usage, period=NOVEMBER, pricebook=BOOK, free_tier_scope="organization")
     assert per_account.by_service()["CodePipeline"] == 0  # 80 minutes in each account's own 100
     assert organization.by_service()["CodePipeline"] == pytest.approx((160 - 100) * V2_MINUTE)
+
+
+def test_organization_scope_applies_volume_tiers_to_the_organization_total() -> None:
+    buckets = {
+        "a": {"storage_class": "STANDARD", "account": "111111111111", "storage_gb": 40_000},
+        "b": {"storage_class": "STANDARD", "account": "222222222222", "storage_gb": 40_000},
+    }
+    usage = usage_file(s3=buckets)
+    per_account = estimate(usage, period=NOVEMBER, pricebook=BOOK)
+    organization = estimate(usage, period=NOVEMBER, pricebook=BOOK, free_tier_scope="organization")
+    assert per_account.by_service()["S3"] == pytest.approx(80_000 * 0.023)  # each account in the first tier
+    # Together 80,000 GB: 51,200 at the first tier, 28,800 at the second.
+    assert organization.by_service()["S3"] == pytest.approx(51_200 * 0.023 + 28_800 * 0.022)
+
+
+def test_a_shared_artifact_bucket_is_split_by_executions_and_an_unused_one_is_not() -> None:
+    old = WINDOW_START - pd.Timedelta(days=400)
+    pipelines = [pipeline("busy", "V2", old) | {"artifact_buckets": "shared"},
+                 pipeline("quiet", "V2", old) | {"artifact_buckets": "shared,quiet-only"}]  # fmt: skip
+    runs = [execution("busy", WINDOW_START + pd.Timedelta(days=d)) for d in (1, 2, 3)]
+    snap = snapshot(
+        pipelines=pipelines,
+        pipeline_executions=[*runs, execution("quiet", WINDOW_START + pd.Timedelta(days=4))],
+        bucket_storage=[
+            {"bucket": "shared", "storage_type": "StandardStorage", "avg_bytes": 100 * GIB},
+            {"bucket": "quiet-only", "storage_type": "StandardStorage", "avg_bytes": 10 * GIB},
+            {"bucket": "orphan", "storage_type": "StandardStorage", "avg_bytes": 4 * GIB},
+        ],
+    )
+    lines = from_snapshot(snap).lines
+    storage = lines[lines["usage_type"] == "TimedStorage-ByteHrs"].set_index(["resource", "pipeline"], drop=False)
+    # shared: 100 GB split 3:1 by executions; quiet-only: all quiet's; orphan: nobody's.
+    assert storage.loc[("shared", "busy"), "quantity"] == pytest.approx(75)
+    assert storage.loc[("shared", "quiet"), "quantity"] == pytest.approx(25)
+    assert storage.loc[("quiet-only", "quiet"), "quantity"] == pytest.approx(10)
+    orphan = lines[(lines["resource"] == "orphan") & (lines["usage_type"] == "TimedStorage-ByteHrs")]
+    assert orphan["pipeline"].isna().all()
+    assert orphan["quantity"].sum() == pytest.approx(4)
+    # No pipeline_actions table: no artifact requests are estimated, only storage is billed.
+    assert from_snapshot(snap).by_service()["S3"] == pytest.approx((100 + 10 + 4) * 0.023)
