@@ -416,9 +416,14 @@ class PriceListServer:
                 return
 
             def do_GET(self) -> None:
+                # Through a proxy the request line carries the whole URL: serve its path.
+                path = "/" + self.path.split("://", 1)[1].split("/", 1)[1] if "://" in self.path else self.path
                 server.requests.append(self.path)
-                body = server.files.get(self.path)
-                behaviour = server.behaviour.get(self.path, "ok")
+                body = server.files.get(path)
+                behaviour = server.behaviour.get(path, "ok")
+                if behaviour == "flaky" and server.requests.count(self.path) == 1:
+                    self.send_error(503)
+                    return
                 if body is None or behaviour == "404":
                     self.send_error(404)
                     return

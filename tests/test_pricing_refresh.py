@@ -307,3 +307,19 @@ def test_all_regions_follow_the_region_index_and_csv_reads_the_same(server: Pric
     )
     assert both.exit_code == 2
     assert "--regions or --all" in both.stderr
+
+
+def test_a_proxy_from_the_environment_is_used_and_a_503_is_retried(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with PriceListServer() as proxy:
+        region_index = "/offers/v1.0/aws/CodeBuild/current/region_index.json"
+        proxy.behaviour[region_index] = "flaky"  # the first GET answers 503
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.index_url.split(':')[2].split('/')[0]}")
+        monkeypatch.setenv("NO_PROXY", "")
+        settings = HttpSettings(connect_timeout=2.0, read_timeout=2.0, retries=2, backoff_seconds=0.01)
+        index_url = "http://pricing.example.invalid/offers/v1.0/aws/index.json"
+        result = refresh(["CodeBuild"], ["eu-west-1"], index_url=index_url, settings=settings)
+    assert result.set_path is not None
+    assert proxy.requests[0] == index_url  # the proxy was asked for the whole URL
+    assert proxy.requests.count(f"http://pricing.example.invalid{region_index}") == 2  # 503, then retried
