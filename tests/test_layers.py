@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("costkit.price",),
     ("costkit.estimate", "costkit.change"),
     ("costkit.optimize",),  # savings rules (what-if and report join here)
-    ("costkit.render", "costkit.optimize.render", "costkit.present"),
+    ("costkit.present",),  # tables, CSV, Markdown; escaping and redaction
     # cli_support and demo are the CLI's half of collect (console progress, flag-worded errors): to move into cli/.
     ("costkit.cli", "costkit.collect.cli_support", "costkit.collect.demo"),
 ]

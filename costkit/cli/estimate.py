@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from costkit import render
 from costkit.cli.hints import refresh_hint
 from costkit.cli.options import (
     FreeTierOption,
@@ -28,6 +27,7 @@ from costkit.cli.source import observed as observed_source
 from costkit.errors import ExitCode
 from costkit.estimate import Estimate, estimate
 from costkit.model.period import Period
+from costkit.present import estimate as render
 from costkit.present import redact as masking
 from costkit.pricing import current_pricebook
 from costkit.usage.load import load_usage

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costkit import render
 from costkit.cli.options import OfflineOption, PricingDirOption, comma_list
 from costkit.cli.output import emit_table, stderr, user_errors
 from costkit.errors import CostkitError
+from costkit.present import estimate as render
 from costkit.pricing import current_pricebook
 from costkit.tables import SERVICES, coverage, load_pricebook
 

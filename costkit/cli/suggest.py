@@ -44,8 +44,8 @@ def suggest_command(
 ) -> None:
     """Suggest savings, each re-priced in dollars, with its evidence, confidence and the change to make."""
     with user_errors(redact=redact):
-        from costkit.optimize import render as suggest_render
         from costkit.optimize import suggest
+        from costkit.present import suggestions as suggest_render
 
         observed = observed_source(usage, snapshot, profile, "suggest", redact=redact)
         found = suggest(

@@ -13,7 +13,7 @@ from costkit.optimize import Suggestions
 from costkit.present.escape import csv_frame, markdown_code
 from costkit.present.escape import markdown as md
 from costkit.present.escape import terminal as term
-from costkit.render import money
+from costkit.present.estimate import money
 
 
 def table(found: Suggestions, console: Console) -> None:
