@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, ProfileNotFound
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -23,6 +21,8 @@ from costkit.collect.context import Window
 from costkit.collect.run import CollectOptions, Silent
 from costkit.collect.run import Progress as ProgressSink
 from costkit.collect.run import collect as run_collect
+from costkit.collect.sdk import Failed, SdkFailure, Session, sdk_failures
+from costkit.collect.sdk import regions as known_regions
 from costkit.errors import CostkitError
 from costkit.model.period import Period
 from costkit.present import redact as masking
@@ -83,9 +83,7 @@ def check_regions(regions: list[str] | None) -> None:
     """Region names must be ones CodePipeline exists in (botocore's endpoint data; no call is made)."""
     if not regions or regions == ["all"]:
         return
-    known = set(boto3.Session().get_available_regions("codepipeline")) | set(
-        boto3.Session().get_available_regions("codepipeline", partition_name="aws-us-gov")
-    )
+    known = known_regions("codepipeline")
     for region in regions:
         if region not in known:
             close = difflib.get_close_matches(region, sorted(known), n=1)
@@ -140,7 +138,7 @@ def run(
 
 
 def run_with_session(
-    aws: boto3.Session, options: CollectOptions, console: Console, *, quiet: bool = False, timeout: float | None = None
+    aws: Session, options: CollectOptions, console: Console, *, quiet: bool = False, timeout: float | None = None
 ) -> Snapshot:
     """Collect through an existing session (the demo's fake account)."""
     sink: ProgressSink = Silent() if quiet else Bar(console)
@@ -159,31 +157,38 @@ def aws_calls(console: Console, timeout: float | None = None, *, redact: bool = 
     endpoint) as one clear CostkitError."""
     with time_limit(timeout) as current, WaitReporter(console, current, redact=redact):
         try:
-            yield current
-        except ProfileNotFound as error:
-            raise CostkitError(f"--profile: {error}", hint="list profiles with `aws configure list-profiles`") from None
-        except NoCredentialsError:
-            raise CostkitError(
-                "no AWS credentials found (standard chain: environment, --profile, SSO, instance role)",
-                hint="pass --profile, or set up credentials (`aws configure`, `aws sso login`); "
-                "`costkit collect --demo` needs none",
-            ) from None
-        except NoRegionError:
-            raise CostkitError("no AWS region configured", hint="pass --region or set AWS_REGION") from None
-        except ClientError as error:
-            answer = error.response.get("Error", {})
-            raise CostkitError(
-                f"AWS refused {error.operation_name}: {answer.get('Code', 'ClientError')}: {answer.get('Message', '')}",
-                hint="check the credentials and their permissions (docs/iam-policy.json)",
-            ) from None
+            with sdk_failures():
+                yield current
+        except SdkFailure as failure:
+            raise _worded(failure) from None
         except CallTimeout as error:
             raise CostkitError(
                 str(error),
                 hint="check the network path to the endpoint (proxy, VPC endpoint, AWS_ENDPOINT_URL); "
                 "allow more time with --timeout SECONDS or COSTKIT_TIMEOUT",
             ) from None
-        except BotoCoreError as error:
-            raise CostkitError(f"AWS: {error}") from None
+
+
+def _worded(failure: SdkFailure) -> CostkitError:
+    """An SDK failure in the CLI's words: what failed and which flag or setting fixes it."""
+    match failure.failed:
+        case Failed.profile:
+            return CostkitError(f"--profile: {failure.detail}", hint="list profiles with `aws configure list-profiles`")
+        case Failed.credentials:
+            return CostkitError(
+                "no AWS credentials found (standard chain: environment, --profile, SSO, instance role)",
+                hint="pass --profile, or set up credentials (`aws configure`, `aws sso login`); "
+                "`costkit collect --demo` needs none",
+            )
+        case Failed.region:
+            return CostkitError("no AWS region configured", hint="pass --region or set AWS_REGION")
+        case Failed.refused:
+            return CostkitError(
+                f"AWS refused {failure.detail}",
+                hint="check the credentials and their permissions (docs/iam-policy.json)",
+            )
+        case Failed.sdk:
+            return CostkitError(f"AWS: {failure.detail}")
 
 
 class WaitReporter:
