@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from costkit import Period
 from costkit.cli import app
-from costkit.collect.cli_support import check_regions, window_from
+from costkit.cli.collect_support import check_regions, window_from
 from costkit.collect.context import Window
 from costkit.collect.fake_account import fake_account
 from costkit.collect.run import CollectOptions, collect

@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from costkit.cli import app
+from costkit.cli.collect_support import check_role_arns
 from costkit.collect.aws import Limits, in_flight
-from costkit.collect.cli_support import check_role_arns
 from costkit.snapshot import read
 
 ACCOUNT = "123456789012"

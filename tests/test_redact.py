@@ -12,7 +12,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from costkit.cli import app
-from costkit.collect.cli_support import summary
+from costkit.cli.collect_support import summary
 from costkit.present import redact
 from costkit.snapshot import Snapshot
 
@@ -131,7 +131,7 @@ def test_collect_summary_masks_and_escapes_aws_failures() -> None:
 
 
 def test_progress_line_masks_the_account_it_collects() -> None:
-    from costkit.collect.cli_support import Bar
+    from costkit.cli.collect_support import Bar
 
     for redacting in (True, False):
         bar = Bar(Console(file=io.StringIO()), redact=redacting)

@@ -67,12 +67,12 @@ def collect_command(
     Exit codes: 0 complete, 2 bad input or credentials, 5 partial (a region or service failed: see the manifest).
     """
     with user_errors(redact=redact):
-        from costkit.collect import cli_support
+        from costkit.cli import collect_support
         from costkit.collect.aws import limits
         from costkit.collect.run import CollectOptions
         from costkit.snapshot import check_target, write
 
-        window = cli_support.window_from(days, month)
+        window = collect_support.window_from(days, month)
         check_target(out)  # before collecting: a refused --out should not cost a whole collection
         if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
             raise CostkitError(
@@ -80,25 +80,25 @@ def collect_command(
             )
         limits(timeout)  # COSTKIT_TIMEOUT, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE checked before collecting too
         wanted = comma_list(regions, "--regions") if regions is not None else None
-        cli_support.check_regions(wanted)
-        cli_support.check_org_role(org_role)
-        role_arns = cli_support.check_role_arns(role_arn or []) or None
+        collect_support.check_regions(wanted)
+        collect_support.check_org_role(org_role)
+        role_arns = collect_support.check_role_arns(role_arn or []) or None
         options = CollectOptions(
             window=window,
             regions=wanted,
             lambda_functions=list(dict.fromkeys(lambda_function or [])),
             lambda_tag=lambda_tag,
             cost_explorer=cost_explorer,
-            cache_dir=cache_dir or cli_support.DEFAULT_CACHE,
+            cache_dir=cache_dir or collect_support.DEFAULT_CACHE,
         )
         if max_concurrency is not None:
             options.max_concurrency = max_concurrency
         if demo:
-            from costkit.collect.demo import collect_demo
+            from costkit.cli.demo import collect_demo
 
             snapshot = collect_demo(options, stderr, quiet=quiet)
         else:
-            snapshot = cli_support.run(
+            snapshot = collect_support.run(
                 options,
                 stderr,
                 profile=profile,
@@ -110,7 +110,7 @@ def collect_command(
                 redact=redact,
             )
         path = write(snapshot, out)
-        cli_support.summary(snapshot, stderr, redact=redact)
+        collect_support.summary(snapshot, stderr, redact=redact)
         rows = ", ".join(f"{name} {len(frame)}" for name, frame in sorted(snapshot.tables.items()))
         stderr.print(f"wrote {messages.text(path)} ({rows})")
         if snapshot.partial:

@@ -106,8 +106,8 @@ def pricing_refresh(
             else _list("us-east-1" if regions is None else regions, "--regions", book.region_codes, "region")
         )
         if source is Source.api:
+            from costkit.cli.collect_support import aws_calls
             from costkit.collect.aws import client, session
-            from costkit.collect.cli_support import aws_calls
             from costkit.collect.price_list import fetch_offers
 
             if region_list is None:

@@ -23,7 +23,7 @@ def observed(
             hint=f"try: costkit {command} --usage examples/mid-size-platform.yaml",
         )
     if profile is not None:
-        from costkit.collect.cli_support import collect_live
+        from costkit.cli.collect_support import collect_live
 
         return collect_live(profile, stderr, redact=redact)
     return snapshot

@@ -1,6 +1,6 @@
 """The SDK's half of a command's AWS calls, so boto3 stays in collect/: region names from botocore's endpoint
 data, and the SDK's setup errors (profile, credentials, region, a refusal, the SDK itself) sorted by what failed.
-The CLI words them for its flags (costkit.collect.cli_support.aws_calls)."""
+The CLI words them for its flags (costkit.cli.collect_support.aws_calls)."""
 
 from __future__ import annotations
 

@@ -21,9 +21,9 @@ def collect_demo(options: CollectOptions, console: Console, *, quiet: bool = Fal
         raise CostkitError(
             f"the demo needs moto ({error.name} is not installed)", hint='pip install ".[demo]"'
         ) from None
-    from costkit.collect import cli_support
+    from costkit.cli import collect_support
 
     with fake_account(options.window) as session:
         options.regions = options.regions or ["us-east-1", "ap-northeast-1"]
         options.cache_dir = None  # the fake Cost Explorer answers must not be cached as if real
-        return cli_support.run_with_session(session, options, console, quiet=quiet)
+        return collect_support.run_with_session(session, options, console, quiet=quiet)
