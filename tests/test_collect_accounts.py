@@ -73,3 +73,14 @@ def test_org_role_reads_every_active_account() -> None:
     assert {a["account"] for a in snapshot.manifest["accounts"]} == {t.account_id for t in found}
     # Only the management account holds the seeded estate; every row says which account it came from.
     assert set(snapshot.table("pipelines")["account"]) == {ACCOUNT}
+
+
+def test_a_region_named_twice_is_read_once_by_the_library_too() -> None:
+    """The CLI deduplicates --regions; a notebook passing a list must not have its estate counted twice either."""
+    with fake_account(OCTOBER) as session:
+        once = collect(session, CollectOptions(window=OCTOBER, regions=["us-east-1"], cost_explorer=False))
+        twice = collect(
+            session, CollectOptions(window=OCTOBER, regions=["us-east-1", "us-east-1"], cost_explorer=False)
+        )
+    assert len(twice.table("pipelines")) == len(once.table("pipelines")) == 3  # us-east-1 holds 3 pipelines
+    assert twice.manifest["calls"] == once.manifest["calls"]

@@ -323,3 +323,23 @@ def test_a_proxy_from_the_environment_is_used_and_a_503_is_retried(
     assert result.set_path is not None
     assert proxy.requests[0] == index_url  # the proxy was asked for the whole URL
     assert proxy.requests.count(f"http://pricing.example.invalid{region_index}") == 2  # 503, then retried
+
+
+def test_the_refresh_summary_shows_control_characters_from_an_offer_file_instead_of_sending_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Offer files are third-party text: an ESC in a usage type must not reach the terminal."""
+    from costkit.cli.pricing import _summary
+    from costkit.pricing.offers import ParsedOffer
+    from costkit.pricing.refresh import RefreshResult
+
+    offer = ParsedOffer(
+        "AWSLambda", "eu-west-1", "http://127.0.0.1/x.json", "v\x1b[2J", "2026-09-01", pd.DataFrame(),
+        unknown_usage_types=["EU-Evil\x1b]8;;https://evil\x07x"], problems=["row 3: \x1b[31mred"],
+    )  # fmt: skip
+    _summary(RefreshResult(set_path=None, offers=[offer]))
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "\x07" not in err
+    for shown in ("v\\x1b[2J", "EU-Evil\\x1b]8;;https://evil\\x07x", "row 3: \\x1b[31mred"):
+        assert shown in err

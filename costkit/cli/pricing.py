@@ -12,6 +12,7 @@ from costkit.cli.options import OfflineOption, PricingDirOption, comma_list
 from costkit.cli.output import emit_table, stderr, user_errors
 from costkit.errors import CostkitError
 from costkit.present import estimate as render
+from costkit.present.escape import visible
 from costkit.pricing import current_pricebook
 from costkit.tables import SERVICES, coverage, load_pricebook
 
@@ -140,24 +141,25 @@ def pricing_refresh(
 
 def _summary(result: RefreshResult) -> None:
     """What the refresh read, what it could not use, and where the set is: on stderr, never dropped."""
+
+    def say(text: str) -> None:
+        # offer files are third-party text: control characters are shown, never sent to the terminal
+        stderr.print(visible(text), markup=False, highlight=False)
+
     for offer in result.offers:
-        stderr.print(
+        say(
             f"{offer.service} {offer.region}: {len(offer.rows)} price rows from offer version {offer.version} "
             f"(published {offer.publication_date})",
-            markup=False,
-            highlight=False,
         )
         if offer.unknown_usage_types:
             shown = ", ".join(offer.unknown_usage_types[:8])
             more = len(offer.unknown_usage_types) - 8
-            stderr.print(
+            say(
                 f"  {len(offer.unknown_usage_types)} usage type(s) costkit does not price: {shown}"
-                + (f" and {more} more (listed in the set's price-set.json)" if more > 0 else ""),
-                markup=False,
-                highlight=False,
+                + (f" and {more} more (listed in the set's price-set.json)" if more > 0 else "")
             )
         for problem in offer.problems:
-            stderr.print(f"  not used: {problem}", markup=False, highlight=False)
+            say(f"  not used: {problem}")
     for service, region in result.not_offered:
         stderr.print(f"{service} is not offered in {region} (AWS publishes no prices for it there)", markup=False)
     if result.set_path is None:

@@ -132,7 +132,7 @@ def resolve_regions(target: Target, wanted: list[str] | None, log: CallLog) -> l
     if not wanted:
         return [target.session.region_name or "us-east-1"]
     if wanted != ["all"]:
-        return wanted
+        return list(dict.fromkeys(wanted))  # a region named twice is read once, or its cost would count twice
     available = set(target.session.get_available_regions("codepipeline"))
     ec2 = guard(
         log,
