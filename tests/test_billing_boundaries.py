@@ -494,3 +494,82 @@ def test_a_shared_artifact_bucket_is_split_by_executions_and_an_unused_one_is_no
     assert orphan["quantity"].sum() == pytest.approx(4)
     # No pipeline_actions table: no artifact requests are estimated, only storage is billed.
     assert from_snapshot(snap).by_service()["S3"] == pytest.approx((100 + 10 + 4) * 0.023)
+
+
+# --- survivors of the partial mutation run ----------------------------------------------------------------------
+
+
+def test_by_pipeline_attributes_v1_and_v2_codepipeline_charges_to_their_pipelines() -> None:
+    actions = [{"name": "Build", "category": "Build", "minutes": 2.5}]
+    pipelines = {
+        "legacy": {"type": "V1", "active": True, "created": dt.date(2024, 1, 1)},
+        "modern": {"type": "V2", "executions_per_month": 40, "actions": actions},
+    }
+    view = from_file(usage_file(pipelines=pipelines)).by_pipeline().set_index("pipeline")
+    assert set(view.index) == {"legacy", "modern"}  # nothing left "(not attributed)"
+    assert view.loc["legacy", "CodePipeline"] == pytest.approx(1 * V1_MONTH, rel=EXACT)
+    assert view.loc["modern", "CodePipeline"] == pytest.approx(40 * 3 * V2_MINUTE, rel=EXACT)  # ceil(2.5) = 3 min
+    assert view.loc["modern", "total_usd"] == pytest.approx(40 * 3 * V2_MINUTE, rel=EXACT)
+
+
+def _uncharged_lines(result: Estimate) -> pd.DataFrame:
+    lines = result.lines[result.lines["component"].isin(["Custom (Build)", "Approve (Approval)"])]
+    assert len(lines) == 2, result.lines
+    return lines
+
+
+def test_uncharged_action_lines_are_zero_not_nan_on_a_usage_file() -> None:
+    actions = [
+        {"name": "Build", "category": "Build", "minutes": 2.5},
+        {"name": "Custom", "category": "Build", "owner": "Custom", "minutes": 30},
+        {"name": "Approve", "category": "Approval", "minutes": 60},
+    ]
+    usage = usage_file(pipelines={"p": {"type": "V2", "executions_per_month": 10, "actions": actions}})
+    lines = _uncharged_lines(from_file(usage))
+    assert lines["quantity"].tolist() == [0.0, 0.0]  # NaN != 0.0: a NaN quantity fails here
+    assert lines["cost_usd"].tolist() == [0.0, 0.0]
+
+
+def test_uncharged_action_lines_are_zero_not_nan_on_a_snapshot() -> None:
+    runs = []
+    for i in range(10):
+        runs += [
+            action_run("p", i, "Build", 150),
+            action_run("p", i, "Custom", 1800, owner="Custom"),
+            action_run("p", i, "Approve", 3600, category="Approval"),
+        ]
+    snap = snapshot(pipelines=[pipeline("p", "V2", WINDOW_START - pd.Timedelta(days=400))], action_executions=runs)
+    result = from_snapshot(snap)
+    lines = _uncharged_lines(result)
+    assert lines["quantity"].tolist() == [0.0, 0.0]
+    assert lines["cost_usd"].tolist() == [0.0, 0.0]
+    # The per-run view the savings rules read: 20 uncharged executions at 0 minutes each, not NaN.
+    uncharged = result.runs.actions[~result.runs.actions["charged"].astype(bool)]
+    assert uncharged["minutes"].tolist() == [0.0] * 20
+    assert uncharged["billed"].tolist() == [0.0] * 20
+
+
+def test_a_build_on_an_unknown_compute_type_is_listed_as_missing_not_dropped() -> None:
+    snap = snapshot(
+        builds=[build_run("known", i, 120, "BUILD_GENERAL1_MEDIUM", "LINUX_CONTAINER") for i in range(5)]
+        + [build_run("future", 9, 120, "BUILD_GENERAL9_HUGE", "LINUX_CONTAINER")]
+    )
+    result = from_snapshot(snap)
+    assert not result.complete
+    missing = result.missing_prices
+    assert missing[["service", "resource"]].values.tolist() == [["CodeBuild", "future"]]
+    assert missing["quantity"].tolist() == [2.0]  # 120 s = 2 build minutes, unpriced
+    assert len(result.runs.builds) == 6  # the unknown build is counted, not merged away
+    assert result.by_service()["CodeBuild"] == pytest.approx(5 * 2 * 0.01, rel=EXACT)  # a lower bound: known only
+
+
+def test_a_pipeline_listed_twice_does_not_double_its_action_executions() -> None:
+    # A snapshot whose pipelines table repeats "p" with a different type (e.g. two collections merged after an
+    # upgrade from V1 to V2): the first row is kept, each action execution is counted once.
+    created = WINDOW_START - pd.Timedelta(days=400)
+    runs = [action_run("p", i, "Build", 150) for i in range(10)]  # ceil(2.5 min) = 3 each
+    snap = snapshot(pipelines=[pipeline("p", "V2", created), pipeline("p", "V1", created)], action_executions=runs)
+    result = from_snapshot(snap)
+    assert len(result.runs.actions) == 10
+    assert quantity(result, "ActionExecutionMinutes") == 10 * 3
+    assert cost(result, "ActionExecutionMinutes") == pytest.approx(10 * 3 * V2_MINUTE, rel=EXACT)
