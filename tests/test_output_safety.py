@@ -11,6 +11,7 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -181,6 +182,23 @@ def test_per_pipeline_view_is_safe_too(tmp_path: Path, fmt: str) -> None:
         frame = pd.read_csv(io.StringIO(out))
         assert len(frame) == len(HOSTILE) + 1  # each pipeline, and the builds and buckets of none
         assert not frame["pipeline"].str.match(r"[=+\-@\t\r]").any()
+
+
+def test_pricing_show_prints_hostile_usage_types_as_text(tmp_path: Path) -> None:
+    """A pricing folder is someone else's file too: its usage types reach `costkit pricing show`."""
+    folder = tmp_path / "pricing"
+    shutil.copytree(Path(__file__).parents[1] / "pricing", folder)
+    with (folder / "codebuild.csv").open("a", newline="", encoding="utf-8") as handle:
+        rows = [["CodeBuild", "us-east-1", name, "", "Minute", 0, "", 0.5, "2026-08-01", "https://example.com", "x"]
+                for name in HOSTILE]  # fmt: skip
+        csv.writer(handle).writerows(rows)
+    code, out, err = invoke("pricing", "show", "--service", "CodeBuild", "--region", "us-east-1",
+                            "--pricing-dir", str(folder))  # fmt: skip
+    assert code == 0, err
+    no_raw_controls(out)
+    assert "[bold]bold[/bold]" in out  # markup shown as text, not applied
+    assert "[link=https://evil.example]click[/link]" in out
+    assert "new\\nline" in out  # one row, the newline shown escaped
 
 
 def test_option_values_and_file_names_in_errors_are_text(tmp_path: Path) -> None:
