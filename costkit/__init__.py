@@ -7,8 +7,8 @@ __version__ = "0.1.0"
 from costkit.errors import CostkitError, ExitCode, UsageFileError
 from costkit.estimate import Estimate, estimate
 from costkit.model.period import Period
+from costkit.sources.usage_file.load import Usage, load_usage
 from costkit.tables import load_pricebook
-from costkit.usage.load import Usage, load_usage
 
 __all__ = [
     "CostkitError",

@@ -20,8 +20,8 @@ import pandas as pd
 from costkit.estimate import Estimate
 from costkit.price import price
 from costkit.pricing import current_pricebook
+from costkit.sources.usage_file.load import Usage, load_usage
 from costkit.tables import PriceBook
-from costkit.usage.load import Usage, load_usage
 
 RowChange = Callable[[pd.DataFrame], pd.DataFrame]
 Patch = list[dict[str, Any]]

@@ -23,12 +23,12 @@ from costkit.model.period import Period, Window
 from costkit.model.runs import Runs
 from costkit.price import LINE_COLUMNS, FreeTierScope, price
 from costkit.pricing import current_pricebook
-from costkit.snapshot import Snapshot
-from costkit.snapshot import read as read_snapshot
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.snapshot.folder import read as read_snapshot
+from costkit.sources.snapshot.observed import derive_observed
+from costkit.sources.usage_file.derive import UsageRows, derive
+from costkit.sources.usage_file.load import Usage, load_usage
 from costkit.tables import SERVICES, PriceBook
-from costkit.usage.derive import UsageRows, derive
-from costkit.usage.load import Usage, load_usage
-from costkit.usage.observed import derive_observed
 
 UNATTRIBUTED = "(not attributed)"
 CONTRACT_LINE_FIELDS = LINE_COLUMNS  # the JSON `lines` fields: see docs/estimate.schema.json
@@ -49,7 +49,7 @@ class Estimate:
     usage_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # what was priced: input to what-if and suggest
     runs: Runs = field(default_factory=Runs)  # the runs the usage rows sum (planned or observed), computed once
     inventory: Inventory = field(default_factory=Inventory)  # the resources and their attributes
-    data_quality: list[dict[str, Any]] = field(default_factory=list)  # snapshot rows left out (snapshot_checks)
+    data_quality: list[dict[str, Any]] = field(default_factory=list)  # snapshot rows left out (snapshot checks)
 
     @property
     def total(self) -> float:

@@ -12,8 +12,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from costkit.sources.usage_file.derive import ROW_COLUMNS
 from costkit.tables import SET_COLUMNS, PriceBook
-from costkit.usage.derive import ROW_COLUMNS
 
 FreeTierScope = Literal["account", "organization"]
 

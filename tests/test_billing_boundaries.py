@@ -22,7 +22,7 @@ import pytest
 
 from costkit import Estimate, Period, estimate, load_pricebook
 from costkit.estimate import estimate_snapshot
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 BOOK = load_pricebook()
 NOVEMBER = Period.month(2026, 11)  # [2026-11-01, 2026-12-01): 30 days

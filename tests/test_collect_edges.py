@@ -19,7 +19,7 @@ from costkit.collect.run import CollectOptions, collect
 from costkit.errors import CostkitError
 from costkit.estimate import estimate_snapshot
 from costkit.optimize import suggest
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 OCTOBER = Window.month(2026, 10)
 
@@ -103,7 +103,7 @@ def test_snapshot_tables_do_not_depend_on_thread_timing() -> None:
 
 
 def test_a_partial_snapshot_cannot_pass_a_budget_gate(tmp_path: Path) -> None:
-    from costkit.snapshot import write
+    from costkit.sources.snapshot.folder import write
 
     with fake_account(OCTOBER) as session:
         snapshot = collect(session, CollectOptions(window=OCTOBER, regions=["us-east-1"], cost_explorer=False))
@@ -123,7 +123,7 @@ def test_a_partial_snapshot_cannot_pass_a_budget_gate(tmp_path: Path) -> None:
 
 
 def test_runs_with_unknown_times_are_not_billed_for_the_whole_window() -> None:
-    from costkit.usage.observed import _clipped_seconds
+    from costkit.sources.snapshot.observed import _clipped_seconds
 
     start, end = pd.Timestamp(OCTOBER.start), pd.Timestamp(OCTOBER.end)
     begun = pd.Series([pd.NaT, "2026-09-30T23:59:00Z", "2026-10-05T00:00:00Z"])

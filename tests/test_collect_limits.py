@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 from costkit.cli import app
 from costkit.cli.collect_support import check_role_arns
 from costkit.collect.aws import Limits, in_flight
-from costkit.snapshot import read
+from costkit.sources.snapshot.folder import read
 
 ACCOUNT = "123456789012"
 STS_ANSWER = (

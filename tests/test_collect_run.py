@@ -34,7 +34,7 @@ from costkit.cli import app
 from costkit.collect import fake_account as fake
 from costkit.collect import run
 from costkit.collect.context import CallLog, ReadOnlyViolation, RegionContext, Window
-from costkit.snapshot import Snapshot, read, write
+from costkit.sources.snapshot.folder import Snapshot, read, write
 
 WINDOW = Window.month(2026, 10)
 REGIONS = ["us-east-1", "ap-northeast-1"]

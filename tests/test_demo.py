@@ -23,7 +23,7 @@ from costkit.collect.context import Window
 from costkit.collect.fake_account import fake_account
 from costkit.collect.run import CollectOptions, collect
 from costkit.estimate import estimate_snapshot
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 OCTOBER = Window.month(2026, 10)
 

@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from costkit.cli import app
-from costkit.snapshot import Snapshot, write
+from costkit.sources.snapshot.folder import Snapshot, write
 
 runner = CliRunner()
 FUZZ = settings(max_examples=20, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

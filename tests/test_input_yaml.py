@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from costkit.cli import app
-from costkit.usage.yaml_core import MAX_BYTES
+from costkit.sources.usage_file.yaml_core import MAX_BYTES
 
 runner = CliRunner()
 

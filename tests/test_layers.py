@@ -18,14 +18,8 @@ PACKAGE = Path(__file__).parent.parent / "costkit"
 # Lowest first. A module may import its own layer and the layers below, never one above.
 LAYERS: list[tuple[str, ...]] = [
     ("costkit.errors", "costkit.model", "costkit.assumptions"),  # value types every layer may use
-    (
-        "costkit.billing",
-        "costkit.tables",
-        "costkit.pricing",
-        "costkit.snapshot",
-        "costkit.snapshot_checks",
-    ),  # metering rules, price data, storage
-    ("costkit.usage", "costkit.collect", "costkit.sources"),  # sources: usage file, snapshot, the live account
+    ("costkit.billing", "costkit.tables", "costkit.pricing"),  # metering rules, price data
+    ("costkit.sources", "costkit.collect"),  # sources: usage file, snapshot folder, the live account
     ("costkit.price",),
     ("costkit.estimate", "costkit.change"),
     ("costkit.optimize",),  # savings rules (what-if and report join here)

@@ -17,10 +17,10 @@ from costkit.model.period import Window
 from costkit.optimize import suggest
 from costkit.optimize.base import Context
 from costkit.optimize.rules import pipeline_type
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot import observed
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.usage_file.load import load_usage
 from costkit.tables import PriceBook
-from costkit.usage import observed
-from costkit.usage.load import load_usage
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 USAGE = {"version": 1, "codebuild": {"b": {"compute_type": "BUILD_GENERAL1_SMALL", "build_minutes_per_month": 10}}}

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from costkit.cli import app
 from costkit.cli.collect_support import summary
 from costkit.present import redact
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 runner = CliRunner()
 PAYER, MEMBER = "123456789012", "210987654321"

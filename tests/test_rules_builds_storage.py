@@ -21,9 +21,9 @@ from costkit.estimate import Estimate, estimate, estimate_snapshot
 from costkit.optimize import suggest
 from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rules import artifact_lifecycle, build_caching, not_priced, right_size
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.usage_file.load import load_usage
 from costkit.tables import PriceBook, load_pricebook, pricing_dir
-from costkit.usage.load import load_usage
 
 OCTOBER = Period.month(2026, 10)  # 31 days: the snapshot window, so no projection
 NOVEMBER = Period.month(2026, 11)  # 30 days = 43,200 minutes

@@ -17,7 +17,7 @@ from costkit import load_pricebook
 from costkit.estimate import estimate_snapshot
 from costkit.optimize.base import Context, Rule, Suggestion
 from costkit.optimize.rules import idle_pipelines, rounding_waste, wasted_runs
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"

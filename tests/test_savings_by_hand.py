@@ -19,7 +19,7 @@ from test_rules_runs import context as runs_context
 from test_rules_runs import snapshot as runs_snapshot
 
 from costkit.optimize.rules import build_caching, idle_pipelines, not_priced, pipeline_type, right_size
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 WINDOW = {"start": "2026-10-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00"}
 WINDOW_END = pd.Timestamp(WINDOW["end"])

@@ -22,7 +22,7 @@ from costkit.cli import app
 from costkit.collect.context import Window
 from costkit.collect.fake_account import fake_account
 from costkit.collect.run import CollectOptions, collect
-from costkit.snapshot import write
+from costkit.sources.snapshot.folder import write
 
 OCTOBER = Window.month(2026, 10)
 MEDIUM_PER_MINUTE = 0.01

@@ -1,5 +1,5 @@
 """`costkit collect --out` replaces only a snapshot costkit wrote, and a write killed between its two renames
-never leaves the previous snapshot only under its hidden `.old` name (costkit.snapshot `write`)."""
+never leaves the previous snapshot only under its hidden `.old` name (costkit.sources.snapshot.folder `write`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from costkit.cli import app
-from costkit.snapshot import Snapshot, check_target, read, write
+from costkit.sources.snapshot.folder import Snapshot, check_target, read, write
 
 OLD = Snapshot(
     tables={"pipelines": pd.DataFrame({"pipeline": ["web"], "pipeline_type": ["V2"]})},
@@ -176,7 +176,7 @@ KILLED_BETWEEN_RENAMES = textwrap.dedent(
     import os, signal, sys
     from pathlib import Path
     import pandas as pd
-    from costkit.snapshot import Snapshot, write
+    from costkit.sources.snapshot.folder import Snapshot, write
 
     rename = Path.rename
 

@@ -14,8 +14,8 @@ import pytest
 
 from costkit import load_pricebook
 from costkit.estimate import estimate_snapshot
-from costkit.snapshot import Snapshot
-from costkit.usage.observed import billed_actions, billed_builds
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.snapshot.observed import billed_actions, billed_builds
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 OCTOBER = (pd.Timestamp("2026-10-01", tz="UTC"), pd.Timestamp("2026-11-01", tz="UTC"))

@@ -70,7 +70,7 @@ def collect_command(
         from costkit.cli import collect_support
         from costkit.collect.aws import limits
         from costkit.collect.run import CollectOptions
-        from costkit.snapshot import check_target, write
+        from costkit.sources.snapshot.folder import check_target, write
 
         window = collect_support.window_from(days, month)
         check_target(out)  # before collecting: a refused --out should not cost a whole collection

@@ -27,7 +27,7 @@ from costkit.errors import CostkitError
 from costkit.model.period import Period
 from costkit.present import redact as masking
 from costkit.present.escape import terminal as term
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 MAX_DAYS = 366  # CodePipeline keeps 12 months of execution history
 DEFAULT_CACHE = Path.home() / ".cache" / "costkit" / "cost-explorer"

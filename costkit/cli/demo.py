@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from costkit.collect.run import CollectOptions
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 
 def collect_demo(options: CollectOptions, console: Console, *, quiet: bool = False) -> Snapshot:

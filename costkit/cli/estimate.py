@@ -30,7 +30,7 @@ from costkit.model.period import Period
 from costkit.present import estimate as render
 from costkit.present import redact as masking
 from costkit.pricing import current_pricebook
-from costkit.usage.load import load_usage
+from costkit.sources.usage_file.load import load_usage
 
 
 def _render(result: Estimate, fmt: OutputFormat, output: Path | None, view: View = View.line) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from costkit.cli.output import stderr
 from costkit.errors import CostkitError
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 
 def observed(

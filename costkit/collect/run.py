@@ -32,7 +32,7 @@ from costkit.collect.context import (
     guard,
 )
 from costkit.errors import CostkitError
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 
 
 class Progress(Protocol):

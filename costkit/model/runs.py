@@ -25,7 +25,7 @@ BUILD_RUN_COLUMNS = [
     "build_id", "status", "initiator", "start", "fleet", "count", "seconds", "billed", "stale", *PHASE_COLUMNS,
 ]  # fmt: skip
 # `minutes`: what the execution bills, or would bill, on a V2 pipeline; `billed`: what it bills as it is (0 on V1);
-# `stale`: an unfinished run in a closed window, billed only to its timeout (costkit.usage.stale).
+# `stale`: an unfinished run in a closed window, billed only to its timeout (costkit.sources.snapshot.stale).
 
 
 @dataclass

@@ -29,10 +29,10 @@ from costkit.optimize.rules import (
 )
 from costkit.price import FreeTierScope
 from costkit.pricing import current_pricebook
-from costkit.snapshot import Snapshot
-from costkit.snapshot import read as read_snapshot
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.snapshot.folder import read as read_snapshot
+from costkit.sources.usage_file.load import Usage, load_usage
 from costkit.tables import PriceBook
-from costkit.usage.load import Usage, load_usage
 
 RULES: list[Rule] = [
     pipeline_type.rule,  # 1

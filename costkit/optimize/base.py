@@ -18,9 +18,9 @@ from costkit.change import Change
 from costkit.change import RowChange as RowChange  # the rules import it from here
 from costkit.estimate import Estimate
 from costkit.price import price
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.usage_file.schema import UsageFile
 from costkit.tables import PriceBook
-from costkit.usage.schema import UsageFile
 
 Confidence = Literal["high", "medium", "low"]
 # A saving that rounds to $0.00 a month is not worth a suggestion (rules note it instead).

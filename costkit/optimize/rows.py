@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from costkit.optimize.base import RowChange
-from costkit.usage.derive import ROW_COLUMNS
+from costkit.sources.usage_file.derive import ROW_COLUMNS
 
 Reduction = tuple[dict[str, Any], float]  # (row match by value; quantity to take off): what a run-based rule lowers
 

@@ -13,8 +13,8 @@ from costkit.billing.codebuild import CACHEABLE_PHASES
 from costkit.billing.codepipeline import ACTION_MINUTES
 from costkit.optimize.base import Context
 from costkit.optimize.rows import Reduction
-from costkit.snapshot import Snapshot
-from costkit.usage.observed import window_of
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.snapshot.observed import window_of
 
 BUILD_KEY = ["account", "region", "project", "pipeline", "component", "usage_type"]
 ACTION_KEY = ["account", "region", "pipeline", "component"]

@@ -17,7 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from costkit.errors import PricingDataError
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
 from costkit.tables import pricing_dir
 
 TIMEOUTS_FILE = "run_timeouts.csv"

@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from costkit.errors import UsageFileError, quoted
+from costkit.sources.usage_file.schema import UsageFile
+from costkit.sources.usage_file.yaml_core import LEADING_ZERO, SEXAGESIMAL, parse, read_text
 from costkit.tables import PriceBook, load_pricebook
-from costkit.usage.schema import UsageFile
-from costkit.usage.yaml_core import LEADING_ZERO, SEXAGESIMAL, parse, read_text
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from costkit.errors import CostkitError
-from costkit.snapshot_checks import Problem
-from costkit.snapshot_checks import load as checked_load
+from costkit.sources.snapshot.checks import Problem
+from costkit.sources.snapshot.checks import load as checked_load
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -35,7 +35,7 @@ class Snapshot:
 
     tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)  # rows left out on read (snapshot_checks)
+    problems: list[Problem] = field(default_factory=list)  # rows left out on read (sources/snapshot/checks.py)
 
     def table(self, name: str) -> pd.DataFrame:
         """A table, or an empty frame when the collection found none."""
@@ -205,7 +205,7 @@ def _unwritable(target: Path, error: OSError) -> CostkitError:
 
 
 def read(source: Path, *, check_data: bool = True) -> Snapshot:
-    """Read a snapshot folder written by `write`, checked (refused or flagged) by snapshot_checks; without
+    """Read a snapshot folder written by `write`, checked (refused or flagged) by checks.py; without
     `check_data`, only the folder's structure is checked (for moving snapshots, not pricing them)."""
     recover(source)
     manifest_path = source / MANIFEST

@@ -21,8 +21,8 @@ from costkit.billing.units import billed_units
 from costkit.model.inventory import PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory, table
 from costkit.model.period import Period
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
+from costkit.sources.usage_file.load import Usage
 from costkit.tables import PriceBook
-from costkit.usage.load import Usage
 
 ROW_COLUMNS = (
     "account",

@@ -15,10 +15,10 @@ from costkit.billing.s3 import GIB
 from costkit.model.inventory import PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory, table
 from costkit.model.period import Period
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
-from costkit.snapshot import Snapshot
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.snapshot.stale import billed_end
+from costkit.sources.usage_file.derive import ROW_COLUMNS, UsageRows, lambda_usage, rows_for
 from costkit.tables import PriceBook
-from costkit.usage.derive import ROW_COLUMNS, UsageRows, lambda_usage, rows_for
-from costkit.usage.stale import billed_end
 
 
 def _timestamp(value: object) -> pd.Timestamp:

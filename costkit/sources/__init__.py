@@ -1,0 +1,1 @@
+"""Where usage comes from: a usage file (planned) or a snapshot folder (observed)."""

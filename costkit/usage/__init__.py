@@ -1,1 +1,0 @@
-"""Usage: planned or observed monthly usage, as a file and as usage rows."""
