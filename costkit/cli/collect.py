@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from costkit.cli.options import RedactOption, comma_list
+from costkit.cli.options import (
+    CurOption,
+    CurPartitionedOption,
+    OutputLocationOption,
+    RedactOption,
+    WorkgroupOption,
+    comma_list,
+)
 from costkit.cli.output import messages, stderr, user_errors
 from costkit.errors import CostkitError, ExitCode
 
@@ -46,6 +53,10 @@ def collect_command(
         bool, typer.Option("--cost-explorer/--no-cost-explorer", help="Fetch actuals ($0.01 per request, cached).")
     ] = True,
     cache_dir: Annotated[Path | None, typer.Option(metavar="DIR", help="Cost Explorer answer cache.")] = None,
+    cur: CurOption = None,
+    workgroup: WorkgroupOption = "primary",
+    output_location: OutputLocationOption = None,
+    cur_partitioned: CurPartitionedOption = False,
     max_concurrency: Annotated[
         int | None,
         typer.Option(min=1, metavar="N", help="API calls in flight at once, across regions and services (default 32)."),
@@ -93,6 +104,8 @@ def collect_command(
         )
         if max_concurrency is not None:
             options.max_concurrency = max_concurrency
+        if cur is not None:
+            options.cur = collect_support.cur_table(cur, workgroup, output_location, cur_partitioned, region)
         if demo:
             from costkit.cli.demo import collect_demo
 

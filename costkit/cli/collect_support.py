@@ -15,9 +15,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from costkit.collect.athena import Place, default_wait, split_name
 from costkit.collect.aws import CallTimeout, Limits, in_flight, time_limit
 from costkit.collect.aws import session as make_session
 from costkit.collect.context import Window
+from costkit.collect.cur import CurTable
 from costkit.collect.run import CollectOptions, Silent
 from costkit.collect.run import Progress as ProgressSink
 from costkit.collect.run import collect as run_collect
@@ -59,6 +61,15 @@ class Bar:
 
     def stop(self) -> None:
         self._progress.stop()
+
+
+def cur_table(
+    name: str, workgroup: str, output_location: str | None, partitioned: bool, region: str | None
+) -> CurTable:
+    """--cur DATABASE.TABLE with --workgroup and --output-location, checked before any call."""
+    database, table = split_name(name)
+    place = Place(workgroup=workgroup, database=database, output_location=output_location)
+    return CurTable(place=place, table=table, partitioned=partitioned, region=region, wait_s=default_wait())
 
 
 def window_from(days: int | None, month: str | None, now: dt.datetime | None = None) -> Window:
@@ -232,10 +243,19 @@ def summary(snapshot: Snapshot, console: Console, *, redact: bool = False) -> No
     calls = manifest.get("calls", {})
     console.print(f"API calls: {sum(calls.values())} ({term(', '.join(f'{k} {v}' for k, v in calls.items()))})")
     ce = manifest.get("cost_explorer", {})
-    console.print(
-        f"Cost Explorer: {ce.get('requests', 0)} requests (${ce.get('cost_usd', 0.0):.2f}), "
-        f"{ce.get('cache_hits', 0)} answered from cache"
-    )
+    cur = manifest.get("cur")
+    if cur is not None:
+        scanned, named = int(cur["scanned_bytes"]), int(cur["resource_ids"])
+        console.print(
+            f"Actuals: CUR 2.0 table {term(str(cur['table']))} through Athena "
+            f"(workgroup {term(str(cur['workgroup']))}): query {term(str(cur['query_id']))}, "
+            f"{scanned:,} bytes scanned, {named:,} rows with a resource id; no Cost Explorer request"
+        )
+    else:
+        console.print(
+            f"Cost Explorer: {ce.get('requests', 0)} requests (${ce.get('cost_usd', 0.0):.2f}), "
+            f"{ce.get('cache_hits', 0)} answered from cache"
+        )
     for failure in manifest.get("failures", []):
         said = f"account {failure['account']} region {failure['region']} {failure['service']}: "
         said += f"{failure['error']}: {failure['message']}"

@@ -71,6 +71,30 @@ FreeTierScopeOption = Annotated[
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
 ]
+WorkgroupOption = Annotated[
+    str, typer.Option(metavar="W", help="Athena workgroup the queries run in (with --athena or --cur).")
+]
+OutputLocationOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="S3URL",
+        help="Where Athena writes query results, e.g. s3://my-athena-results/costkit/ (default: the workgroup's).",
+    ),
+]
+CurOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="DATABASE.TABLE",
+        help="Actuals per resource from this CUR 2.0 (Data Exports) table through Athena, instead of Cost Explorer.",
+    ),
+]
+CurPartitionedOption = Annotated[
+    bool,
+    typer.Option(
+        "--cur-partitioned/--cur-not-partitioned",
+        help="The CUR table has AWS's billing_period partition (Athena then reads only the window's months).",
+    ),
+]
 RedactOption = Annotated[
     bool,
     typer.Option(

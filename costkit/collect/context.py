@@ -19,7 +19,10 @@ from costkit.collect.aws import client as make_client
 from costkit.model.period import Window as Window  # collectors import it from here
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|BatchGet)[A-Z]")
-ALSO_ALLOWED = frozenset({("sts", "AssumeRole")})  # to read other accounts; changes nothing
+# sts:AssumeRole reads other accounts and changes nothing. Athena's StartQueryExecution runs a SELECT that reads
+# tables; its only write is the query's result, to the output location the caller names; StopQueryExecution
+# stops such a query when costkit's wait for it is over.
+ALSO_ALLOWED = frozenset({("sts", "AssumeRole"), ("athena", "StartQueryExecution"), ("athena", "StopQueryExecution")})
 # The error codes botocore's own retry logic treats as throttling (what adaptive mode slows down for).
 THROTTLING: frozenset[str] = frozenset(
     {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}

@@ -19,7 +19,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from costkit import __version__
-from costkit.collect import codebuild, codepipeline, cost_explorer, lambda_functions, s3_buckets
+from costkit.collect import codebuild, codepipeline, cost_explorer, cur, lambda_functions, s3_buckets
 from costkit.collect.aws import client as make_client
 from costkit.collect.context import (
     DEFAULT_MAX_CONCURRENCY,
@@ -69,6 +69,7 @@ class CollectOptions:
     cost_explorer: bool = True
     cache_dir: Path | None = None
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # API calls in flight at once, across accounts and regions
+    cur: cur.CurTable | None = None  # actuals from this CUR 2.0 table through Athena, instead of Cost Explorer
 
 
 def _failure(account: str, region: str, service: str, error: BaseException) -> dict[str, str]:
@@ -226,7 +227,8 @@ def collect(
         for region in regions:
             jobs.append(RegionContext(target.account_id, region, target.session, options.window, log))
     collected: dict[str, list[pd.DataFrame]] = {}
-    note.start(len(jobs) + ((1 if org_role else len(accounts)) if options.cost_explorer else 0))
+    actual_steps = 1 if options.cur is not None else (1 if org_role else len(accounts)) if options.cost_explorer else 0
+    note.start(len(jobs) + actual_steps)
     results: dict[int, tuple[dict[str, pd.DataFrame], list[dict[str, str]]]] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(log.max_concurrency, len(jobs) or 1))) as pool:
         futures = {pool.submit(_region_job, job, options): index for index, job in enumerate(jobs)}
@@ -243,7 +245,17 @@ def collect(
                 placed = placed.assign(region=job.region)
             collected.setdefault(name, []).append(placed)
     ce_stats: dict[str, Any] = {"requests": 0, "cost_usd": 0.0, "cache_hits": 0}
-    if options.cost_explorer:
+    cur_stats: dict[str, Any] | None = None
+    if options.cur is not None:
+        # The CUR table holds every account's line items (an organization's export is the payer's): one query.
+        try:
+            actuals, cur_stats = cur.collect_table(base, options.cur, options.window, log)
+            collected.setdefault("actuals", []).append(actuals)
+        except Exception as error:  # recorded like any failed service: the estimate still shows, without actuals
+            where = options.cur.region or base.region_name or "us-east-1"
+            failures.append(_failure("caller", where, "athena:cur", error))
+        note.advance("CUR actuals through Athena")
+    elif options.cost_explorer:
         # With an organization, the management account's answer already holds every member's costs: ask it
         # once, grouped by linked account, rather than adding members' answers to the consolidated one.
         asked = (
@@ -274,6 +286,7 @@ def collect(
         "calls": log.as_dict(),
         "throttles": log.throttles(),  # throttled attempts per operation, each retried (adaptive mode)
         "cost_explorer": ce_stats,
+        **({"cur": cur_stats} if cur_stats is not None else {}),
         "failures": sorted(failures, key=lambda f: (f["account"], f["region"], f["service"])),
     }
     return Snapshot(tables=tables, manifest=manifest)

@@ -147,7 +147,9 @@ def _footer(estimate: Estimate, console: Console) -> None:
     )
     comparison = estimate.comparison()
     if not comparison.empty:
-        console.print("[bold]Estimate vs. Cost Explorer actuals[/bold]")
+        # actuals read from a CUR 2.0 table carry the resource id of each line item; Cost Explorer's do not
+        source = "CUR 2.0 actuals" if "resource_id" in estimate.actuals.columns else "Cost Explorer actuals"
+        console.print(f"[bold]Estimate vs. {source}[/bold]")
         frame_table(_money_columns(comparison), console)
     if not estimate.missing_prices.empty:
         console.print(
