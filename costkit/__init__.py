@@ -9,16 +9,23 @@ from costkit.estimate import Estimate, estimate
 from costkit.model.period import Period
 from costkit.sources.usage_file.load import Usage, load_usage
 from costkit.tables import load_pricebook
+from costkit.whatif import Scenario, breakeven, compare, project, sensitivity, sweep
 
 __all__ = [
     "CostkitError",
     "Estimate",
     "ExitCode",
     "Period",
+    "Scenario",
     "Usage",
     "UsageFileError",
     "__version__",
+    "breakeven",
+    "compare",
     "estimate",
     "load_pricebook",
     "load_usage",
+    "project",
+    "sensitivity",
+    "sweep",
 ]

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("costkit.sources", "costkit.collect"),  # sources: usage file, snapshot folder, the live account
     ("costkit.price",),
     ("costkit.estimate", "costkit.change"),
-    ("costkit.optimize",),  # savings rules (what-if and report join here)
+    ("costkit.optimize", "costkit.whatif"),  # savings rules and what-if scenarios (report joins here)
     ("costkit.present",),  # tables, CSV, Markdown; escaping and redaction
     ("costkit.cli",),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from costkit.cli import collect, estimate, pricing, suggest
+from costkit.cli import collect, diff, estimate, pricing, suggest, whatif
 
 app = typer.Typer(
     name="costkit",
@@ -21,6 +21,8 @@ app = typer.Typer(
 app.command("estimate")(estimate.estimate_command)
 app.command("suggest")(suggest.suggest_command)
 app.command("collect")(collect.collect_command)
+app.command("whatif")(whatif.whatif_command)
+app.command("diff")(diff.diff_command)
 app.add_typer(pricing.pricing_app, name="pricing")
 
 

@@ -1,0 +1,37 @@
+"""What-if modelling: Scenarios (named, ordered Changes) priced against a baseline estimate, compared, swept,
+projected and plotted. docs/whatif.md has the scenario file and the JSON of `costkit whatif`."""
+
+from __future__ import annotations
+
+from costkit.whatif.breakeven import Breakeven, breakeven
+from costkit.whatif.builders import growth, move_region, remove_pipeline, scale_builds, scale_executions
+from costkit.whatif.compare import Comparison, compare, comparison
+from costkit.whatif.explore import Sweep, Tornado, sensitivity, sweep
+from costkit.whatif.projection import Projection, project
+from costkit.whatif.scenario import Outcome, Scenario, WhatIf, evaluate
+from costkit.whatif.scenario_file import ScenarioFileError, load_scenarios
+
+__all__ = [
+    "Breakeven",
+    "Comparison",
+    "Outcome",
+    "Projection",
+    "Scenario",
+    "ScenarioFileError",
+    "Sweep",
+    "Tornado",
+    "WhatIf",
+    "breakeven",
+    "compare",
+    "comparison",
+    "evaluate",
+    "growth",
+    "load_scenarios",
+    "move_region",
+    "project",
+    "remove_pipeline",
+    "scale_builds",
+    "scale_executions",
+    "sensitivity",
+    "sweep",
+]

@@ -1,0 +1,167 @@
+"""Exploration: one builder swept over values, and many builders' low/high swing (a tornado chart).
+
+Both re-price the baseline once per point, with the baseline's options, through the same Change.apply that
+`compare` uses. A point that needs a missing price is incomplete: drawn hollow (sweep) or hatched (tornado),
+its delta left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from costkit.change import Change
+from costkit.estimate import Estimate
+from costkit.tables import SERVICES, PriceBook
+from costkit.whatif.frames import INCOMPLETE_COLOR, INCOMPLETE_HATCH, INCOMPLETE_NOTE, PlotFrame, figure, label
+from costkit.whatif.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Builder = Callable[[float], Change | Scenario]
+
+
+def _change(made: Change | Scenario) -> Change:
+    return made.change if isinstance(made, Scenario) else made
+
+
+def priced(baseline: Estimate, change: Change | Scenario, pricebook: PriceBook | None = None) -> Estimate:
+    return _change(change).apply(baseline, pricebook)
+
+
+def _delta(result: Estimate, baseline: Estimate) -> float:
+    """Scenario minus baseline, NaN unless both are complete."""
+    return result.total - baseline.total if result.complete and baseline.complete else float("nan")
+
+
+class Sweep(PlotFrame):
+    """sweep's table: one row per value (value, cost_usd, delta_usd, delta_pct, complete, one column per service)."""
+
+    def draw(self, *_: Any, **__: Any) -> Figure:
+        fig, ax = figure()
+        values = self["value"].to_numpy(dtype=float)
+        cost = self["cost_usd"].to_numpy(dtype=float)
+        done = self["complete"].to_numpy(dtype=bool)
+        ax.plot(values, cost, color="C0", linewidth=1.5)
+        ax.plot(values[done], cost[done], "o", color="C0", label="cost per month")
+        if (~done).any():
+            ax.plot(values[~done], cost[~done], "o", markerfacecolor="none", color=INCOMPLETE_COLOR,
+                    label="incomplete: a lower bound")  # fmt: skip
+        if "baseline_usd" in self.attrs:
+            ax.axhline(float(self.attrs["baseline_usd"]), color="grey", linestyle="--", label="baseline")
+        ax.set_xlabel(label(self.attrs.get("parameter", "value")))
+        ax.set_ylabel("USD per month")
+        ax.set_title(label(self.title or "Sweep"))
+        ax.legend(fontsize=8)
+        return fig
+
+
+def sweep(
+    baseline: Estimate,
+    builder: Builder,
+    values: Iterable[float],
+    *,
+    parameter: str = "value",
+    pricebook: PriceBook | None = None,
+) -> Sweep:
+    """`builder(value)` priced for each value: value, cost_usd, delta_usd, delta_pct, complete and the cost of
+    each service. `.plot()` is cost against value, incomplete points hollow."""
+    records = []
+    for value in values:
+        result = priced(baseline, builder(value), pricebook)
+        delta = _delta(result, baseline)
+        services = result.by_service()
+        records.append(
+            {
+                "value": value,
+                "cost_usd": result.total,
+                "delta_usd": delta,
+                "delta_pct": 100.0 * delta / baseline.total if baseline.total else float("nan"),
+                "complete": result.complete,
+                **{name: float(services[name]) for name in SERVICES},
+            }
+        )
+    table = Sweep(pd.DataFrame.from_records(records, columns=[
+        "value", "cost_usd", "delta_usd", "delta_pct", "complete", *SERVICES]))  # fmt: skip
+    table.attrs.update(parameter=parameter, baseline_usd=baseline.total)
+    table.title = f"Monthly cost against {parameter}"
+    return table
+
+
+def _per_builder(value: float | Mapping[str, float], name: str) -> float:
+    if isinstance(value, Mapping):
+        if name not in value:
+            raise KeyError(f"no value given for {name!r}")
+        return float(value[name])
+    return float(value)
+
+
+class Tornado(PlotFrame):
+    """sensitivity's table, biggest swing first: name, low, high, low_usd, high_usd, low_delta_usd,
+    high_delta_usd, swing_usd, complete."""
+
+    def draw(self, *_: Any, **__: Any) -> Figure:
+        base = float(self.attrs.get("baseline_usd", 0.0))
+        rows = self.iloc[::-1]
+        fig, ax = figure(8.0, max(2.5, 0.6 * len(rows) + 1.5))
+        y = np.arange(len(rows))
+        for side, color in (("low", "C0"), ("high", "C3")):
+            widths = rows[f"{side}_usd"].to_numpy(dtype=float) - base
+            bars = ax.barh(y, widths, left=base, color=color, label=f"{side} value")
+            for bar, done in zip(bars, rows[f"{side}_complete"].to_numpy(dtype=bool), strict=True):
+                if not done:
+                    bar.set_hatch(INCOMPLETE_HATCH)
+                    bar.set_edgecolor(INCOMPLETE_COLOR)
+        ax.axvline(base, color="black", linewidth=1)
+        names = [
+            f"{label(n)} ({lo:g} .. {hi:g})" for n, lo, hi in rows[["name", "low", "high"]].itertuples(index=False)
+        ]
+        ax.set_yticks(y, names)
+        ax.set_xlabel("USD per month (baseline at the line)")
+        ax.set_title(label(self.title or "Sensitivity"))
+        ax.legend(fontsize=8)
+        if not self["complete"].all():
+            ax.text(0.0, 1.08, INCOMPLETE_NOTE, transform=ax.transAxes, fontsize=8, color=INCOMPLETE_COLOR)
+        return fig
+
+
+def sensitivity(
+    baseline: Estimate,
+    builders: Mapping[str, Builder],
+    low: float | Mapping[str, float],
+    high: float | Mapping[str, float],
+    *,
+    pricebook: PriceBook | None = None,
+) -> Tornado:
+    """Each builder priced at its low and its high value; sorted by swing (high minus low cost), biggest first.
+    `.plot()` is a tornado chart around the baseline total."""
+    records = []
+    for name, builder in builders.items():
+        lo, hi = _per_builder(low, name), _per_builder(high, name)
+        at_low, at_high = priced(baseline, builder(lo), pricebook), priced(baseline, builder(hi), pricebook)
+        records.append(
+            {
+                "name": name,
+                "low": lo,
+                "high": hi,
+                "low_usd": at_low.total,
+                "high_usd": at_high.total,
+                "low_delta_usd": _delta(at_low, baseline),
+                "high_delta_usd": _delta(at_high, baseline),
+                "swing_usd": abs(at_high.total - at_low.total),
+                "low_complete": at_low.complete,
+                "high_complete": at_high.complete,
+                "complete": at_low.complete and at_high.complete and baseline.complete,
+            }
+        )
+    frame = pd.DataFrame.from_records(records)
+    if not frame.empty:
+        frame = frame.sort_values("swing_usd", ascending=False, kind="stable").reset_index(drop=True)
+    table = Tornado(frame)
+    table.attrs.update(baseline_usd=baseline.total)
+    table.title = "What moves the monthly cost most"
+    return table
