@@ -254,3 +254,43 @@ def test_projection_against_a_budget(base: Estimate) -> None:
     assert list(table["over_budget"]) == [False, False, True]  # $10.84 > $10.50
     assert table.first_over_budget == "2027-01"
     assert isinstance(table.plot(), Figure)
+
+
+def test_v1_v2_breakeven_counts_the_accounts_free_allowances() -> None:
+    """web (V2) runs 8 billed minutes an execution (ceil 0.5 + ceil 6.2); legacy (V1, active) already takes the
+    account's one free V1 pipeline, and the account has 100 free V2 minutes a month.
+    On V2 the estate costs 0.002 x (800 x f - 100) (legacy free); on V1 it costs 2 pipeline-months - 1 free = $1.
+    Equal at 800 f - 100 = 1 / 0.002 = 500, f = 0.75: 75 executions a month (web runs 100 today)."""
+    from costkit.change import Change
+    from costkit.whatif import breakeven
+
+    legacy = {"type": "V1", "active": True}
+    planned = usage(free_tier=True)
+    planned = {key: planned[key] for key in ("version", "region", "account", "free_tier", "pipelines")}
+    planned["pipelines"] = {**planned["pipelines"], "legacy": legacy}
+    result = estimate(planned, period=NOVEMBER, pricebook=BOOK)
+    assert result.total == pytest.approx((WEB_MINUTES - 100) * V2_MINUTE, rel=1e-12)  # $1.40
+
+    def as_v1(rows: pd.DataFrame) -> pd.DataFrame:
+        web = (rows["service"] == "CodePipeline") & (rows["resource"] == "web")
+        pipeline_month = {**rows[web].iloc[0].to_dict(), "component": "pipeline (V1)", "usage_type": "ActivePipeline",
+                          "unit": "Pipeline-Month", "meter": "pipeline-month", "quantity": 1.0}  # fmt: skip
+        return pd.concat([rows[~web], pd.DataFrame([pipeline_month])], ignore_index=True)
+
+    found = breakeven(
+        result,
+        lambda f: scale_executions(f, pipeline="web"),
+        lambda f: scale_executions(f, pipeline="web").then(Change("web on V1", as_v1)),
+        low=0.0,
+        high=2.0,
+        names=("V2", "V1"),
+        parameter="web executions (x 100 a month)",
+        points=3,
+        pricebook=BOOK,
+    )
+    assert found.complete
+    assert found.value == pytest.approx(0.75, rel=1e-9)
+    assert found.cost_usd == pytest.approx(1.00, rel=1e-9)
+    assert isinstance(found.plot(), Figure)
+    assert list(found.curve["right_usd"]) == pytest.approx([1.0, 1.0, 1.0])  # V1 is flat: $1 at 0, 100 and 200 runs
+    assert list(found.curve["left_usd"]) == pytest.approx([0.0, (800 - 100) * V2_MINUTE, (1600 - 100) * V2_MINUTE])

@@ -9,6 +9,7 @@ by bisection and finished by interpolating the last bracket (exact on a linear p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +21,14 @@ from costkit.estimate import Estimate
 from costkit.tables import PriceBook
 from costkit.whatif.explore import Builder, priced
 from costkit.whatif.frames import INCOMPLETE_COLOR, figure, label
+from costkit.whatif.scenario import prices
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 STEPS = 200
-CURVE_POINTS = 41
+CURVE_POINTS = 21
+USD_TOLERANCE = 1e-10  # a crossing is found when the two totals agree to a hundredth of a micro-dollar
 
 
 @dataclass
@@ -68,12 +71,15 @@ def breakeven(
     high: float = 10.0,
     names: tuple[str, str] = ("left", "right"),
     parameter: str = "factor",
+    points: int = CURVE_POINTS,
     pricebook: PriceBook | None = None,
 ) -> Breakeven:
-    """The `parameter` value in [low, high] where the estate costs the same under `left(x)` and `right(x)`."""
+    """The `parameter` value in [low, high] where the estate costs the same under `left(x)` and `right(x)`;
+    `points` evenly spaced values are priced for the curves `.plot()` draws."""
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise ParameterError("high", high, f"must be finite and above low={low!r}")
     incomplete = False
+    pricebook = prices(pricebook)
 
     def gap(x: float) -> float:
         nonlocal incomplete
@@ -81,27 +87,26 @@ def breakeven(
         incomplete |= not (a.complete and b.complete)
         return a.total - b.total
 
-    curve = _curve(baseline, left, right, low, high, pricebook)
+    curve = _curve(baseline, left, right, np.linspace(low, high, points), pricebook)
     incomplete |= not bool(curve[["left_complete", "right_complete"]].all().all())
     value = _root(gap, low, high)
     cost = None if value is None else priced(baseline, left(value), pricebook).total
     return Breakeven(value, cost, not incomplete and baseline.complete, curve, names, parameter)
 
 
-def _curve(
-    baseline: Estimate, left: Builder, right: Builder, low: float, high: float, pricebook: PriceBook | None
-) -> pd.DataFrame:
+def _curve(baseline: Estimate, left: Builder, right: Builder, values: np.ndarray, pricebook: PriceBook) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
-    for x in np.linspace(low, high, CURVE_POINTS):
+    for x in values:
         a, b = priced(baseline, left(float(x)), pricebook), priced(baseline, right(float(x)), pricebook)
         records.append({"value": float(x), "left_usd": a.total, "right_usd": b.total,
                         "left_complete": a.complete, "right_complete": b.complete})  # fmt: skip
-    return pd.DataFrame.from_records(records)
+    columns = ["value", "left_usd", "right_usd", "left_complete", "right_complete"]
+    return pd.DataFrame.from_records(records, columns=columns)
 
 
-def _root(gap: Any, low: float, high: float) -> float | None:
+def _root(gap: Callable[[float], float], low: float, high: float) -> float | None:
     """A zero of a piecewise-linear `gap` in [low, high] (the crossing, when one side grows faster throughout):
-    bisection, then interpolation on the last bracket."""
+    the Illinois variant of regula falsi, exact in one step on a linear piece, never leaving the bracket."""
     g_low, g_high = gap(low), gap(high)
     if g_low == 0:
         return low
@@ -109,15 +114,21 @@ def _root(gap: Any, low: float, high: float) -> float | None:
         return high
     if np.sign(g_low) == np.sign(g_high):
         return None
+    side = 0
+    value = low
     for _ in range(STEPS):
-        middle = (low + high) / 2.0
-        g_middle = gap(middle)
-        if g_middle == 0:
-            return middle
-        if np.sign(g_middle) == np.sign(g_low):
-            low, g_low = middle, g_middle
+        value = (g_low * high - g_high * low) / (g_low - g_high)
+        g_value = gap(value)
+        if abs(g_value) <= USD_TOLERANCE or high - low <= 1e-12 * max(1.0, abs(high)):
+            return float(value)
+        if np.sign(g_value) == np.sign(g_high):
+            high, g_high = value, g_value
+            if side == -1:
+                g_low /= 2.0
+            side = -1
         else:
-            high, g_high = middle, g_middle
-        if high - low <= 1e-9 * max(1.0, abs(high)):
-            break
-    return float(low - g_low * (high - low) / (g_high - g_low))
+            low, g_low = value, g_value
+            if side == 1:
+                g_high /= 2.0
+            side = 1
+    return float(value)

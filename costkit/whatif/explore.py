@@ -17,7 +17,7 @@ from costkit.change import Change
 from costkit.estimate import Estimate
 from costkit.tables import SERVICES, PriceBook
 from costkit.whatif.frames import INCOMPLETE_COLOR, INCOMPLETE_HATCH, INCOMPLETE_NOTE, PlotFrame, figure, label
-from costkit.whatif.scenario import Scenario
+from costkit.whatif.scenario import Scenario, prices
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -71,6 +71,7 @@ def sweep(
     """`builder(value)` priced for each value: value, cost_usd, delta_usd, delta_pct, complete and the cost of
     each service. `.plot()` is cost against value, incomplete points hollow."""
     records = []
+    pricebook = prices(pricebook)
     for value in values:
         result = priced(baseline, builder(value), pricebook)
         delta = _delta(result, baseline)
@@ -140,6 +141,7 @@ def sensitivity(
     """Each builder priced at its low and its high value; sorted by swing (high minus low cost), biggest first.
     `.plot()` is a tornado chart around the baseline total."""
     records = []
+    pricebook = prices(pricebook)
     for name, builder in builders.items():
         lo, hi = _per_builder(low, name), _per_builder(high, name)
         at_low, at_high = priced(baseline, builder(lo), pricebook), priced(baseline, builder(hi), pricebook)

@@ -17,6 +17,7 @@ from costkit.estimate import Estimate
 from costkit.tables import PriceBook
 from costkit.whatif.builders import growth as grown
 from costkit.whatif.frames import INCOMPLETE_COLOR, PlotFrame, figure, label, money
+from costkit.whatif.scenario import prices
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -75,6 +76,7 @@ def project(
     if int(months) != months or months < 1:
         raise ParameterError("months", months, "is not a number of months: give a whole number, at least 1")
     start = baseline.period.start
+    pricebook = prices(pricebook)
     records = []
     for ahead in range(int(months)):
         result = baseline if ahead == 0 else grown(growth, ahead).apply(baseline, pricebook)

@@ -15,7 +15,13 @@ from typing import Any
 from costkit.change import Change, combine
 from costkit.errors import ParameterError
 from costkit.estimate import Estimate
+from costkit.pricing import current_pricebook
 from costkit.tables import PriceBook
+
+
+def prices(pricebook: PriceBook | None) -> PriceBook:
+    """The price book to re-price with, resolved once per call (finding the current price set reads the cache)."""
+    return pricebook or current_pricebook()
 
 
 @dataclass(frozen=True)
@@ -126,4 +132,5 @@ def evaluate(baseline: Estimate, scenarios: Iterable[Scenario], pricebook: Price
         if scenario.name in seen:
             raise ParameterError("scenarios", scenario.name, "names two scenarios; give each a name of its own")
         seen.add(scenario.name)
-    return WhatIf(baseline, [Outcome(s, s.apply(baseline, pricebook), baseline) for s in listed])
+    book = prices(pricebook)
+    return WhatIf(baseline, [Outcome(s, s.apply(baseline, book), baseline) for s in listed])
