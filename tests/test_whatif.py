@@ -81,6 +81,18 @@ def usage(**extra: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def with_windows() -> dict[str, Any]:
+    """The usage file plus desktop: 10 Windows builds of 5 min on general1.medium ($0.018/min; no Tokyo price)."""
+    windows = usage()
+    windows["codebuild"]["desktop"] = {
+        "compute_type": "BUILD_GENERAL1_MEDIUM",
+        "builds_per_month": 10,
+        "environment_type": "WINDOWS_SERVER_2019_CONTAINER",
+        "minutes_per_build": 5,
+    }
+    return windows  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def base() -> Estimate:
     result = estimate(usage(), period=NOVEMBER, pricebook=BOOK)
@@ -141,11 +153,7 @@ def test_move_region_reprices_there(base: Estimate) -> None:
 
 
 def test_a_scenario_needing_a_missing_price_is_incomplete_never_zero() -> None:
-    windows = usage()
-    windows["codebuild"]["desktop"] = {"compute_type": "BUILD_GENERAL1_MEDIUM",
-                                       "environment_type": "WINDOWS_SERVER_2019_CONTAINER",
-                                       "builds_per_month": 10, "minutes_per_build": 5}  # fmt: skip
-    result = estimate(windows, period=NOVEMBER, pricebook=BOOK)
+    result = estimate(with_windows(), period=NOVEMBER, pricebook=BOOK)
     assert result.total == pytest.approx(BASELINE + 50 * WINDOWS_MEDIUM, rel=1e-12)
     found = evaluate(result, [Scenario.of("Tokyo", move_region("ap-northeast-1"))], BOOK)["Tokyo"]
     assert not found.complete

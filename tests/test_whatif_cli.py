@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from test_whatif import BASELINE, NIGHTLY, WEB_BUILD, usage
+from test_whatif import BASELINE, NIGHTLY, WEB_BUILD, usage, with_windows
 from typer.testing import CliRunner
 
 from costkit import estimate, load_pricebook
@@ -65,13 +65,7 @@ def test_cli_json_equals_the_library_and_follows_the_schema(tmp_path: Path) -> N
 
 
 def test_incomplete_scenario_in_every_format_and_strict_exit(tmp_path: Path) -> None:
-    windows = usage()
-    windows["codebuild"]["desktop"] = {
-        "compute_type": "BUILD_GENERAL1_MEDIUM",
-        "builds_per_month": 10,
-        "environment_type": "WINDOWS_SERVER_2019_CONTAINER",
-        "minutes_per_build": 5,
-    }
+    windows = with_windows()
     usage_path, scenario_path = write(tmp_path, "u.yaml", windows), write(tmp_path, "s.yaml", SCENARIOS)
     common = ("whatif", "-u", str(usage_path), "-s", str(scenario_path), "--month", "2026-11")
     code, out, _ = invoke(*common, "-f", "json")
@@ -242,13 +236,7 @@ def test_diff_lists_lines_added_removed_and_changed(tmp_path: Path) -> None:
 def test_diff_of_an_unpriced_line_has_no_dollar_delta(tmp_path: Path) -> None:
     before = saved(tmp_path, "a.json", usage())
     after = saved(tmp_path, "b.json", usage(), "--region", "ap-northeast-1")
-    windows = usage()
-    windows["codebuild"]["desktop"] = {
-        "compute_type": "BUILD_GENERAL1_MEDIUM",
-        "builds_per_month": 10,
-        "environment_type": "WINDOWS_SERVER_2019_CONTAINER",
-        "minutes_per_build": 5,
-    }
+    windows = with_windows()
     incomplete = saved(tmp_path, "c.json", windows, "--region", "ap-northeast-1")
     assert diff(before, after).complete
     result = diff(before, incomplete)

@@ -70,15 +70,20 @@ NUMERIC = {"Monthly cost", "Delta", "Delta %", *SERVICES}
 def table(result: WhatIf, console: Console) -> None:
     period = result.baseline.period
     console.print(f"[bold]costkit whatif[/bold] of {term(result.baseline.source)}: {period.start} to {period.end}")
-    grid = Table(header_style="bold")
-    for name in HEADERS:
-        grid.add_column(term(name), justify="right" if name in NUMERIC else "left", overflow="fold")
-    for row in _rows(result):
-        grid.add_row(*(term(cell) for cell in row))
-    console.print(grid)
+    console.print(_grid(HEADERS, _rows(result), NUMERIC))
     if not result.complete:
         console.print(term(NOTE))
         _missing(result, console)
+
+
+def _grid(headers: list[str], rows: Iterable[list[str]], numeric: set[str]) -> Table:
+    """A rich table of text cells, each escaped; numeric columns right-aligned."""
+    grid = Table(header_style="bold")
+    for name in headers:
+        grid.add_column(term(name), justify="right" if name in numeric else "left", overflow="fold")
+    for row in rows:
+        grid.add_row(*(term(cell) for cell in row))
+    return grid
 
 
 def _missing(result: WhatIf, console: Console) -> None:
@@ -110,6 +115,7 @@ def _markdown_table(headers: list[str], rows: Iterable[list[str]], numeric: set[
 
 DIFF_LINE_HEADERS = ["Change", "Service", "Resource", "Component", "Usage type", "Region", "Before", "After", "Delta"]
 DIFF_NUMERIC = {"Before", "After", "Delta"}
+SUMMARY_HEADERS = ["", "Before", "After", "Delta"]
 
 
 def _diff_summary(result: EstimateDiff) -> list[list[str]]:
@@ -147,28 +153,18 @@ def _cost(value: float | None) -> str:
 
 def diff_table(result: EstimateDiff, console: Console) -> None:
     console.print(f"[bold]Diff[/bold]: {term(result.before.get('source'))} -> {term(result.after.get('source'))}")
-    summary = Table(header_style="bold")
-    for name in ("", "Before", "After", "Delta"):
-        summary.add_column(name, justify="left" if not name else "right")
-    for row in _diff_summary(result):
-        summary.add_row(*(term(cell) for cell in row))
-    console.print(summary)
+    console.print(_grid(SUMMARY_HEADERS, _diff_summary(result), DIFF_NUMERIC))
     counts = result.to_dict()["counts"]
     console.print(f"{counts['added']} line(s) added, {counts['removed']} removed, {counts['changed']} changed")
     if not result.lines.empty:
-        grid = Table(header_style="bold")
-        for name in DIFF_LINE_HEADERS:
-            grid.add_column(term(name), justify="right" if name in DIFF_NUMERIC else "left", overflow="fold")
-        for row in _diff_lines(result):
-            grid.add_row(*(term(cell) for cell in row))
-        console.print(grid)
+        console.print(_grid(DIFF_LINE_HEADERS, _diff_lines(result), DIFF_NUMERIC))
     if not result.complete:
         console.print(term(NOTE))
 
 
 def diff_markdown(result: EstimateDiff) -> str:
     lines = [f"## Diff: {md(result.before.get('source'))} -> {md(result.after.get('source'))}", ""]
-    lines += _markdown_table(["", "Before", "After", "Delta"], _diff_summary(result), {"Before", "After", "Delta"})
+    lines += _markdown_table(SUMMARY_HEADERS, _diff_summary(result), DIFF_NUMERIC)
     counts = result.to_dict()["counts"]
     lines += ["", f"{counts['added']} line(s) added, {counts['removed']} removed, {counts['changed']} changed", ""]
     if not result.lines.empty:

@@ -20,7 +20,7 @@ from costkit.errors import ParameterError
 from costkit.estimate import Estimate
 from costkit.tables import PriceBook
 from costkit.whatif.explore import Builder, priced
-from costkit.whatif.frames import INCOMPLETE_COLOR, figure, label
+from costkit.whatif.frames import INCOMPLETE_COLOR, figure, finish, label
 from costkit.whatif.scenario import prices
 
 if TYPE_CHECKING:
@@ -56,9 +56,7 @@ class Breakeven:
         if self.value is not None and self.cost_usd is not None:
             ax.axvline(self.value, color="grey", linestyle="--", label=f"break-even at {self.value:,.4g}")
         ax.set_xlabel(label(self.parameter))
-        ax.set_ylabel("USD per month (whole estate)")
-        ax.set_title(label(f"{self.names[0]} vs {self.names[1]}"))
-        ax.legend(fontsize=8)
+        finish(ax, f"{self.names[0]} vs {self.names[1]}", "USD per month (whole estate)")
         return fig
 
 

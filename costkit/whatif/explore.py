@@ -16,7 +16,7 @@ import pandas as pd
 from costkit.change import Change
 from costkit.estimate import Estimate
 from costkit.tables import SERVICES, PriceBook
-from costkit.whatif.frames import INCOMPLETE_COLOR, INCOMPLETE_HATCH, INCOMPLETE_NOTE, PlotFrame, figure, label
+from costkit.whatif.frames import INCOMPLETE_COLOR, INCOMPLETE_HATCH, INCOMPLETE_NOTE, PlotFrame, figure, finish, label
 from costkit.whatif.scenario import Scenario, prices
 
 if TYPE_CHECKING:
@@ -54,9 +54,7 @@ class Sweep(PlotFrame):
         if "baseline_usd" in self.attrs:
             ax.axhline(float(self.attrs["baseline_usd"]), color="grey", linestyle="--", label="baseline")
         ax.set_xlabel(label(self.attrs.get("parameter", "value")))
-        ax.set_ylabel("USD per month")
-        ax.set_title(label(self.title or "Sweep"))
-        ax.legend(fontsize=8)
+        finish(ax, self.title or "Sweep")
         return fig
 
 
@@ -123,8 +121,7 @@ class Tornado(PlotFrame):
         ]
         ax.set_yticks(y, names)
         ax.set_xlabel("USD per month (baseline at the line)")
-        ax.set_title(label(self.title or "Sensitivity"))
-        ax.legend(fontsize=8)
+        finish(ax, self.title or "Sensitivity", ylabel="")
         if not self["complete"].all():
             ax.text(0.0, 1.08, INCOMPLETE_NOTE, transform=ax.transAxes, fontsize=8, color=INCOMPLETE_COLOR)
         return fig

@@ -24,6 +24,13 @@ def figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
+def finish(ax: Axes, title: str, ylabel: str = "USD per month") -> None:
+    """Title, axis label and legend, the same on every what-if figure."""
+    ax.set_ylabel(ylabel)
+    ax.set_title(label(title))
+    ax.legend(fontsize=8)
+
+
 def label(value: object) -> str:
     """Text from files and accounts as a figure shows it: control characters visible, `$` never mathtext."""
     text = "".join(

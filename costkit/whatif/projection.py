@@ -16,7 +16,7 @@ from costkit.errors import ParameterError
 from costkit.estimate import Estimate
 from costkit.tables import PriceBook
 from costkit.whatif.builders import growth as grown
-from costkit.whatif.frames import INCOMPLETE_COLOR, PlotFrame, figure, label, money
+from costkit.whatif.frames import INCOMPLETE_COLOR, PlotFrame, figure, finish, label, money
 from costkit.whatif.scenario import prices
 
 if TYPE_CHECKING:
@@ -58,9 +58,7 @@ class Projection(PlotFrame):
             if over.any():
                 ax.plot(x[over], cost[over], "x", color="C3", markersize=9, label="over budget")
         ax.set_xticks(x, [label(m) for m in self["month"]], rotation=45)
-        ax.set_ylabel("USD per month")
-        ax.set_title(label(self.title or "Projection"))
-        ax.legend(fontsize=8)
+        finish(ax, self.title or "Projection")
         return fig
 
 
