@@ -7,7 +7,10 @@ __version__ = "0.1.0"
 from costkit.errors import CostkitError, ExitCode, UsageFileError
 from costkit.estimate import Estimate, estimate
 from costkit.model.period import Period
-from costkit.sources.usage_file.load import Usage, load_usage
+from costkit.model.usage import Usage
+from costkit.sources.snapshot.observed import load_snapshot
+from costkit.sources.usage_file.derive import derive_usage
+from costkit.sources.usage_file.load import UsageDocument, load_usage
 from costkit.tables import load_pricebook
 from costkit.whatif import Scenario, breakeven, compare, project, sensitivity, sweep
 
@@ -18,12 +21,15 @@ __all__ = [
     "Period",
     "Scenario",
     "Usage",
+    "UsageDocument",
     "UsageFileError",
     "__version__",
     "breakeven",
     "compare",
+    "derive_usage",
     "estimate",
     "load_pricebook",
+    "load_snapshot",
     "load_usage",
     "project",
     "sensitivity",

@@ -1,10 +1,11 @@
-"""A Change: one transform of what an estimate priced, composable with others.
+"""A Change: one transform of the usage model, composable with others.
 
-A change edits the usage rows (the priced contract: runs-based rules lower the quantities their runs billed,
-others retype or replace rows) and, where the source is a usage file, says the same thing as a usage-file patch
-({"op": "set"|"remove", "path": "a.b.c", "value": ...}). Savings rules produce Changes; `then` composes them
-in order; `apply` re-prices an estimate with a change exactly as the estimate was priced; `apply_to` writes the
-change into a usage file and returns the new, validated usage.
+A change edits the model (`edit`: runs and/or inventory; billing then re-derives the rows of the services the
+edit touched, exactly as the source's rows were derived) or, for the few rules that need it, the usage rows
+only (`rows`). Where the source is a usage file it also says the same thing as a usage-file patch
+({"op": "set"|"remove", "path": "a.b.c", "value": ...}). Savings rules and what-if builders produce Changes;
+`then`/`combine` compose them in order; `apply` re-prices an estimate with a change exactly as the estimate was
+priced; `apply_to` writes the change into a usage file and returns the new, validated document.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from typing import Any
 
 import pandas as pd
 
-from costkit.estimate import Estimate
-from costkit.price import price
+from costkit.billing.rows import derive as derive_rows
+from costkit.estimate import Estimate, price_usage
+from costkit.model.usage import Usage
 from costkit.pricing import current_pricebook
-from costkit.sources.usage_file.load import Usage, load_usage
+from costkit.sources.usage_file.load import UsageDocument, load_usage
 from costkit.tables import PriceBook
 
 RowChange = Callable[[pd.DataFrame], pd.DataFrame]
+Edit = Callable[[Usage], Usage]
 Patch = list[dict[str, Any]]
 
 
@@ -33,49 +36,73 @@ def _unchanged(rows: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Change:
-    """What to do to the usage rows, and the same change on a usage file (empty when it has no file form)."""
+    """What to do to the model (`edit`) or to its rows only (`rows`), and the same change on a usage file
+    (`usage_patch`, empty when it has no file form)."""
 
     title: str = "no change"
     rows: RowChange = _unchanged
     usage_patch: Patch = field(default_factory=list)
+    edit: Edit | None = None
+    _derived: bool = field(default=False, repr=False)  # `edit` already re-derives (a composition)
 
     def __call__(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The row edit alone (what savings rules price; a model edit needs `transform`)."""
         return self.rows(rows.copy())
 
+    def transform(self, usage: Usage, pricebook: PriceBook | None = None) -> Usage:
+        """`usage` changed: the edit on a copy, the rows of the services it touched re-derived (their runs
+        billed again), then the row edit."""
+        out = usage
+        if self.edit is not None:
+            edited = self.edit(usage.copy())
+            if self._derived:
+                out = edited
+            else:
+                touched = usage.touched(edited)
+                book = pricebook or current_pricebook()
+                out = derive_rows(edited, book.compute_types, touched, meter=True) if touched else edited
+        if self.rows is not _unchanged:
+            out = replace(out, rows=self.rows(out.rows.copy()))
+        return out
+
     def then(self, other: Change) -> Change:
-        """This change, then `other` (rows edited in that order; patches concatenated)."""
+        """This change, then `other` (in that order; patches concatenated)."""
+        title = f"{self.title}; {other.title}"
+        patch = [*self.usage_patch, *other.usage_patch]
+        if self.edit is None and other.edit is None:
 
-        def both(rows: pd.DataFrame, first: RowChange = self.rows, second: RowChange = other.rows) -> pd.DataFrame:
-            return second(first(rows))
+            def both(rows: pd.DataFrame, first: RowChange = self.rows, second: RowChange = other.rows) -> pd.DataFrame:
+                return second(first(rows))
 
-        return Change(f"{self.title}; {other.title}", both, [*self.usage_patch, *other.usage_patch])
+            return Change(title, both, patch)
+
+        def chained(usage: Usage, first: Change = self, second: Change = other) -> Usage:
+            return second.transform(first.transform(usage))
+
+        return Change(title, usage_patch=patch, edit=chained, _derived=True)
 
     def apply(self, baseline: Estimate, pricebook: PriceBook | None = None) -> Estimate:
         """The baseline re-priced with this change, with the baseline's options (free tiers, tiers, fallback)."""
+        book = pricebook or current_pricebook()
         options = baseline.options
-        rows = self(baseline.usage_rows)
-        priced = price(
-            rows,
-            pricebook or current_pricebook(),
-            free_tier_scope=options.get("free_tier_scope", "account"),
+        changed = self.transform(baseline.usage, book)
+        changed = replace(changed, source=f"{baseline.source} + {self.title}")
+        result = price_usage(
+            changed,
+            book,
             free_tier=bool(options.get("free_tier", True)),
+            free_tier_scope=options.get("free_tier_scope", "account"),
             fallback_region=options.get("fallback_region"),
         )
-        return replace(
-            baseline,
-            lines=priced.lines,
-            missing_prices=priced.missing,
-            usage_rows=rows,
-            source=f"{baseline.source} + {self.title}",
-        )
+        return replace(result, options={**baseline.options, **result.options}, actuals=baseline.actuals)
 
-    def apply_to(self, usage: Usage, pricebook: PriceBook | None = None) -> Usage:
-        """The usage file with this change's patch applied, validated again: a new Usage to estimate or change."""
+    def apply_to(self, usage: UsageDocument, pricebook: PriceBook | None = None) -> UsageDocument:
+        """The usage file with this change's patch applied, validated again: a new document to estimate or change."""
         if not self.usage_patch:
             raise ValueError(f"change {self.title!r} has no usage-file form (it needs observed runs)")
         data = usage.spec.model_dump(by_alias=True, exclude_unset=True)
         changed = load_usage(apply_patch(data, self.usage_patch), pricebook=pricebook)
-        return Usage(spec=changed.spec, source=f"{usage.source} + {self.title}")
+        return UsageDocument(spec=changed.spec, source=f"{usage.source} + {self.title}")
 
 
 def combine(changes: list[Change]) -> Change:

@@ -19,15 +19,15 @@ from costkit import __version__
 from costkit.assumptions import describe
 from costkit.errors import ParameterError
 from costkit.model.inventory import Inventory
-from costkit.model.period import Period, Window
+from costkit.model.period import Period
 from costkit.model.runs import Runs
+from costkit.model.usage import Usage
 from costkit.price import LINE_COLUMNS, FreeTierScope, price
 from costkit.pricing import current_pricebook
 from costkit.sources.snapshot.folder import Snapshot
-from costkit.sources.snapshot.folder import read as read_snapshot
-from costkit.sources.snapshot.observed import derive_observed
-from costkit.sources.usage_file.derive import UsageRows, derive
-from costkit.sources.usage_file.load import Usage, load_usage
+from costkit.sources.snapshot.observed import load_snapshot
+from costkit.sources.usage_file.derive import derive_usage
+from costkit.sources.usage_file.load import UsageDocument
 from costkit.tables import SERVICES, PriceBook
 
 UNATTRIBUTED = "(not attributed)"
@@ -46,10 +46,23 @@ class Estimate:
     options: dict[str, Any] = field(default_factory=dict)
     currency: str = "USD"
     actuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # Cost Explorer, for closed months only
-    usage_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # what was priced: input to what-if and suggest
-    runs: Runs = field(default_factory=Runs)  # the runs the usage rows sum (planned or observed), computed once
-    inventory: Inventory = field(default_factory=Inventory)  # the resources and their attributes
+    usage: Usage = field(default_factory=Usage)  # the model priced: rows, runs (computed once), inventory
     data_quality: list[dict[str, Any]] = field(default_factory=list)  # snapshot rows left out (snapshot checks)
+
+    @property
+    def usage_rows(self) -> pd.DataFrame:
+        """What was priced: input to what-if and suggest."""
+        return self.usage.rows
+
+    @property
+    def runs(self) -> Runs:
+        """The runs the usage rows sum (planned or observed), computed once."""
+        return self.usage.runs
+
+    @property
+    def inventory(self) -> Inventory:
+        """The resources and their attributes."""
+        return self.usage.inventory
 
     @property
     def total(self) -> float:
@@ -156,7 +169,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-Source = str | Path | Mapping[str, Any] | Usage | Snapshot
+Source = str | Path | Mapping[str, Any] | UsageDocument | Snapshot | Usage
 
 
 def estimate(
@@ -169,43 +182,38 @@ def estimate(
     fallback_region: str | None = None,
     pricebook: PriceBook | None = None,
 ) -> Estimate:
-    """Price one month of a source: a usage file (path, dict or loaded Usage: planned usage) or a snapshot
-    (a Snapshot or its folder: observed usage, projected to the month). The one entry point for both.
+    """Price one month of a source: a usage file (path, dict or UsageDocument: planned usage), a snapshot
+    (a Snapshot or its folder: observed usage, projected to the month) or a usage model (`Usage`, from
+    `derive_usage` or `load_snapshot`, perhaps edited). The one entry point for all of them.
 
     `free_tier` overrides the usage file's `free_tier` field (a snapshot: on unless False). `free_tier_scope`
     defaults to the account, or to the organization for a snapshot of a whole organization. `region` prices a
     usage file's resources in one region; a snapshot is priced where it ran.
     """
+    book = pricebook or current_pricebook()
+    usage = to_usage(source, period=period, region=region, pricebook=book)
+    return price_usage(
+        usage, book, free_tier=free_tier, free_tier_scope=free_tier_scope, fallback_region=fallback_region
+    )
+
+
+def to_usage(
+    source: Source, *, period: Period | None = None, region: str | None = None, pricebook: PriceBook | None = None
+) -> Usage:
+    """Any source as the usage model (a Usage passes through; `period` and `region` then must not differ)."""
+    book = pricebook or current_pricebook()
+    if isinstance(source, Usage):
+        if period is not None and period != source.period:
+            raise ParameterError("period", period, f"differs from the usage model's period {source.period}")
+        if region is not None and region != source.region:
+            raise ParameterError("region", region, "re-prices a usage file: derive the usage again with region=")
+        return source
     if isinstance(source, Snapshot) or (isinstance(source, str | Path) and Path(source).is_dir()):
         if region is not None:
             raise ParameterError("region", region, "re-prices a usage file; a snapshot is priced where it ran")
-        return _observed(
-            source,
-            period=period,
-            free_tier=True if free_tier is None else free_tier,
-            free_tier_scope=free_tier_scope,
-            fallback_region=fallback_region,
-            pricebook=pricebook,
-        )
-    return _planned(source, period, free_tier, free_tier_scope or "account", region, fallback_region, pricebook)
-
-
-def _planned(
-    usage: str | Path | Mapping[str, Any] | Usage,
-    period: Period | None,
-    free_tier: bool | None,
-    free_tier_scope: FreeTierScope,
-    region: str | None,
-    fallback_region: str | None,
-    pricebook: PriceBook | None,
-) -> Estimate:
-    book = pricebook or current_pricebook()
-    loaded = load_usage(usage, pricebook=book)
+        return load_snapshot(source, period=period, pricebook=book)
     _check_region(region, book, "region")
-    when = period or Period.current()
-    rows = derive(loaded, book, when, region=region)
-    use_free = loaded.spec.free_tier if free_tier is None else free_tier
-    return _priced(rows, book, when, loaded.source, use_free, free_tier_scope, region, fallback_region)
+    return derive_usage(source, period=period, region=region, pricebook=book)
 
 
 def estimate_snapshot(
@@ -218,95 +226,54 @@ def estimate_snapshot(
     pricebook: PriceBook | None = None,
 ) -> Estimate:
     """`estimate` of a snapshot (kept for callers written before `estimate` took both sources)."""
-    return _observed(
-        snapshot,
-        period=period,
-        free_tier=free_tier,
-        free_tier_scope=free_tier_scope,
-        fallback_region=fallback_region,
-        pricebook=pricebook,
-    )
-
-
-def _observed(
-    snapshot: str | Path | Snapshot,
-    *,
-    period: Period | None,
-    free_tier: bool,
-    free_tier_scope: FreeTierScope | None,
-    fallback_region: str | None,
-    pricebook: PriceBook | None,
-) -> Estimate:
-    """What a snapshot observed, projected to a month (the window's own month when it is whole). The free tier
-    applies once for a snapshot of a whole organization (consolidated billing), else once per account."""
     book = pricebook or current_pricebook()
-    loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
-    source = str(snapshot) if not isinstance(snapshot, Snapshot) else "<snapshot>"
-    when = period or snapshot_period(loaded)
-    rows = derive_observed(loaded, book, when)
-    scope: FreeTierScope = free_tier_scope or ("organization" if loaded.manifest.get("organization") else "account")
-    result = _priced(rows, book, when, source, free_tier, scope, None, fallback_region)
-    result.options["projection_factor"] = rows.projection
-    result.options["window"] = loaded.manifest.get("window")
-    result.options["partial_collection"] = loaded.partial
-    result.options["data_quality"] = dict(rows.counts)
-    result.data_quality = [problem.to_dict() for problem in loaded.problems]
-    result.assumptions += [{"id": f"data-quality-{p.kind}", "text": p.message} for p in loaded.problems]
-    if _comparable(loaded, when, rows.projection):
-        result.actuals = loaded.table("actuals")
-    return result
-
-
-def _comparable(snapshot: Snapshot, period: Period, projection: float) -> bool:
-    """Actuals are compared only for a whole calendar month that was closed when collected, priced as that
-    month, with a final (not estimated) bill and nothing missing from the collection."""
-    actuals = snapshot.table("actuals")
-    bounds = snapshot.manifest.get("window") or {}
-    if actuals.empty or not bounds or snapshot.partial or projection != 1.0:
-        return False
-    window = Window.parse(bounds)
-    created = pd.Timestamp(snapshot.manifest.get("created") or "1970-01-01T00:00:00+00:00")
-    final = "estimated" not in actuals or not actuals["estimated"].astype(bool).any()
-    return window == Window.of(period) and created >= window.end and final
-
-
-def snapshot_period(snapshot: Snapshot) -> Period:
-    """The calendar month a snapshot's window covers, or the month its window ends in."""
-    return Period.covering(Window.parse(snapshot.manifest.get("window") or {}))
-
-
-def _priced(
-    rows: UsageRows,
-    book: PriceBook,
-    when: Period,
-    source: str,
-    use_free: bool,
-    free_tier_scope: FreeTierScope,
-    region: str | None,
-    fallback_region: str | None,
-) -> Estimate:
-    _check_region(fallback_region, book, "fallback_region")
-    priced = price(
-        rows.rows, book, free_tier_scope=free_tier_scope, free_tier=use_free, fallback_region=fallback_region
+    usage = load_snapshot(snapshot, period=period, pricebook=book)
+    return price_usage(
+        usage, book, free_tier=free_tier, free_tier_scope=free_tier_scope, fallback_region=fallback_region
     )
+
+
+def price_usage(
+    usage: Usage,
+    pricebook: PriceBook,
+    *,
+    free_tier: bool | None = None,
+    free_tier_scope: FreeTierScope | None = None,
+    fallback_region: str | None = None,
+) -> Estimate:
+    """The estimate of a usage model: its rows priced. The free tier defaults to the source's say (a usage
+    file's `free_tier`, else on), applied once per account, or once for a snapshot of a whole organization
+    (consolidated billing)."""
+    _check_region(fallback_region, pricebook, "fallback_region")
+    use_free = (usage.free_tier if usage.free_tier is not None else True) if free_tier is None else free_tier
+    scope: FreeTierScope = free_tier_scope or ("organization" if usage.organization else "account")
+    priced = price(usage.rows, pricebook, free_tier_scope=scope, free_tier=use_free, fallback_region=fallback_region)
     options: dict[str, Any] = {
         "free_tier": use_free,
-        "free_tier_scope": free_tier_scope,
-        "region": region,
+        "free_tier_scope": scope,
+        "region": usage.region,
         "fallback_region": fallback_region,
         "pricing_effective_dates": _date_range(priced.lines),
     }
-    return Estimate(
+    result = Estimate(
         lines=priced.lines,
         missing_prices=priced.missing,
-        assumptions=describe(rows.assumptions | priced.assumptions, rows.counts),
-        period=when,
-        source=source,
+        assumptions=describe(usage.assumptions | priced.assumptions, usage.counts),
+        period=usage.period,
+        source=usage.source,
         options=options,
-        usage_rows=rows.rows,
-        runs=rows.runs,
-        inventory=rows.inventory,
+        usage=usage,
     )
+    if not usage.planned:
+        problems = list(usage.observed.get("problems", []))
+        result.options["projection_factor"] = usage.projection
+        result.options["window"] = usage.observed.get("window")
+        result.options["partial_collection"] = bool(usage.observed.get("partial_collection", False))
+        result.options["data_quality"] = dict(usage.counts)
+        result.data_quality = problems
+        result.assumptions += [{"id": f"data-quality-{p['kind']}", "text": p["message"]} for p in problems]
+        result.actuals = usage.actuals
+    return result
 
 
 def _date_range(lines: pd.DataFrame) -> dict[str, str | None]:

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from costkit.sources.usage_file.derive import ROW_COLUMNS
+from costkit.model.rows import ROW_COLUMNS
 from costkit.tables import SET_COLUMNS, PriceBook
 
 FreeTierScope = Literal["account", "organization"]

@@ -12,6 +12,8 @@ import pandas as pd
 
 from costkit.billing.meters import name, pattern
 from costkit.billing.units import billed_units, ran_for
+from costkit.model.rows import concat_rows, fmt, rows_for
+from costkit.model.usage import Usage
 
 CACHEABLE_PHASES = ["install_s", "download_source_s", "pre_build_s"]  # what a build cache shortens
 
@@ -56,3 +58,90 @@ def twins(compute_types: pd.DataFrame, environment: str, other: str) -> dict[str
     theirs = compute_types.loc[compute_types["environment_type"] == other, key]
     paired = mine.merge(theirs, on="compute_type", suffixes=("", "_twin"))
     return dict(zip(paired["usage_type"], paired["usage_type_twin"], strict=True))
+
+
+def compute_mapping(compute_types: pd.DataFrame) -> pd.DataFrame:
+    """(compute_type, environment_type) -> usage_type and billing_unit, from the compute-type table."""
+    columns = ["compute_type", "environment_type", "usage_type", "billing_unit"]
+    return compute_types[columns].drop_duplicates(["compute_type", "environment_type"])
+
+
+def meter(builds: pd.DataFrame, compute_types: pd.DataFrame, *, planned: bool) -> pd.DataFrame:
+    """Build runs with what each bills, from their `seconds`, compute type and environment: `usage_type`, `unit`
+    and `billed` (rounded up per build); a build on a reserved-capacity fleet (`fleet`) bills one fleet build.
+    A planned run always ran; an observed one ran when it has time."""
+    if builds.empty:
+        return builds
+    out = builds.drop(columns=["usage_type", "billing_unit"], errors="ignore").merge(
+        compute_mapping(compute_types), on=["compute_type", "environment_type"], how="left"
+    )
+    out.index = builds.index
+    out["billed"] = billed_for(out["seconds"], out["billing_unit"], ran=True if planned else None)
+    fleet = out["fleet"].astype(object).fillna(False).astype(bool)
+    out.loc[fleet, "usage_type"] = FLEET_BUILD
+    out.loc[fleet, "billing_unit"] = "Build"
+    out.loc[fleet, "billed"] = 1.0
+    out["unit"] = out["billing_unit"].astype(object).fillna("Minute")
+    out["component"] = out["compute_type"] + " / " + out["environment_type"]
+    return out.reindex(columns=builds.columns)
+
+
+def rows(usage: Usage, compute_types: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
+    """CodeBuild's usage rows: per project, pipeline and compute type the units its builds billed (`count x
+    billed`, x the projection), and a usage file's monthly totals given as such (taken as billed)."""
+    noted: set[str] = set()
+    builds = usage.runs.builds
+    parts: list[pd.DataFrame] = []
+    if not builds.empty:
+        per_second = builds["unit"] == "Second"
+        if usage.planned:
+            if (~per_second).any():
+                noted.add("codebuild-average-rounding")
+        else:
+            noted.add("observed-codebuild-billing-start")
+            if builds["fleet"].astype(object).fillna(False).astype(bool).any():
+                noted.add("observed-fleet")
+        if per_second.any() and usage.planned:
+            noted.add("codebuild-lambda-seconds")
+        parts.append(_from_runs(builds, usage.projection))
+    given = usage.inventory.projects
+    given = given[given["build_minutes_per_month"].notna()] if not given.empty else given
+    if not given.empty:
+        parts.append(_given(given, compute_types, noted))
+    return concat_rows(parts), noted
+
+
+def _from_runs(builds: pd.DataFrame, projection: float) -> pd.DataFrame:
+    key = ["account", "region", "project", "pipeline", "compute_type", "environment_type", "usage_type", "unit"]
+    counted = builds.assign(
+        runs=builds["count"].astype(float), billed=builds["count"].astype(float) * builds["billed"].astype(float)
+    )
+    grouped = (
+        counted.groupby(key, dropna=False, sort=False).agg(billed=("billed", "sum"), runs=("runs", "sum")).reset_index()
+    )
+    unit = np.where(grouped["unit"] == "Second", " s", np.where(grouped["unit"] == "Build", " fleet builds", " min"))
+    started = np.where(
+        grouped["pipeline"].notna(), " builds started by the pipeline", " builds started outside a pipeline"
+    )
+    return rows_for(
+        grouped, service="CodeBuild", resource=grouped["project"],
+        component=grouped["compute_type"] + " / " + grouped["environment_type"], pipeline=grouped["pipeline"],
+        usage_type=grouped["usage_type"].where(grouped["usage_type"].notna(), None),
+        quantity=grouped["billed"] * projection, unit=grouped["unit"],
+        detail=fmt(grouped["runs"]) + started + ", " + fmt(grouped["billed"]) + unit + " billed (each rounded up)",
+    )  # fmt: skip
+
+
+def _given(projects: pd.DataFrame, compute_types: pd.DataFrame, noted: set[str]) -> pd.DataFrame:
+    merged = projects.merge(compute_mapping(compute_types), on=["compute_type", "environment_type"], how="left")
+    per_second = merged["billing_unit"] == "Second"
+    if per_second.any():
+        noted.add("codebuild-lambda-seconds")
+    total = merged["build_minutes_per_month"].astype(float)
+    return rows_for(
+        merged, service="CodeBuild", resource=merged["project"],
+        component=merged["compute_type"] + " / " + merged["environment_type"], pipeline=merged["pipeline"],
+        usage_type=merged["usage_type"].where(merged["usage_type"].notna(), None),
+        quantity=np.where(per_second, total * 60.0, total), unit=merged["billing_unit"],
+        detail=fmt(total) + " build minutes per month, as given",
+    )  # fmt: skip

@@ -31,7 +31,7 @@ from costkit.price import FreeTierScope
 from costkit.pricing import current_pricebook
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.snapshot.folder import read as read_snapshot
-from costkit.sources.usage_file.load import Usage, load_usage
+from costkit.sources.usage_file.load import UsageDocument, load_usage
 from costkit.tables import PriceBook
 
 RULES: list[Rule] = [
@@ -95,7 +95,7 @@ class Suggestions:
 
 
 def suggest(
-    usage: str | Path | Mapping[str, Any] | Usage | None = None,
+    usage: str | Path | Mapping[str, Any] | UsageDocument | None = None,
     *,
     snapshot: str | Path | Snapshot | None = None,
     period: Period | None = None,
@@ -104,18 +104,18 @@ def suggest(
     pricebook: PriceBook | None = None,
     rules: list[Rule] | None = None,
 ) -> Suggestions:
-    """Savings for a usage file (path, dict or Usage) or a snapshot, each re-priced through the estimate."""
+    """Savings for a usage file (path, dict or UsageDocument) or a snapshot, each re-priced through the estimate."""
     book = pricebook or current_pricebook()
     if (usage is None) == (snapshot is None):
         raise ValueError("give exactly one of usage or snapshot")
-    source: Usage | Snapshot
+    source: UsageDocument | Snapshot
     if usage is not None:
         source = load_usage(usage, pricebook=book)
     else:
         assert snapshot is not None
         source = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
     baseline = estimate(source, period=period, free_tier=free_tier, free_tier_scope=free_tier_scope, pricebook=book)
-    if isinstance(source, Usage):
+    if isinstance(source, UsageDocument):
         context = Context(baseline=baseline, pricebook=book, spec=source.spec)
     else:
         if not isinstance(snapshot, Snapshot):

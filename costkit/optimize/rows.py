@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from costkit.model.rows import ROW_COLUMNS
 from costkit.optimize.base import RowChange
-from costkit.sources.usage_file.derive import ROW_COLUMNS
 
 Reduction = tuple[dict[str, Any], float]  # (row match by value; quantity to take off): what a run-based rule lowers
 

@@ -19,16 +19,19 @@ from costkit.tables import PriceBook, load_pricebook
 
 
 @dataclass(frozen=True)
-class Usage:
-    """A validated usage file and where it came from (a path, or `<dict>` for notebook input)."""
+class UsageDocument:
+    """A validated usage file and where it came from (a path, or `<dict>` for notebook input). Derived into the
+    usage model (costkit.model.usage.Usage) by costkit.sources.usage_file.derive."""
 
     spec: UsageFile
     source: str
 
 
-def load_usage(source: str | Path | Mapping[str, Any] | Usage, *, pricebook: PriceBook | None = None) -> Usage:
-    """Load and validate a usage file from a path, a YAML string's parsed dict, or pass a Usage through."""
-    if isinstance(source, Usage):
+def load_usage(
+    source: str | Path | Mapping[str, Any] | UsageDocument, *, pricebook: PriceBook | None = None
+) -> UsageDocument:
+    """Load and validate a usage file from a path, a YAML string's parsed dict, or pass a UsageDocument through."""
+    if isinstance(source, UsageDocument):
         return source
     if isinstance(source, Mapping):
         return _validate(dict(source), "<dict>", pricebook or load_pricebook())
@@ -51,7 +54,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _validate(data: dict[str, Any], name: str, pricebook: PriceBook) -> Usage:
+def _validate(data: dict[str, Any], name: str, pricebook: PriceBook) -> UsageDocument:
     if "version" not in data:
         raise UsageFileError(name, "version", "is missing", hint="add `version: 1` at the top")
     try:
@@ -59,7 +62,7 @@ def _validate(data: dict[str, Any], name: str, pricebook: PriceBook) -> Usage:
     except ValidationError as exc:
         raise _first_error(exc, name) from None
     _check_against_tables(spec, name, pricebook)
-    return Usage(spec=spec, source=name)
+    return UsageDocument(spec=spec, source=name)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -1,0 +1,57 @@
+"""Usage rows: the priced contract, one row per account/region/service/resource/usage type, with `detail`, the
+arithmetic in words. Only costkit.billing makes them (from runs and inventory); price.py prices them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROW_COLUMNS = (
+    "account",
+    "region",
+    "service",
+    "resource",
+    "component",
+    "pipeline",
+    "usage_type",
+    "quantity",
+    "unit",
+    "meter",
+    "detail",
+)
+# `meter`: what the row meters (a meter of pricing/usage_meters.csv, e.g. `storage` or `archive-index`): rules select
+# rows by it and the usage type, never by the display label in `component`.
+
+
+def empty_rows() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(ROW_COLUMNS))
+
+
+def rows_for(frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+    """Usage rows for each row of `frame` (its account and region), every ROW_COLUMNS column present."""
+    base = {"account": frame["account"], "region": frame["region"]}
+    out = pd.DataFrame({**base, **columns}, index=frame.index)
+    for name in ROW_COLUMNS:
+        if name not in out:
+            out[name] = None
+    return out[list(ROW_COLUMNS)]
+
+
+def concat_rows(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Row frames as one, quantities as floats (an empty list: no rows)."""
+    kept = [part for part in parts if not part.empty]
+    if not kept:
+        return empty_rows()
+    rows = pd.concat(kept, ignore_index=True)
+    text = [name for name in ROW_COLUMNS if name != "quantity"]
+    rows[text] = rows[text].astype(object).where(rows[text].notna(), None)  # empty cells are None, never NaN
+    rows["quantity"] = rows["quantity"].astype("float64")
+    return rows
+
+
+def fmt(values: pd.Series | np.ndarray) -> pd.Series:
+    """Numbers as people write them in the detail column: 1,234.5 not 1234.5000."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    return series.map(lambda v: f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}")
