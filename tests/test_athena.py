@@ -12,16 +12,16 @@ from typing import Any
 import boto3
 import pandas as pd
 import pytest
+from athena_answers import execution, result_pages, write_cur
 from botocore.stub import Stubber
 from moto import mock_aws
 from moto.athena.models import QueryResults, athena_backends
 from moto.moto_api import state_manager
+from test_cur_actuals import LINE_ITEMS, OCTOBER, TOTAL_USD, run_in_duckdb
 
 from costkit.collect import athena, cur
 from costkit.collect.context import CallLog
 from costkit.errors import CostkitError
-from tests.athena_answers import execution, result_pages, write_cur
-from tests.test_cur_actuals import LINE_ITEMS, OCTOBER, TOTAL_USD, run_in_duckdb
 
 PLACE = athena.Place(workgroup="finops", database="billing", output_location="s3://finops-athena-results/costkit/")
 QUERY_ID = "5c1f1c5e-0000-4000-8000-00000000a001"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+from athena_answers import result_pages, write_cur
 from moto.athena.models import QueryResults, athena_backends
+from test_cur_actuals import run_in_duckdb
 from typer.testing import CliRunner
 
 from costkit import estimate
@@ -16,8 +18,6 @@ from costkit.cli import app
 from costkit.collect import athena, cur, run
 from costkit.collect.context import Window
 from costkit.collect.fake_account import ACCOUNT, fake_account
-from tests.athena_answers import result_pages, write_cur
-from tests.test_cur_actuals import run_in_duckdb
 
 OCTOBER = Window.month(2026, 10)
 BUILD = f"arn:aws:codebuild:us-east-1:{ACCOUNT}:project/web-app-build"

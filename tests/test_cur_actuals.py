@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from athena_answers import write_cur
 
 from costkit.collect import cur
 from costkit.collect.context import Window
 from costkit.errors import CostkitError
-from tests.athena_answers import write_cur
 
 A, B = "111111111111", "222222222222"
 OCTOBER = Window.month(2026, 10)
