@@ -43,3 +43,15 @@ def test_boto3_is_imported_only_in_collect() -> None:
                 names = [node.module]
             offenders += [f"{path}: {n}" for n in names if n.split(".")[0] in ("boto3", "botocore")]
     assert offenders == []
+
+
+def test_tests_import_their_helpers_as_plain_modules() -> None:
+    """tests/ is not a package: `from tests.x import` works under `python -m pytest` (the working directory is on the
+    path) but not under the README's plain `pytest`, which is what CI runs."""
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            found += [f"{path.name}: {name}" for name in names if name == "tests" or name.startswith("tests.")]
+    assert found == []
