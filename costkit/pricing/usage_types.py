@@ -21,6 +21,7 @@ from costkit.tables import pricing_dir
 MAPPING_FILE = "usage_types.csv"
 UNITS_FILE = "price_list_units.csv"
 _PREFIX = re.compile(r"^[A-Z]{2,4}[0-9]?-")
+_PREFIX_GROUP = re.compile(r"^([A-Z]{2,4}[0-9]?)-")
 
 
 @lru_cache(maxsize=4)
@@ -49,6 +50,11 @@ def units(directory: Path | None = None) -> pd.DataFrame:
 def strip_prefix(usage_types: pd.Series) -> pd.Series:
     """`EUW2-Lambda-GB-Second` -> `Lambda-GB-Second`; a string without a billing prefix is kept."""
     return usage_types.str.replace(_PREFIX, "", n=1, regex=True)
+
+
+def billing_prefix(usage_types: pd.Series) -> pd.Series:
+    """`EUW2-Lambda-GB-Second` -> `EUW2`; "" for a string without a billing prefix (us-east-1's, often)."""
+    return usage_types.str.extract(_PREFIX_GROUP, expand=False).fillna("")
 
 
 def map_usage_types(products: pd.DataFrame, service: str, directory: Path | None = None) -> pd.DataFrame:
