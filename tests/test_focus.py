@@ -14,6 +14,9 @@ import pandas as pd
 import pytest
 
 from costkit import Estimate, Period, estimate
+from costkit.collect.context import Window
+from costkit.collect.fake_account import fake_account
+from costkit.collect.run import CollectOptions, collect
 from costkit.present.focus import focus_csv, focus_frame
 
 OCTOBER = Period.month(2026, 10)
@@ -248,3 +251,31 @@ def test_hostile_names_cannot_start_a_spreadsheet_formula() -> None:
     table = _read(focus_csv(_estimate(usage)))
     assert set(table["x_Pipeline"]) == {'\'=HYPERLINK("http://x")'}
     assert set(table["ResourceName"]) == {'\'=HYPERLINK("http://x")'}
+
+
+@pytest.fixture(scope="module")
+def demo() -> Estimate:
+    """The demo account's October 2026, collected offline by the real collectors (costkit/collect/fake_account.py)."""
+    october = Window.month(2026, 10)
+    with fake_account(october) as session:
+        snapshot = collect(
+            session, CollectOptions(window=october, regions=["us-east-1", "ap-northeast-1"], cache_dir=None)
+        )
+    return estimate(snapshot)
+
+
+def test_each_observed_execution_is_a_row_of_its_own(demo: Estimate) -> None:
+    frame = focus_frame(demo)
+    # The demo's bill (fake_account ACTUALS): CodePipeline $2.38, CodeBuild $7.29 + $0.44, Lambda $0, S3 $1.16.
+    assert frame["BilledCost"].sum() == pytest.approx(2.38 + 7.29 + 0.44 + 0.00 + 1.16)
+    assert frame.loc[frame["x_CostSource"] != "actual-only", "ListCost"].sum() == pytest.approx(demo.total)
+    web = frame[frame["x_Pipeline"] == "web-app"]
+    per_execution = web.groupby("x_Execution")["ListCost"].sum()
+    assert len(per_execution) == 120  # web-app's 120 executions in October
+    # Each web-app execution: Source 1 + Build 7 + Deploy 1 action minutes at $0.002, less the share of the
+    # account's 100 free V2 minutes (1,380 V2 minutes in all: web-app 1,080, tokyo-service 300), plus its 6-minute
+    # general1.medium build at $0.01.
+    assert per_execution.to_numpy() == pytest.approx(9 * 0.002 * (1 - 100 / 1380) + 6 * 0.01)
+    build_rows = web[web["ServiceName"] == "AWS CodeBuild"]
+    assert build_rows["x_Build"].str.startswith("web-app-build:").all()
+    assert build_rows["x_Execution"].notna().all()  # each build tied to the pipeline execution that ran it

@@ -4,7 +4,8 @@ FOCUS 1.2: https://focus.finops.org/focus-specification/v1-2/ (column definition
 https://github.com/FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec/tree/v1.2/specification/columns). Every column the
 spec marks Mandatory is written, then the Conditional ones costkit knows, then costkit's own `x_` columns.
 
-One row per cost line, split in two where the always-free allowance covers part of it: the free part is its own
+One row per cost line (from a snapshot, one per observed action execution or build: `x_Execution`, `x_Build`), split
+in two where the always-free allowance covers part of it: the free part is its own
 row at a list unit price of 0 (AWS's price list prices free-tier usage at $0), so ListCost = ListUnitPrice x
 PricingQuantity holds on every row and ListCost sums to the estimate. BilledCost and EffectiveCost are the
 Cost Explorer actuals where the estimate carries them (a closed, final month), shared among the lines of each
@@ -24,6 +25,7 @@ import pandas as pd
 
 from costkit.estimate import Estimate
 from costkit.model.period import Period
+from costkit.model.runs import Runs
 from costkit.present.escape import csv_frame
 from costkit.pricing import current_pricebook
 from costkit.pricing.usage_types import billing_prefix, mapping, strip_prefix
@@ -76,6 +78,8 @@ EXTRA = (
     "x_Component",
     "x_UsageType",
     "x_FreeTier",
+    "x_Execution",
+    "x_Build",
     "x_CostSource",
     "x_BilledCostEstimated",
     "x_PriceSource",
@@ -227,11 +231,64 @@ def _billed(rows: pd.DataFrame, estimate: Estimate, pricebook: PriceBook) -> pd.
     return pd.concat([matched.drop(columns=["_actual", "_actual_quantity", "_unit", "_raw"]), extra], ignore_index=True)
 
 
+SPLIT = ("PricingQuantity", "ListCost", "BilledCost")  # what an execution's row takes its share of
+ACTION_KEY = ["account", "region", "resource", "component", "pipeline"]
+BUILD_KEY = [*ACTION_KEY, "usage_type"]
+
+
+def _observed_runs(runs: Runs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The observed, billed runs keyed like cost lines: action executions (their pipeline execution) and builds
+    (the pipeline execution whose action started them, where one did). Planned runs stand for many and have no id."""
+    actions = runs.actions
+    actions = actions[actions["execution_id"].notna() & (actions["count"] == 1)]
+    starts = actions.dropna(subset=["external_execution_id"]).drop_duplicates("external_execution_id")
+    by_build = starts.set_index("external_execution_id")["execution_id"]
+    billed = actions[actions["billed"] > 0]
+    action_runs = pd.DataFrame(
+        {
+            **{name: billed[name] for name in ("account", "region", "component", "pipeline")},
+            "resource": billed["pipeline"],
+            "x_Execution": billed["execution_id"],
+            "x_Build": billed["external_execution_id"],
+            "_weight": billed["billed"],
+        }
+    )
+    builds = runs.builds
+    builds = builds[builds["build_id"].notna() & (builds["count"] == 1) & (builds["billed"] > 0)]
+    build_runs = pd.DataFrame(
+        {
+            **{name: builds[name] for name in ("account", "region", "component", "pipeline", "usage_type")},
+            "resource": builds["project"],
+            "x_Execution": builds["build_id"].map(by_build),
+            "x_Build": builds["build_id"],
+            "_weight": builds["billed"],
+        }
+    )
+    return action_runs, build_runs
+
+
+def _by_execution(rows: pd.DataFrame, runs: Runs) -> pd.DataFrame:
+    """Each CodePipeline action line and CodeBuild line split into one row per observed run it sums, each taking
+    its share (by billed minutes or seconds) of the line's quantity and costs; other rows are kept whole."""
+    action_runs, build_runs = _observed_runs(runs)
+    parts = [rows[~rows["service"].isin(["CodePipeline", "CodeBuild"])]]
+    for service, table, key in (("CodePipeline", action_runs, ACTION_KEY), ("CodeBuild", build_runs, BUILD_KEY)):
+        mine = rows[rows["service"] == service]
+        table = table.assign(_weight=table["_weight"] / table.groupby(key, dropna=False)["_weight"].transform("sum"))
+        split = mine.reset_index().merge(table, on=key, how="left").set_index("index")
+        whole = split["_weight"].isna()
+        split.loc[whole, "_weight"] = 1.0
+        for column in SPLIT:
+            split[column] = split[column] * split["_weight"]
+        parts.append(split.drop(columns="_weight"))
+    return pd.concat(parts).sort_index(kind="stable").reset_index(drop=True)
+
+
 def focus_frame(estimate: Estimate, *, pricebook: PriceBook | None = None) -> pd.DataFrame:
     """The FOCUS 1.2 rows of an estimate (columns COLUMNS; costs unrounded; nulls as None/NaN)."""
     book = pricebook or current_pricebook()
     priced = estimate.lines[estimate.lines["cost_usd"].notna()]
-    rows = _billed(_split_free_tier(priced), estimate, book)
+    rows = _by_execution(_billed(_split_free_tier(priced), estimate, book), estimate.runs)
     region_names = book.regions.drop_duplicates("region").set_index("region")["name"]
     period: Period = estimate.period
     month = Period.month(period.start.year, period.start.month)
@@ -277,6 +334,8 @@ def focus_frame(estimate: Estimate, *, pricebook: PriceBook | None = None) -> pd
             "x_Pipeline": rows["pipeline"],
             "x_Component": rows["component"],
             "x_UsageType": rows["usage_type"],
+            "x_Execution": rows["x_Execution"],
+            "x_Build": rows["x_Build"],
             "x_FreeTier": rows["x_FreeTier"].astype(bool),
             "x_CostSource": rows["x_CostSource"],
             "x_BilledCostEstimated": rows["x_BilledCostEstimated"].astype(bool),
