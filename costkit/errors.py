@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -42,15 +43,51 @@ class ParameterError(CostkitError):
         self.problem = problem
 
 
-class UsageFileError(CostkitError):
-    """A usage file that cannot be read or does not follow the schema."""
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid field of an input file: where (a dotted path, None for the whole file), what, and a hint."""
 
-    def __init__(self, source: str, field: str | None, problem: str, *, hint: str | None = None) -> None:
-        where = source if not field else f"{source}: {field}"
-        super().__init__(f"{where}: {problem}", hint=hint)
+    field: str | None
+    problem: str
+    hint: str | None = None
+
+    def text(self) -> str:
+        shown = self.field if self.field is None or self.field.isprintable() else repr(self.field)
+        where = f"{shown}: " if shown else ""
+        return f"{where}{self.problem}" + (f" (hint: {self.hint})" if self.hint else "")
+
+
+class UsageFileError(CostkitError):
+    """A usage file that cannot be read or does not follow the schema: every invalid field at once (`problems`),
+    as pypa/packaging collects metadata errors; `field`/`problem` are the first one's."""
+
+    def __init__(
+        self,
+        source: str,
+        field: str | None,
+        problem: str,
+        *,
+        hint: str | None = None,
+        problems: list[FieldProblem] | None = None,
+    ) -> None:
+        found = problems or [FieldProblem(field, problem, hint)]
+        if len(found) == 1:
+            one = found[0]
+            where = source if not one.field else f"{source}: {one.field}"
+            super().__init__(f"{where}: {one.problem}", hint=one.hint)
+        else:
+            listed = "".join(f"\n  - {item.text()}" for item in found)
+            super().__init__(f"{source}: {len(found)} problems{listed}")
         self.source = source
-        self.field = field
-        self.problem = problem
+        self.field = found[0].field
+        self.problem = found[0].problem
+        self.problems = found
+
+    @classmethod
+    def collected(cls, source: str, problems: list[FieldProblem]) -> UsageFileError:
+        """One error for every problem found (at least one)."""
+        first = problems[0]
+        return cls(source, first.field, first.problem, hint=first.hint, problems=problems)
 
 
 class PricingDataError(CostkitError):

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from costkit import load_pricebook
+from costkit import Period, estimate, load_pricebook
 from costkit.estimate import estimate_snapshot
 from costkit.optimize.base import Context, Rule, Suggestion
 from costkit.optimize.rules import idle_pipelines, rounding_waste, wasted_runs
@@ -346,10 +346,16 @@ def test_idle_pipelines_do_not_fire_when_a_run_succeeded() -> None:
 
 
 @pytest.mark.parametrize("rule", [rounding_waste.rule, wasted_runs.rule, idle_pipelines.rule])
-def test_rules_need_a_snapshot(rule: Rule) -> None:
+def test_rules_need_observed_runs(rule: Rule) -> None:
+    # They read the model (the baseline's observed runs), not the Snapshot object: without it they still work;
+    # a usage file's planned runs have no observed durations or statuses, and the rule says so in a note.
     ctx = context(rounding_snapshot())
+    found = rule(ctx)
     ctx.snapshot = None
-    assert rule(ctx) == []
+    assert [s.id for s in rule(ctx)] == [s.id for s in found]
+    planned = Context(baseline=estimate({"version": 1}, period=Period.month(2026, 11)), pricebook=ctx.pricebook)
+    assert rule(planned) == []
+    assert [note for note in planned.notes if "not checked for a usage file" in note]
 
 
 def test_rules_on_the_fake_account() -> None:

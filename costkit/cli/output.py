@@ -73,7 +73,10 @@ def user_errors(*, redact: bool = False) -> Iterator[None]:
         message = exc.message
         if isinstance(exc, ParameterError):  # named as the flag that sets it: `fallback_region` is `--fallback-region`
             message = f"--{exc.parameter.replace('_', '-')} {exc.value!r} {exc.problem}"
-        stderr.print(f"[bold red]costkit: error:[/bold red] {messages.text(message)}")
+        first, *more = message.split("\n")  # a usage file's problems are listed one per line
+        stderr.print(f"[bold red]costkit: error:[/bold red] {messages.text(first)}")
+        for line in more:
+            stderr.print(messages.text(line))
         if exc.hint:
             stderr.print(f"  hint: {messages.text(exc.hint)}")
         raise typer.Exit(int(exc.exit_code)) from None

@@ -32,11 +32,13 @@ FUNCTION_COLUMNS = [
 BUCKET_COLUMNS = [
     "account", "region", "bucket", "pipeline", "share", "storage_class", "storage_type", "storage_gb", "objects",
     "put_requests", "get_requests", "retrieval_gb", "transitions", "executions", "put_actions", "get_actions",
-    "has_expiration",
+    "found", "versioning", "has_expiration",
 ]  # fmt: skip
 # A usage file: one row per bucket, its `storage_class` and stored GB, requests a month. A snapshot: one row per
 # bucket, CloudWatch `storage_type` and pipeline sharing it (`storage_gb` measured, overheads included), and one
-# per bucket and pipeline with the artifact requests its `executions` x `put_actions`/`get_actions` made.
+# per bucket and pipeline with the artifact requests its `executions` x `put_actions`/`get_actions` made;
+# `objects` there is the bucket's count times the storage type's share of its bytes. `found`, `versioning`,
+# `has_expiration`: the bucket's settings where collected (a usage file states none: no lifecycle rule assumed).
 
 
 def empty(columns: list[str]) -> pd.DataFrame:

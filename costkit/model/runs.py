@@ -24,6 +24,7 @@ BUILD_RUN_COLUMNS = [
     "account", "region", "project", "pipeline", "compute_type", "environment_type", "component", "usage_type", "unit",
     "build_id", "status", "initiator", "start", "fleet", "count", "seconds", "billed", "stale", *PHASE_COLUMNS,
 ]  # fmt: skip
+EXECUTION_COLUMNS = ["account", "region", "pipeline", "execution_id", "status", "trigger_type", "start", "last_update"]
 # `minutes`: what the execution bills, or would bill, on a V2 pipeline; `billed`: what it bills as it is (0 on V1);
 # `stale`: an unfinished run in a closed window, billed only to its timeout (costkit.sources.snapshot.stale).
 
@@ -35,3 +36,9 @@ class Runs:
     actions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACTION_RUN_COLUMNS))
     builds: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BUILD_RUN_COLUMNS))
     planned: bool = False  # True: averages from a usage file; False: observed in a snapshot
+    # One row per pipeline execution observed (status, trigger): what the wasted-runs and idle-pipelines rules read.
+    # A usage file states none.
+    executions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXECUTION_COLUMNS))
+
+    def copy(self) -> Runs:
+        return Runs(self.actions.copy(), self.builds.copy(), self.planned, self.executions.copy())

@@ -43,6 +43,7 @@ class Usage:
     free_tier: bool | None = None  # the source's own say (a usage file's `free_tier`); None: on
     organization: bool = False  # a snapshot of a whole organization: one free tier for all its accounts
     region: str | None = None  # a usage file priced in one region (`region=` override)
+    defaults: dict[str, str] = field(default_factory=dict)  # a usage file's top-level region and account
     observed: dict[str, Any] = field(default_factory=dict)  # a snapshot's window, partial flag, data quality
     actuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # Cost Explorer, when comparable with the period
 
@@ -55,7 +56,7 @@ class Usage:
         return replace(
             self,
             rows=self.rows.copy(),
-            runs=Runs(self.runs.actions.copy(), self.runs.builds.copy(), self.runs.planned),
+            runs=self.runs.copy(),
             inventory=self.inventory.copy(),
             noted=set(self.noted),
             metered=dict(self.metered),

@@ -11,10 +11,9 @@ import pandas as pd
 
 from costkit.billing.codebuild import CACHEABLE_PHASES
 from costkit.billing.codepipeline import ACTION_MINUTES
+from costkit.model.period import Window
 from costkit.optimize.base import Context
 from costkit.optimize.rows import Reduction
-from costkit.sources.snapshot.folder import Snapshot
-from costkit.sources.snapshot.observed import window_of
 
 BUILD_KEY = ["account", "region", "project", "pipeline", "component", "usage_type"]
 ACTION_KEY = ["account", "region", "pipeline", "component"]
@@ -31,9 +30,16 @@ def project_runs_key(account: str, region: str, project: str) -> str:
     return f"project-runs:{account}:{region}:{project}"
 
 
-def window(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The collection window, as the estimate reads it."""
-    return window_of(snapshot)
+def window(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The collection window the baseline observed, [start, end) in UTC (a usage file: its period)."""
+    bounds = ctx.baseline.usage.observed.get("window")
+    span = Window.parse(bounds) if bounds else Window.of(ctx.baseline.period)
+    return pd.Timestamp(span.start), pd.Timestamp(span.end)
+
+
+def observed_executions(ctx: Context) -> pd.DataFrame:
+    """Pipeline executions in the window (status, trigger), as the snapshot recorded them (none for a usage file)."""
+    return ctx.baseline.runs.executions
 
 
 def factor(ctx: Context) -> float:

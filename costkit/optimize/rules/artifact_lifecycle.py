@@ -44,13 +44,37 @@ def _standard_storage(rows: pd.DataFrame) -> pd.Series:
 
 
 def _candidates(ctx: Context) -> list[dict[str, Any]]:
-    """Buckets without an expiration rule: Standard storage GB, object count, monthly writes, settings."""
+    """Buckets without an expiration rule: Standard storage GB, object count, monthly writes, settings. A usage
+    file states no lifecycle rules: its STANDARD entries are taken as having none."""
     rows = ctx.rows
     s3 = rows[rows["service"] == "S3"]
     standard = s3[_standard_storage(s3)]
+    usage = ctx.baseline.usage
+    buckets = usage.inventory.buckets
+    if not usage.planned and not usage.observed.get("lifecycle_rules", False):
+        if not standard.empty:
+            ctx.notes.append(
+                f"{RULE}: the snapshot has no bucket lifecycle rules (buckets.has_expiration was not collected): "
+                "not checked; collect again with this costkit to check them"
+            )
+        return []
     found: list[dict[str, Any]] = []
     for (account, region, bucket), group in standard.groupby(["account", "region", "resource"]):
         puts = s3[matching(s3, {"account": account, "region": region, "resource": bucket}) & (s3["usage_type"] == PUT)]
+        mine = buckets[(buckets["account"] == account) & (buckets["bucket"] == bucket)]
+        kind = "storage_class" if usage.planned else "storage_type"
+        mine = mine[mine[kind] == ("STANDARD" if usage.planned else "StandardStorage")]
+        if mine.empty:
+            continue
+        first = mine.iloc[0]
+        if not usage.planned:
+            if not _flag(first["found"], default=True):
+                continue
+            if pd.isna(first["has_expiration"]):
+                ctx.notes.append(f"{bucket}: lifecycle rules could not be read (access denied): not checked")
+                continue
+            if bool(first["has_expiration"]):
+                continue
         found.append(
             {
                 "account": account,
@@ -58,58 +82,16 @@ def _candidates(ctx: Context) -> list[dict[str, Any]]:
                 "bucket": bucket,
                 "standard_gb": float(group["quantity"].sum()),
                 "monthly_puts": float(puts["quantity"].sum()) if not puts.empty else None,
-                "objects": None,
-                "versioning": None,
+                "objects": None if pd.isna(first["objects"]) else float(first["objects"]),
+                "versioning": None if pd.isna(first["versioning"]) else first["versioning"],
+                "entry": first,
             }
         )
-    if ctx.spec is not None:
-        stated = {name: spec for name, spec in ctx.spec.s3.items() if spec.storage_class == "STANDARD"}
-        keep = []
-        for item in found:
-            entry = stated.get(str(item["bucket"]))
-            if entry is None:
-                continue
-            item["objects"] = entry.objects
-            keep.append(item)
-        return keep
-    snapshot = ctx.snapshot
-    buckets = snapshot.table("buckets") if snapshot is not None else pd.DataFrame()
-    storage = snapshot.table("bucket_storage") if snapshot is not None else pd.DataFrame()
-    if buckets.empty or "has_expiration" not in buckets:
-        return []
-    keep = []
-    for item in found:
-        mine = buckets[buckets["bucket"] == item["bucket"]]
-        if "account" in mine:
-            mine = mine[mine["account"] == item["account"]]
-        if mine.empty or not bool(mine["found"].iloc[0]):
-            continue
-        expiration = mine["has_expiration"].iloc[0]
-        if expiration is None or pd.isna(expiration):
-            ctx.notes.append(f"{item['bucket']}: lifecycle rules could not be read (access denied): not checked")
-            continue
-        if bool(expiration):
-            continue
-        item["versioning"] = mine["versioning"].iloc[0] if "versioning" in mine else None
-        item["objects"] = _standard_objects(storage, item)
-        keep.append(item)
-    return keep
+    return found
 
 
-def _standard_objects(storage: pd.DataFrame, item: dict[str, Any]) -> float | None:
-    """AllStorageTypes NumberOfObjects, times Standard's share of the bucket's bytes (other classes hold the rest)."""
-    if storage.empty:
-        return None
-    mine = storage[storage["bucket"] == item["bucket"]]
-    if "account" in mine:
-        mine = mine[mine["account"] == item["account"]]
-    counted = mine.loc[mine["storage_type"] == "AllStorageTypes", "avg_objects"].dropna()
-    sized = mine[mine["storage_type"] != "AllStorageTypes"]
-    total = float(sized["avg_bytes"].astype(float).sum())
-    if counted.empty or total <= 0:
-        return None
-    standard = float(sized.loc[sized["storage_type"] == "StandardStorage", "avg_bytes"].astype(float).sum())
-    return float(counted.iloc[0]) * standard / total
+def _flag(value: object, *, default: bool) -> bool:
+    return default if value is None or (isinstance(value, float) and pd.isna(value)) else bool(value)
 
 
 def _lifecycle(
@@ -222,7 +204,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
                             f'"Enabled"  filter {{}}  expiration {{ days = {days} }} }} }}',
                         },
                         exclusive=f"s3-lifecycle:{account}:{region}:{bucket}",
-                        usage_patch=_patch(ctx, bucket, stored * (1.0 - old_share), objects, old_share, None),
+                        usage_patch=_patch(ctx, item, stored * (1.0 - old_share), objects, old_share, None),
                         transform=expire,
                     )
                 )
@@ -295,7 +277,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
                 },
                 exclusive=f"s3-lifecycle:{account}:{region}:{bucket}",
                 usage_patch=_patch(
-                    ctx, bucket, stored * (1.0 - old_share), objects, old_share, (old_gb, monthly_transitions)
+                    ctx, item, stored * (1.0 - old_share), objects, old_share, (old_gb, monthly_transitions)
                 ),
                 transform=to_ia_rule,
             )
@@ -317,16 +299,16 @@ def _add_transitions(rows: pd.DataFrame, key: dict[str, object], moved: float) -
 
 def _patch(
     ctx: Context,
-    bucket: str,
+    item: dict[str, Any],
     standard_gb: float,
     objects: float | None,
     old_share: float,
     to_ia: tuple[float, float] | None,
 ) -> list[dict[str, Any]]:
     """The same change on a usage file: smaller Standard entry; for a transition, a STANDARD_IA entry beside it."""
-    if ctx.spec is None or bucket not in ctx.spec.s3:
+    if not ctx.baseline.usage.planned:
         return []
-    entry = ctx.spec.s3[bucket]
+    bucket, entry = str(item["bucket"]), item["entry"]
     patch: list[dict[str, Any]] = [{"op": "set", "path": f"s3.{bucket}.storage_gb", "value": standard_gb}]
     if objects is not None:
         patch.append({"op": "set", "path": f"s3.{bucket}.objects", "value": objects * (1.0 - old_share)})
@@ -336,8 +318,10 @@ def _patch(
                               "lifecycle_transitions_per_month": transitions}  # fmt: skip
         if objects is not None:
             ia["objects"] = objects * old_share
-        for name in ("region", "account", "pipeline"):
-            if getattr(entry, name) is not None:
-                ia[name] = getattr(entry, name)
+        usage = ctx.baseline.usage
+        stated = {"region": usage.defaults.get("region"), "account": usage.defaults.get("account"), "pipeline": None}
+        for name, default in stated.items():  # what the bucket's entry says beyond the file's defaults
+            if not pd.isna(entry[name]) and entry[name] != default and not (name == "region" and usage.region):
+                ia[name] = entry[name]
         patch.append({"op": "set", "path": f"s3.{bucket}-standard-ia", "value": ia})
     return patch

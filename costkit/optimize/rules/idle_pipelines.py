@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from costkit.optimize.base import Confidence, Context, RowChange, Suggestion
-from costkit.optimize.runs import pipeline_runs_key, window
+from costkit.optimize.runs import observed_executions, pipeline_runs_key, window
 
 RULE = "idle-pipelines"
 IDLE_DAYS = 60  # no successful run for this long makes a pipeline idle
@@ -47,18 +47,16 @@ def _change(pipeline: str, buckets: list[str]) -> dict[str, str]:
 
 
 def rule(ctx: Context) -> list[Suggestion]:
-    if ctx.snapshot is None:
-        if ctx.spec is not None:
-            ctx.notes.append(f"{RULE}: needs observed executions (a snapshot); not checked for a usage file")
+    usage = ctx.baseline.usage
+    if usage.planned:
+        ctx.notes.append(f"{RULE}: needs observed executions (a snapshot); not checked for a usage file")
         return []
-    pipelines = ctx.snapshot.table("pipelines")
+    pipelines = usage.inventory.pipelines
     if pipelines.empty:
         return []
-    start, end = window(ctx.snapshot)
+    start, end = window(ctx)
     days = (end - start).total_seconds() / 86400.0
-    executions = ctx.snapshot.table("pipeline_executions")
-    if executions.empty:
-        executions = pd.DataFrame(columns=["account", "region", "pipeline", "status", "trigger_type"])
+    executions = observed_executions(ctx)
     rows = ctx.rows
     suggestions: list[Suggestion] = []
     created_at = (
@@ -104,7 +102,7 @@ def rule(ctx: Context) -> list[Suggestion]:
             "window_days": round(days, 1),
             "executions_in_window": {str(k): int(v) for k, v in runs["status"].fillna("?").value_counts().items()},
             "triggers_in_window": {str(k): int(v) for k, v in runs["trigger_type"].fillna("?").value_counts().items()},
-            "pipeline_type": str(info.get("pipeline_type")),
+            "pipeline_type": str(info.get("type")),
             "created": created.isoformat() if not pd.isna(created) else None,
             "artifact_buckets": buckets,
             "cost_by_service_usd": {str(k): float(v) for k, v in cost.items()},

@@ -140,9 +140,8 @@ def _pipeline_suggestion(
 
 
 def rule(ctx: Context) -> list[Suggestion]:
-    if ctx.snapshot is None:
-        if ctx.spec is not None:
-            ctx.notes.append(f"{RULE}: needs observed run durations (a snapshot); not checked for a usage file")
+    if ctx.baseline.runs.planned:
+        ctx.notes.append(f"{RULE}: needs observed run durations (a snapshot); not checked for a usage file")
         return []
     suggestions: list[Suggestion] = []
     builds = observed_builds(ctx)

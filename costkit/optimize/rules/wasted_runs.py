@@ -22,6 +22,7 @@ from costkit.optimize.runs import (
     factor,
     observed_actions,
     observed_builds,
+    observed_executions,
     pipeline_runs_key,
     project_runs_key,
 )
@@ -84,16 +85,15 @@ def _counts(values: pd.Series) -> dict[str, int]:
 
 
 def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFrame) -> list[Suggestion]:
-    assert ctx.snapshot is not None
-    executions = ctx.snapshot.table("pipeline_executions")
-    pipelines = ctx.snapshot.table("pipelines")
+    executions = observed_executions(ctx)
+    pipelines = ctx.baseline.inventory.pipelines
     if executions.empty:
         return []
     scale = factor(ctx)
     info: dict[tuple[str, str, str], tuple[str, str]] = (
         {
             (str(a), str(r), str(p)): (str(t), str(m))
-            for a, r, p, t, m in pipelines[["account", "region", "pipeline", "pipeline_type", "execution_mode"]]
+            for a, r, p, t, m in pipelines[["account", "region", "pipeline", "type", "execution_mode"]]
             .fillna({"execution_mode": "SUPERSEDED"})
             .itertuples(index=False)
         }
@@ -220,9 +220,8 @@ def _project_suggestions(ctx: Context, builds: pd.DataFrame) -> list[Suggestion]
 
 
 def rule(ctx: Context) -> list[Suggestion]:
-    if ctx.snapshot is None:
-        if ctx.spec is not None:
-            ctx.notes.append(f"{RULE}: needs observed execution statuses (a snapshot); not checked for a usage file")
+    if ctx.baseline.runs.planned:
+        ctx.notes.append(f"{RULE}: needs observed execution statuses (a snapshot); not checked for a usage file")
         return []
     actions = observed_actions(ctx)
     builds = observed_builds(ctx)

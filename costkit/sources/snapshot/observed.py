@@ -22,7 +22,7 @@ from costkit.model.inventory import (
     table,
 )
 from costkit.model.period import Period, Window
-from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
+from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, EXECUTION_COLUMNS, Runs
 from costkit.model.usage import Usage
 from costkit.pricing import current_pricebook
 from costkit.sources.snapshot.folder import Snapshot
@@ -56,7 +56,12 @@ def derive_observed(snapshot: Snapshot, pricebook: PriceBook, period: Period) ->
     window_days = (window_end - window_start).total_seconds() / 86400.0
     factor = period.days / window_days if window_days > 0 else 0.0
     noted = {"observed-window"} | ({"observed-projection"} if abs(factor - 1.0) > 1e-9 else set())
-    runs = Runs(actions=billed_actions(snapshot), builds=billed_builds(snapshot, pricebook), planned=False)
+    runs = Runs(
+        actions=billed_actions(snapshot),
+        builds=billed_builds(snapshot, pricebook),
+        planned=False,
+        executions=table(snapshot.table("pipeline_executions"), EXECUTION_COLUMNS),
+    )
     counts = {name: _stale(frame) for name, frame in (("stale_action_executions", runs.actions),
                                                       ("stale_builds", runs.builds))}  # fmt: skip
     if any(counts.values()):
@@ -182,7 +187,8 @@ def _buckets(snapshot: Snapshot) -> pd.DataFrame:
     if not storage.empty:
         sized = storage[storage["storage_type"] != "AllStorageTypes"].copy()
         sized["storage_gb"] = sized["avg_bytes"].astype(float) / GIB
-        parts.append(_share_buckets(snapshot, sized))
+        sized["objects"] = _objects(storage, sized)
+        parts.append(_settings(snapshot, _share_buckets(snapshot, sized)))
     requests = _artifact_requests(snapshot)
     if not requests.empty:
         parts.append(requests.assign(storage_class="STANDARD", share=1.0))  # artifact stores are S3 Standard
@@ -216,6 +222,30 @@ def _artifact_requests(snapshot: Snapshot) -> pd.DataFrame:
     frame["put_requests"] = frame["executions"] * frame["put_actions"]
     frame["get_requests"] = frame["executions"] * frame["get_actions"]
     return frame[frame["executions"] > 0].reset_index(drop=True)
+
+
+def _objects(storage: pd.DataFrame, sized: pd.DataFrame) -> pd.Series:
+    """Per storage-type row: the bucket's object count (CloudWatch NumberOfObjects, AllStorageTypes) times the
+    type's share of the bucket's bytes (NaN when either is unknown)."""
+    key = [name for name in ("account", "bucket") if name in storage]
+    if "avg_objects" not in storage:
+        return pd.Series(np.nan, index=sized.index)
+    counted = storage.loc[storage["storage_type"] == "AllStorageTypes", [*key, "avg_objects"]].drop_duplicates(key)
+    total = sized.groupby(key)["avg_bytes"].transform(lambda b: b.astype(float).sum())
+    objects = sized[key].merge(counted, on=key, how="left")["avg_objects"].astype(float).to_numpy()
+    share = sized["avg_bytes"].astype(float) / total.where(total > 0)
+    return pd.Series(objects, index=sized.index) * share
+
+
+def _settings(snapshot: Snapshot, sized: pd.DataFrame) -> pd.DataFrame:
+    """The buckets' settings the lifecycle rule weighs (found, versioning, has_expiration), when collected."""
+    buckets = snapshot.table("buckets")
+    wanted = [name for name in ("found", "versioning", "has_expiration") if name in buckets]
+    if buckets.empty or not wanted:
+        return sized
+    key = [name for name in ("account", "bucket") if name in buckets and name in sized]
+    settings = buckets[[*key, *wanted]].drop_duplicates(key)
+    return sized.drop(columns=[c for c in wanted if c in sized]).merge(settings, on=key, how="left")
 
 
 def _invoking_pipelines(snapshot: Snapshot) -> pd.DataFrame:
@@ -283,6 +313,7 @@ def load_snapshot(
         "window": loaded.manifest.get("window"),
         "partial_collection": loaded.partial,
         "problems": [problem.to_dict() for problem in loaded.problems],
+        "lifecycle_rules": "has_expiration" in loaded.table("buckets"),  # collected by this costkit's collect
     }
     if _comparable(loaded, when, usage.projection):
         usage.actuals = loaded.table("actuals")

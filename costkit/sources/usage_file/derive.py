@@ -67,6 +67,7 @@ def derive(document: UsageDocument, pricebook: PriceBook, period: Period, *, reg
         noted=noted,
         free_tier=spec.free_tier,
         region=region,
+        defaults=defaults,
     )
     return derive_rows(usage, pricebook.compute_types)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from costkit.errors import UsageFileError, quoted
-from costkit.sources.usage_file.schema import UsageFile
+from costkit.errors import FieldProblem, UsageFileError, quoted
+from costkit.sources.usage_file.schema import CodeBuildProject, UsageFile
 from costkit.sources.usage_file.yaml_core import LEADING_ZERO, SEXAGESIMAL, parse, read_text
 from costkit.tables import PriceBook, load_pricebook
 
@@ -55,13 +55,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _validate(data: dict[str, Any], name: str, pricebook: PriceBook) -> UsageDocument:
-    if "version" not in data:
-        raise UsageFileError(name, "version", "is missing", hint="add `version: 1` at the top")
+    """The validated document, or one UsageFileError listing every invalid field: the schema's problems and
+    every region, pipeline name and compute type the file or the pricing tables do not know."""
+    problems: list[FieldProblem] = []
+    spec: UsageFile | None = None
     try:
         spec = UsageFile.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc, name) from None
-    _check_against_tables(spec, name, pricebook)
+        problems += _schema_problems(exc)
+    problems += [problem for problem in _table_problems(data, pricebook) if problem not in problems]
+    if problems or spec is None:
+        raise UsageFileError.collected(name, problems)
     return UsageDocument(spec=spec, source=name)
 
 
@@ -75,13 +79,22 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts)
 
 
-def _first_error(exc: ValidationError, name: str) -> UsageFileError:
-    errors = exc.errors(include_url=False)
-    error = errors[0]
+def _schema_problems(exc: ValidationError) -> list[FieldProblem]:
+    """Every schema error, worded for people, in the order pydantic found them (each field once)."""
+    found: list[FieldProblem] = []
+    for error in exc.errors(include_url=False):
+        problem = _schema_problem(error)
+        if problem not in found:
+            found.append(problem)
+    return found
+
+
+def _schema_problem(error: Any) -> FieldProblem:
     loc = _drop_union_tags(tuple(error["loc"]))
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     kind = error["type"]
     hint: str | None = None
+    if kind == "missing" and loc == ("version",):
+        return FieldProblem("version", "is missing", "add `version: 1` at the top")
     if kind == "extra_forbidden":
         unknown = str(loc[-1])
         allowed = _allowed_fields(loc[:-1])
@@ -108,7 +121,7 @@ def _first_error(exc: ValidationError, name: str) -> UsageFileError:
     else:
         problem = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {quoted(error['input'])})"
         hint = _number_hint(error["input"])
-    return UsageFileError(name, _field_path(loc), problem + more, hint=hint)
+    return FieldProblem(_field_path(loc) or None, problem, hint)
 
 
 def _number_hint(value: object) -> str | None:
@@ -167,54 +180,72 @@ def _step(annotation: Any, item: int | str) -> Any:
     return None
 
 
-def _check_against_tables(spec: UsageFile, name: str, pricebook: PriceBook) -> None:
-    """Regions and CodeBuild compute types are checked against pricing/ tables, not hard-coded lists."""
+SECTIONS = ("pipelines", "codebuild", "lambda", "s3")
+
+
+def _entries(data: dict[str, Any], section: str) -> list[tuple[str, dict[str, Any]]]:
+    """(name, fields) of a section's entries that are mappings (the schema reports the others)."""
+    found = data.get(section)
+    if not isinstance(found, dict):
+        return []
+    return [(str(key), entry) for key, entry in found.items() if isinstance(entry, dict)]
+
+
+def _table_problems(data: dict[str, Any], pricebook: PriceBook) -> list[FieldProblem]:
+    """Regions, pipelines named by other resources, and CodeBuild compute types, checked against the file and the
+    pricing/ tables (not hard-coded lists): every unknown value, whatever else is wrong with the file."""
+    return [*_region_problems(data, pricebook), *_pipeline_problems(data), *_compute_problems(data, pricebook)]
+
+
+def _region_problems(data: dict[str, Any], pricebook: PriceBook) -> list[FieldProblem]:
     known_regions = pricebook.region_codes
-    placed: list[tuple[str, str | None]] = [("region", spec.region)]
-    for section, resources in (
-        ("pipelines", spec.pipelines),
-        ("codebuild", spec.codebuild),
-        ("lambda", spec.lambda_),
-        ("s3", spec.s3),
-    ):
-        placed += [(f"{section}.{key}.region", res.region) for key, res in resources.items()]
+    placed: list[tuple[str, object]] = [("region", data.get("region"))]
+    for section in SECTIONS:
+        placed += [(f"{section}.{key}.region", entry.get("region")) for key, entry in _entries(data, section)]
+    found: list[FieldProblem] = []
     for field, region in placed:
-        if region is not None and region not in known_regions:
+        if isinstance(region, str) and region not in known_regions:
             close = difflib.get_close_matches(region, sorted(known_regions), n=1)
-            raise UsageFileError(
-                name,
-                field,
-                f"{region!r} is not an AWS region costkit knows",
-                hint=(f"did you mean `{close[0]}`? " if close else "") + "regions are listed in pricing/regions.csv",
-            )
-    pipelines = sorted(spec.pipelines)
-    for section, resources in (("codebuild", spec.codebuild), ("lambda", spec.lambda_), ("s3", spec.s3)):
-        for key, resource in resources.items():
-            if resource.pipeline is not None and resource.pipeline not in spec.pipelines:
-                close = difflib.get_close_matches(resource.pipeline, pipelines, n=1)
-                raise UsageFileError(
-                    name,
-                    f"{section}.{key}.pipeline",
-                    f"{resource.pipeline!r} is not a pipeline in this file",
-                    hint=(f"did you mean `{close[0]}`? " if close else "")
-                    + (f"pipelines: {', '.join(pipelines)}" if pipelines else "the file has no pipelines"),
+            hint = (f"did you mean `{close[0]}`? " if close else "") + "regions are listed in pricing/regions.csv"
+            found.append(FieldProblem(field, f"{region!r} is not an AWS region costkit knows", hint))
+    return found
+
+
+def _pipeline_problems(data: dict[str, Any]) -> list[FieldProblem]:
+    declared = data.get("pipelines")
+    pipelines = sorted(str(name) for name in declared) if isinstance(declared, dict) else []
+    found: list[FieldProblem] = []
+    for section in SECTIONS[1:]:
+        for key, entry in _entries(data, section):
+            named = entry.get("pipeline")
+            if isinstance(named, str) and named not in pipelines:
+                close = difflib.get_close_matches(named, pipelines, n=1)
+                hint = (f"did you mean `{close[0]}`? " if close else "") + (
+                    f"pipelines: {', '.join(pipelines)}" if pipelines else "the file has no pipelines"
                 )
+                found.append(
+                    FieldProblem(f"{section}.{key}.pipeline", f"{named!r} is not a pipeline in this file", hint)
+                )
+    return found
+
+
+def _compute_problems(data: dict[str, Any], pricebook: PriceBook) -> list[FieldProblem]:
     environments = pricebook.environments_by_compute_type
     compute_types = sorted(environments)
-    for key, project in spec.codebuild.items():
-        if project.compute_type not in compute_types:
-            close = difflib.get_close_matches(project.compute_type, compute_types, n=1)
-            raise UsageFileError(
-                name,
-                f"codebuild.{key}.compute_type",
-                f"{project.compute_type!r} is not a CodeBuild compute type",
-                hint=(f"did you mean `{close[0]}`? " if close else "") + f"allowed: {', '.join(compute_types)}",
+    default_environment = CodeBuildProject.model_fields["environment_type"].default
+    found: list[FieldProblem] = []
+    for key, project in _entries(data, "codebuild"):
+        compute, environment = project.get("compute_type"), project.get("environment_type", default_environment)
+        if not isinstance(compute, str):
+            continue
+        if compute not in compute_types:
+            close = difflib.get_close_matches(compute, compute_types, n=1)
+            hint = (f"did you mean `{close[0]}`? " if close else "") + f"allowed: {', '.join(compute_types)}"
+            found.append(
+                FieldProblem(f"codebuild.{key}.compute_type", f"{compute!r} is not a CodeBuild compute type", hint)
             )
-        envs = environments[project.compute_type]
-        if project.environment_type not in envs:
-            raise UsageFileError(
-                name,
-                f"codebuild.{key}.environment_type",
-                f"{project.environment_type!r} cannot run compute type {project.compute_type}",
-                hint=f"allowed with {project.compute_type}: {', '.join(sorted(envs))}",
-            )
+        elif isinstance(environment, str) and environment not in environments[compute]:
+            hint = f"allowed with {compute}: {', '.join(sorted(environments[compute]))}"
+            problem = f"{environment!r} cannot run compute type {compute}"
+            found.append(FieldProblem(f"codebuild.{key}.environment_type", problem, hint))
+    return found
