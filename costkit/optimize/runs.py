@@ -12,8 +12,8 @@ import pandas as pd
 from costkit.billing.codebuild import CACHEABLE_PHASES
 from costkit.billing.codepipeline import ACTION_MINUTES
 from costkit.model.period import Window
-from costkit.optimize.base import Context
-from costkit.optimize.rows import Reduction
+from costkit.optimize.base import Context, RowChange
+from costkit.optimize.rows import Reduction, lowering
 
 BUILD_KEY = ["account", "region", "project", "pipeline", "component", "usage_type"]
 ACTION_KEY = ["account", "region", "pipeline", "component"]
@@ -122,3 +122,13 @@ def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> li
     match = {"service": "CodePipeline", "account": "account", "region": "region", "resource": "pipeline",
              "component": "component", "usage_type": ACTION_MINUTES}  # fmt: skip
     return _changes(actions, amount, scale, ACTION_KEY, match)
+
+
+def lowered(ctx: Context, changes: list[Reduction], *, unpriced: str, too_small: str) -> tuple[RowChange, float] | None:
+    """The row change taking `changes` off the baseline and its saving, when there is something to take off and
+    it is worth a suggestion (else None, with the note `Context.worth` writes)."""
+    if not changes:
+        return None
+    transform = lowering(changes)
+    saving = ctx.worth(transform, unpriced=unpriced, too_small=too_small)
+    return None if saving is None else (transform, saving)

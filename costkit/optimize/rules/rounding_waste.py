@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from costkit.optimize.base import Context, Suggestion
-from costkit.optimize.rows import lowering
 from costkit.optimize.runs import (
     action_changes,
     build_changes,
     factor,
+    lowered,
     observed_actions,
     observed_builds,
     pipeline_runs_key,
@@ -68,15 +68,16 @@ def _project_suggestion(ctx: Context, account: str, region: str, project: str, r
     if not near.any():
         return None
     scale = factor(ctx)
-    transform = lowering(build_changes(runs, near.astype(float), scale))
-    saving = ctx.worth(
-        transform,
+    worth = lowered(
+        ctx,
+        build_changes(runs, near.astype(float), scale),
         unpriced=f"{project}: rounding waste not priced (missing CodeBuild price in {region})",
         too_small=f"{project}: {int(near.sum())} builds ended within {THRESHOLD_SECONDS:g} s past a "
         "minute, but the minutes are worth ${saving}/month (free tier or tiny)",
     )
-    if saving is None:
+    if worth is None:
         return None
+    transform, saving = worth
     return Suggestion(
         id=f"{RULE}-build-{project}",
         rule=RULE,
@@ -109,15 +110,16 @@ def _pipeline_suggestion(
     if not near.any():
         return None
     scale = factor(ctx)
-    transform = lowering(action_changes(runs, near.astype(float), scale))
-    saving = ctx.worth(
-        transform,
+    worth = lowered(
+        ctx,
+        action_changes(runs, near.astype(float), scale),
         unpriced=f"{pipeline}: rounding waste not priced (missing CodePipeline price in {region})",
         too_small=f"{pipeline}: {int(near.sum())} action executions ended within {THRESHOLD_SECONDS:g} s past a "
         "minute, but the minutes are worth ${saving}/month (inside the free minutes or tiny)",
     )
-    if saving is None:
+    if worth is None:
         return None
+    transform, saving = worth
     actions = sorted({str(c) for c in runs.loc[near, "component"]})
     return Suggestion(
         id=f"{RULE}-pipeline-{pipeline}",

@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 
 from costkit.optimize.base import Confidence, Context, Suggestion
-from costkit.optimize.rows import lowering
 from costkit.optimize.runs import (
     action_changes,
     build_changes,
     factor,
+    lowered,
     observed_actions,
     observed_builds,
     observed_executions,
@@ -116,19 +116,17 @@ def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFr
         linked = builds[
             (builds["account"] == account) & (builds["region"] == region) & builds["build_id"].isin(started)
         ]
-        changes = action_changes(mine, mine["billed"], scale) + build_changes(linked, linked["billed"], scale)
-        if not changes:
-            continue
-        transform = lowering(changes)
         statuses = _counts(wasted["status"])
-        saving = ctx.worth(
-            transform,
+        worth = lowered(
+            ctx,
+            action_changes(mine, mine["billed"], scale) + build_changes(linked, linked["billed"], scale),
             unpriced=f"{pipeline}: wasted runs not priced (a price is missing in {region})",
             too_small=f"{pipeline}: {len(wasted)} executions delivered nothing ({statuses}), but their minutes "
             "are worth ${saving}/month (free tier or tiny)",
         )
-        if saving is None:
+        if worth is None:
             continue
+        transform, saving = worth
         kind, mode = info.get((str(account), str(region), str(pipeline)), ("?", "?"))
         avoidable = int(wasted["status"].isin(AVOIDABLE).sum())
         confidence: Confidence = "medium" if avoidable * 2 >= len(wasted) else "low"
@@ -178,19 +176,17 @@ def _project_suggestions(ctx: Context, builds: pd.DataFrame) -> list[Suggestion]
     suggestions: list[Suggestion] = []
     for (account, region, project), runs in outside.groupby(["account", "region", "project"]):
         wasted = runs[runs["status"].isin(WASTED_BUILDS)]
-        changes = build_changes(wasted, wasted["billed"], scale)
-        if not changes:
-            continue
-        transform = lowering(changes)
         statuses = _counts(wasted["status"])
-        saving = ctx.worth(
-            transform,
+        worth = lowered(
+            ctx,
+            build_changes(wasted, wasted["billed"], scale),
             unpriced=f"{project}: wasted builds not priced (missing CodeBuild price in {region})",
             too_small=f"{project}: {len(wasted)} builds outside a pipeline delivered nothing ({statuses}), but "
             "their minutes are worth ${saving}/month (free tier or tiny)",
         )
-        if saving is None:
+        if worth is None:
             continue
+        transform, saving = worth
         suggestions.append(
             Suggestion(
                 id=f"{RULE}-project-{project}",
