@@ -101,7 +101,59 @@ def sample_report(**changes: Any) -> dict[str, Any]:
         "api_calls": {"total": 48, "by_operation": {"ce:GetCostAndUsage": 1, "codebuild:BatchGetBuilds": 47}},
         "ce_requests": 1,
         "api_cost_usd": 0.01,
+        # Owners: web-app is team-a's ($9.00 of $13.50 = 2/3); the rest has no owner tag ($4.50 = 1/3).
+        "showback": {
+            "tag_keys": ["team", "owner"],
+            "source": "resource tags",
+            "owners": [
+                {"owner": "team-a", "cost_usd": 9.00, "share": 9.00 / 13.50},
+                {"owner": "(not attributed)", "cost_usd": 4.50, "share": 4.50 / 13.50},
+            ],
+            "not_attributed_usd": 4.50,
+            "not_attributed_share": 4.50 / 13.50,
+        },
+        "daily": [
+            {"day": f"2026-10-{day:02d}", "service": service, "cost_usd": cost}
+            for day in range(1, 32)
+            for service, cost in (("CodePipeline", 0.05), ("CodeBuild", 0.20 + (0.20 if day >= 16 else 0.0)))
+        ],
+        "compute_mix": [
+            {"usage_type": "Build-Min:Linux:g1.medium", "unit": "Minute", "quantity": 800.0, "cost_usd": 8.00},
+            {"usage_type": "Build-Min:Linux:g1.small", "unit": "Minute", "quantity": 200.0, "cost_usd": 1.00},
+        ],
+        "anomalies": [
+            {
+                "account": "123456789012",
+                "region": "us-east-1",
+                "pipeline": HOSTILE,
+                "kind": "build-minutes-doubled",
+                "days": ["2026-10-16", "2026-10-17"],
+                "value": 12.0,
+                "baseline": 6.0,
+                "threshold": 9.0,
+                "cost_usd": 0.40,
+                "detail": "minutes per build 12 against a median of 6",
+            }
+        ],
+        "savings": {
+            "baseline_total_usd": 13.50,
+            "combined_saving_usd": 2.00,
+            "suggestions": [
+                {
+                    "id": "arm-builds:web-app-build",
+                    "rule": "arm-builds",
+                    "title": f"Build {HOSTILE} on Arm",
+                    "resources": ["web-app-build"],
+                    "monthly_saving_usd": 2.00,
+                    "one_off_cost_usd": None,
+                    "confidence": "medium",
+                    "change": {"cli": "aws codebuild update-project ..."},
+                    "counted": True,
+                }
+            ],
+        },
     }
-    report["top_movers"] = [report["pipelines"][1], report["pipelines"][0]]
+    keep = ("account", "region", "pipeline", "cost_usd", "previous_cost_usd", "mom_delta_usd")
+    report["top_movers"] = [{key: row[key] for key in keep} for row in (report["pipelines"][1], report["pipelines"][0])]
     report.update(changes)
     return report

@@ -1,19 +1,18 @@
 """report.html opened in a real browser: Debian's headless Chromium, driven by Playwright (no browser download;
 `.ci/run` installs the `chromium` package when it is missing). The page must log no console error, draw every
 chart at a non-zero size, and make no request at all beyond its own file. A screenshot is saved in the test's
-tmp dir (and, with COSTKIT_SCREENSHOT=path, copied there: that is how the README's screenshot is made).
+tmp dir.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from report_sample import HOSTILE, sample_report
+from report_sample import sample_report
 
 from costkit.present import report_html
 
@@ -80,29 +79,30 @@ def _check(seen: dict[str, Any], path: Path, expected_charts: set[str]) -> None:
     assert seen["scripts"] == 0
 
 
+ALL_CHARTS = {"history", "drivers", "services", "pipelines", "showback", "daily", "compute_mix"}
+
+
 def test_the_report_renders_in_chromium_with_no_errors_and_no_requests(browser: Any, tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     path.write_text(report_html.render(sample_report()), encoding="utf-8")
     shot = tmp_path / "report.png"
     seen = open_report(browser, path, shot)
-    _check(seen, path, {"history", "drivers", "services", "pipelines"})
+    _check(seen, path, ALL_CHARTS)
     assert shot.stat().st_size > 10_000
     # The hostile pipeline name is shown as text, not run or linked; every section is on the page.
     assert "<script>alert(1)</script>" in seen["text"]
     assert "\\x1b[31m" in seen["text"]
-    for title in ("Headline", "Why it changed", "By service", "Per pipeline", "Data quality"):
+    for title in ("Headline", "Why it changed", "By service", "Per pipeline", "Showback", "Anomalies", "Savings"):
         assert title in seen["text"]
     assert "Total for 2026-10: $13.50" in seen["text"]
     assert "Against 2026-09: $10.00, +$3.50 (+35.0%)" in seen["text"]  # 13.50 - 10.00, 3.50 / 10.00
 
 
-def test_a_report_with_daily_and_compute_mix_draws_those_charts_too(browser: Any, tmp_path: Path) -> None:
-    daily = [{"date": f"2026-10-{day:02d}", "cost_usd": 0.4 + 0.01 * day} for day in range(1, 32)]
-    mix = [{"compute_type": "BUILD_GENERAL1_SMALL", "cost_usd": 1.0}, {"compute_type": HOSTILE, "cost_usd": 8.0}]
+def test_a_first_month_with_nothing_to_compare_renders_too(browser: Any, tmp_path: Path) -> None:
+    bare = sample_report(previous=None, mom_delta_usd=None, mom_delta_pct=None, drivers=[], top_movers=[], history=[])
+    bare.update(daily=[], compute_mix=[], anomalies=[], savings={}, showback={}, budget=None)
     path = tmp_path / "report.html"
-    path.write_text(report_html.render(sample_report(daily=daily, compute_mix=mix)), encoding="utf-8")
+    path.write_text(report_html.render(bare), encoding="utf-8")
     seen = open_report(browser, path, tmp_path / "report.png")
-    _check(seen, path, {"history", "drivers", "services", "pipelines", "daily", "compute_mix"})
-    wanted = os.environ.get("COSTKIT_SCREENSHOT")
-    if wanted:
-        shutil.copyfile(tmp_path / "report.png", wanted)
+    _check(seen, path, {"history", "services", "pipelines"})
+    assert "No previous month in the history" in seen["text"]

@@ -56,9 +56,15 @@ def test_markdown_escapes_links_tables_and_html() -> None:
     assert "<script>" not in text
     assert "[x](http" not in text  # the name's link is text, not a link
     assert "\\[x\\]" in text
-    pipeline_rows = [line for line in text.splitlines() if "alert(1)" in line and line.startswith("|")]
-    # The name's `|` cannot add a cell: each row has the 10 columns of the pipelines table.
-    assert all(len(re.findall(r"(?<!\\)\|", row)) == 11 for row in pipeline_rows)
+    # The name's `|` cannot add a cell: every row of a table has as many cells as its header.
+    tables: list[list[int]] = [[]]
+    for line in text.splitlines():
+        if line.startswith("|"):
+            tables[-1].append(len(re.findall(r"(?<!\\)\|", line)))
+        elif tables[-1]:
+            tables.append([])
+    assert sum(1 for line in text.splitlines() if "alert(1)" in line and line.startswith("|")) >= 4
+    assert all(len(set(cells)) == 1 for cells in tables if cells)
 
 
 def test_the_summary_is_short_and_slack_safe() -> None:
@@ -74,8 +80,9 @@ def test_the_summary_is_short_and_slack_safe() -> None:
 
 
 def test_charts_are_svg_with_no_text_element_script_or_link_and_the_same_every_time() -> None:
-    report = sample_report(compute_mix=[{"compute_type": HOSTILE, "cost_usd": 1.0}])
-    keys = ["history", "drivers", "services", "pipelines", "compute_mix"]
+    mix = [{"usage_type": HOSTILE, "unit": "Minute", "quantity": 1.0, "cost_usd": 1.0}]
+    report = sample_report(compute_mix=mix)
+    keys = ["history", "drivers", "services", "pipelines", "showback", "daily", "compute_mix"]
     drawn = report_charts.charts(report, keys)
     for key, svg in drawn.items():
         assert svg.startswith("<svg"), key
@@ -85,4 +92,17 @@ def test_charts_are_svg_with_no_text_element_script_or_link_and_the_same_every_t
     assert report_charts.charts(report, keys) == drawn
     page = report_html.render(report)
     embedded = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)
-    assert [base64.b64decode(data).decode() for data in embedded][-1] == drawn["compute_mix"]
+    assert [base64.b64decode(data).decode() for data in embedded] == [drawn[key] for key in keys]
+
+
+def test_showback_anomalies_and_savings_show_what_report_json_holds() -> None:
+    built = {section.id: section for section in sections(sample_report())}
+    assert built["showback"].lines[1] == "(not attributed): $4.50, 33.3% of the month"  # 4.50 / 13.50
+    owners = built["showback"].tables[0].rows
+    assert [(row["owner"], row["cost_usd"]) for row in owners] == [("team-a", 9.00), ("(not attributed)", 4.50)]
+    assert built["anomalies"].lines[0] == "1 found"
+    assert built["anomalies"].tables[0].rows[0]["days"] == "2026-10-16, 2026-10-17"
+    assert built["savings"].lines[0].startswith("Together, the counted suggestions save $2.00 a month of $13.50")
+    daily = built["trend"].tables[1].rows
+    assert len(daily) == 31
+    assert daily[15]["total_usd"] == 0.05 + 0.40  # from the 16th, CodeBuild's $0.20 a day doubles

@@ -113,42 +113,43 @@ def services(report: Mapping[str, Any]) -> str:
 
 def pipelines(report: Mapping[str, Any]) -> str:
     rows = sorted(report.get("pipelines") or [], key=lambda r: -float(r["cost_usd"]))[:TOP_PIPELINES]
-    figure, axes = _figure(0.9 + 0.28 * max(len(rows), 1))
-    axes.barh(
-        [label(r["pipeline"]) for r in reversed(rows)], [float(r["cost_usd"]) for r in reversed(rows)], color=BLUE
-    )
-    axes.set_title(f"Top {len(rows)} pipelines by cost")
-    _money_axis(axes, "x")
-    return _svg(figure)
-
-
-def _series(records: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
-    """The label key and the money key of a list of records (the first text and the first *_usd key)."""
-    first = records[0]
-    name = next(key for key, value in first.items() if isinstance(value, str))
-    value = next(key for key in first if key.endswith("_usd"))
-    return name, value
+    return _bars(rows, "pipeline", f"Top {len(rows)} pipelines by cost")
 
 
 def daily(report: Mapping[str, Any]) -> str:
+    """One line per service over the month's days (report.json: one record per day and service)."""
     records = report["daily"]
-    name, value = _series(records)
+    days = sorted({str(r["day"]) for r in records})
     figure, axes = _figure()
-    axes.plot([label(r[name], 10) for r in records], [float(r[value]) for r in records], color=BLUE, marker=".")
-    axes.set_title("Daily cost")
+    for service, colour in zip(
+        dict.fromkeys(str(r["service"]) for r in records), (BLUE, RED, GREEN, GREY), strict=False
+    ):
+        cost = {str(r["day"]): float(r["cost_usd"]) for r in records if r["service"] == service}
+        axes.plot(
+            [d[5:] for d in days], [cost.get(d, 0.0) for d in days], color=colour, marker=".", label=label(service)
+        )
+    axes.set_title("Daily run cost (list price)")
+    axes.legend(frameon=False)
     axes.tick_params(axis="x", labelrotation=60, labelsize=7)
     _money_axis(axes)
     return _svg(figure)
 
 
-def compute_mix(report: Mapping[str, Any]) -> str:
-    records = report["compute_mix"]
-    name, value = _series(records)
-    figure, axes = _figure()
-    axes.barh([label(r[name]) for r in records], [float(r[value]) for r in records], color=BLUE)
-    axes.set_title("Compute-type mix")
+def _bars(records: Sequence[Mapping[str, Any]], name: str, title: str) -> str:
+    figure, axes = _figure(0.9 + 0.28 * max(len(records), 1))
+    shown = list(reversed(records))
+    axes.barh([label(r[name]) for r in shown], [float(r["cost_usd"] or 0.0) for r in shown], color=BLUE)
+    axes.set_title(title)
     _money_axis(axes, "x")
     return _svg(figure)
+
+
+def compute_mix(report: Mapping[str, Any]) -> str:
+    return _bars(report["compute_mix"], "usage_type", "CodeBuild cost by compute type")
+
+
+def showback(report: Mapping[str, Any]) -> str:
+    return _bars(report["showback"]["owners"], "owner", "Cost by owner or team")
 
 
 CHARTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
@@ -158,6 +159,7 @@ CHARTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "pipelines": pipelines,
     "daily": daily,
     "compute_mix": compute_mix,
+    "showback": showback,
 }
 
 

@@ -32,6 +32,7 @@ nav a { margin-right: 10px; color: #2b6cb0; text-decoration: none; }
   body { max-width: none; padding: 0; font-size: 11px; }
   nav { display: none; }
   section, table, img.chart { break-inside: avoid; page-break-inside: avoid; }
+  img.chart { max-width: 15cm; }
   h2 { break-after: avoid; page-break-after: avoid; }
   thead { display: table-header-group; }
   a { color: inherit; }

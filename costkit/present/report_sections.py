@@ -29,14 +29,14 @@ SECTION_TITLES = (
 )
 
 
-NUMERIC_KINDS = frozenset({"money", "delta", "pct", "ratio", "count"})  # right-aligned in tables
+NUMERIC_KINDS = frozenset({"money", "delta", "pct", "ratio", "count", "number"})  # right-aligned in tables
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     title: str
-    kind: str = "text"  # text, money, delta (signed money), pct (signed percent), ratio (0-1 as %), count, flag
+    kind: str = "text"  # text, money, delta (signed money), pct (signed percent), ratio (0-1 as %), count, number, flag
 
 
 @dataclass
@@ -77,36 +77,11 @@ def cell(value: Any, kind: str) -> str:
         return f"{100.0 * float(value):.1f}%"
     if kind == "count":
         return f"{int(value):,}"
+    if kind == "number":
+        return f"{float(value):,.2f}".rstrip("0").rstrip(".")
     if kind == "flag":
         return "yes" if value else ""
     return str(value)
-
-
-def _kind(key: str, value: Any) -> str:
-    if key.endswith("_usd"):
-        return "delta" if "delta" in key or "variance" in key or "saving" in key else "money"
-    if key.endswith("_pct"):
-        return "pct"
-    if key in ("share", "success_rate") or key.endswith("_share"):
-        return "ratio"
-    if isinstance(value, bool):
-        return "flag"
-    if isinstance(value, int):
-        return "count"
-    return "text"
-
-
-def generic_table(records: Sequence[Mapping[str, Any]], *, caption: str = "") -> Table:
-    """A table of whatever columns the records carry (the sections report.json may grow), kinds read off names."""
-    keys: list[str] = []
-    for record in records:
-        keys += [key for key in record if key not in keys and not isinstance(record[key], dict | list)]
-    first = {key: next((r[key] for r in records if r.get(key) is not None), None) for key in keys}
-    columns = [
-        Column(key, key.replace("_usd", " ($)").replace("_pct", " (%)").replace("_", " "), _kind(key, first[key]))
-        for key in keys
-    ]
-    return Table(columns, list(records), caption)
 
 
 def _headline(report: Mapping[str, Any]) -> Section:
@@ -227,19 +202,54 @@ def _pipelines(report: Mapping[str, Any]) -> Section:
     section.tables.append(Table(columns, list(report.get("pipelines") or [])))
     movers = report.get("top_movers") or []
     if movers:
-        section.tables.append(Table(columns, list(movers), "Top movers"))
+        moved = [
+            Column("pipeline", "Pipeline"),
+            Column("account", "Account"),
+            Column("region", "Region"),
+            Column("previous_cost_usd", "Previous", "money"),
+            Column("cost_usd", "This month", "money"),
+            Column("mom_delta_usd", "Change", "delta"),
+        ]
+        section.tables.append(Table(moved, list(movers), "Top movers"))
     section.charts.append("pipelines")
     return section
 
 
-def _listed(report: Mapping[str, Any], key: str, title: str, empty: str) -> Section:
-    section = Section(key, title)
-    records = report.get(key)
-    if records:
-        section.tables.append(generic_table(records))
-    else:
-        section.lines.append(empty)
+def _showback(report: Mapping[str, Any]) -> Section:
+    section = Section("showback", "Showback by owner or team")
+    showback = report.get("showback") or {}
+    owners = showback.get("owners") or []
+    if not owners:
+        section.lines.append("No owners in this report.")
+        return section
+    keys = ", ".join(showback.get("tag_keys") or []) or "none"
+    section.lines.append(f"Owners from {showback.get('source', 'resource tags')} (tag keys: {keys}).")
+    section.lines.append(
+        f"(not attributed): {money(float(showback.get('not_attributed_usd', 0.0)))}, "
+        f"{cell(showback.get('not_attributed_share'), 'ratio')} of the month"
+    )
+    columns = [Column("owner", "Owner or team"), Column("cost_usd", "Cost", "money"), Column("share", "Share", "ratio")]
+    section.tables.append(Table(columns, list(owners)))
+    section.charts.append("showback")
     return section
+
+
+def _daily_table(daily: Sequence[Mapping[str, Any]]) -> Table:
+    """Days as rows, services as columns (report.json has one record per day and service)."""
+    services = list(dict.fromkeys(str(row["service"]) for row in daily))
+    by_day: dict[str, dict[str, Any]] = {}
+    for row in daily:
+        day = by_day.setdefault(str(row["day"]), {"day": row["day"], "total_usd": 0.0})
+        day[str(row["service"])] = row["cost_usd"]
+        day["total_usd"] += float(row["cost_usd"])
+    columns = [
+        Column("day", "Day"),
+        *(Column(name, name, "money") for name in services),
+        Column("total_usd", "Total", "money"),
+    ]
+    return Table(
+        columns, list(by_day.values()), "Daily run cost at list price (storage and V1 pipeline-months are monthly)"
+    )
 
 
 def _trend(report: Mapping[str, Any]) -> Section:
@@ -248,12 +258,71 @@ def _trend(report: Mapping[str, Any]) -> Section:
     section.tables.append(
         Table([Column("month", "Month"), Column("total_usd", "Total", "money")], history, "Monthly totals")
     )
-    for key, caption in (("daily", "Daily cost"), ("compute_mix", "Compute-type mix")):
-        if report.get(key):
-            section.charts.append(key)
-            section.tables.append(generic_table(report[key], caption=caption))
-    if not report.get("daily"):
+    daily = report.get("daily") or []
+    if daily:
+        section.charts.append("daily")
+        section.tables.append(_daily_table(daily))
+    else:
         section.lines.append("No daily figures in this report.")
+    mix = report.get("compute_mix") or []
+    if mix:
+        section.charts.append("compute_mix")
+        columns = [
+            Column("usage_type", "Compute type (usage type)"),
+            Column("quantity", "Quantity", "number"),
+            Column("unit", "Unit"),
+            Column("cost_usd", "Cost", "money"),
+        ]
+        section.tables.append(Table(columns, list(mix), "CodeBuild compute-type mix"))
+    return section
+
+
+def _anomalies(report: Mapping[str, Any]) -> Section:
+    section = Section("anomalies", "Anomalies")
+    found = report.get("anomalies") or []
+    section.lines.append(f"{len(found)} found" if found else "None found.")
+    section.lines.append(
+        "Method: each pipeline's figure per day against the trailing months' median and MAD (docs/report.md)."
+    )
+    if found:
+        rows = [{**row, "days": ", ".join(row.get("days") or [])} for row in found]
+        columns = [
+            Column("pipeline", "Pipeline"),
+            Column("kind", "Kind"),
+            Column("days", "Days"),
+            Column("value", "Value", "number"),
+            Column("baseline", "Baseline", "number"),
+            Column("threshold", "Threshold", "number"),
+            Column("cost_usd", "Cost", "money"),
+            Column("detail", "What"),
+        ]
+        section.tables.append(Table(columns, rows))
+    return section
+
+
+def _savings(report: Mapping[str, Any]) -> Section:
+    section = Section("savings", "Savings")
+    savings = report.get("savings") or {}
+    suggestions = savings.get("suggestions") or []
+    if not savings:
+        section.lines.append("Savings were not computed for this report.")
+        return section
+    if not suggestions:
+        section.lines.append("No savings suggested.")
+        return section
+    section.lines.append(
+        f"Together, the counted suggestions save {money(float(savings.get('combined_saving_usd', 0.0)))} a month "
+        f"of {money(float(savings.get('baseline_total_usd', report['total_usd'])))} (costkit suggest has the changes)."
+    )
+    columns = [
+        Column("title", "Suggestion"),
+        Column("rule", "Rule"),
+        Column("monthly_saving_usd", "Saving a month", "money"),
+        Column("one_off_cost_usd", "One-off cost", "money"),
+        Column("confidence", "Confidence"),
+        Column("counted", "Counted", "flag"),
+    ]
+    section.tables.append(Table(columns, list(suggestions)))
     return section
 
 
@@ -293,10 +362,10 @@ def sections(report: Mapping[str, Any]) -> list[Section]:
         _drivers(report),
         _services(report),
         _pipelines(report),
-        _listed(report, "showback", "Showback by owner or team", "No owner or team tags or fields in this report."),
+        _showback(report),
         _trend(report),
-        _listed(report, "anomalies", "Anomalies", "No anomalies found."),
-        _listed(report, "savings", "Savings", "No savings suggested."),
+        _anomalies(report),
+        _savings(report),
         _data_quality(report),
         _api_cost(report),
     ]
