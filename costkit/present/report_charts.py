@@ -76,6 +76,7 @@ def drivers(report: Mapping[str, Any]) -> str:
     heights.append(float(report["total_usd"]))
     colours.append(BLUE)
     axes.bar(names, heights, bottom=bottoms, color=colours)
+    axes.set_ylim(0, 1.08 * max(b + h for b, h in zip(bottoms, heights, strict=True)) or 1.0)
     axes.set_title("Why it changed (red: cost up, green: cost down)")
     axes.tick_params(axis="x", labelrotation=20)
     _money_axis(axes)

@@ -26,7 +26,7 @@ th, td { border-bottom: 1px solid #e2e8f0; padding: 4px 8px; text-align: left; v
          overflow-wrap: anywhere; }
 th { background: #f7fafc; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-img.chart { display: block; width: 100%; max-width: 760px; height: auto; margin: 8px 0; }
+img.chart { display: block; width: 100%; max-width: 640px; height: auto; margin: 8px 0; }
 nav a { margin-right: 10px; color: #2b6cb0; text-decoration: none; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
