@@ -73,17 +73,18 @@ def rows(usage: Usage) -> tuple[pd.DataFrame, set[str]]:
         return empty_rows(), set()
     noted: set[str] = set()
     frame = buckets.assign(share=buckets["share"].astype(float).fillna(1.0))
+    types = by_class(frame["storage_class"].astype(object).fillna("STANDARD"))  # artifact stores: Standard
     measured = frame["storage_type"].notna()
     stated = frame[~measured & frame["storage_gb"].notna()]
     parts: list[pd.DataFrame] = []
     if not stated.empty:
-        parts += _stated(stated, noted)
+        parts += _stated(stated, types.loc[stated.index], noted)
     if measured.any():
         noted |= {"observed-s3-storage", "s3-no-free-tier"}
         if (frame.loc[measured, "share"] < 1).any():
             noted.add("observed-s3-shared-bucket")
         parts.append(_measured(frame[measured]))
-    parts += _requests(frame, usage.projection, noted, observed=not usage.planned)
+    parts += _requests(frame, types, usage.projection, noted, observed=not usage.planned)
     if not stated.empty:
         parts += _per_object(stated, noted)
     return concat_rows(parts), noted
@@ -98,9 +99,8 @@ def _measured(sized: pd.DataFrame) -> pd.DataFrame:
                                     "average of daily BucketSizeBytes over the window"))  # fmt: skip
 
 
-def _stated(frame: pd.DataFrame, noted: set[str]) -> list[pd.DataFrame]:
+def _stated(frame: pd.DataFrame, types: pd.DataFrame, noted: set[str]) -> list[pd.DataFrame]:
     """Storage as a usage file states it: average GB, with the minimum size and archive overhead per object."""
-    types = by_class(frame["storage_class"])
     objects = frame["objects"].astype(float)
     has_objects = objects.notna()
     stored = frame["storage_gb"].astype(float)
@@ -132,11 +132,9 @@ def _stated(frame: pd.DataFrame, noted: set[str]) -> list[pd.DataFrame]:
     ]  # fmt: skip
 
 
-def _requests(frame: pd.DataFrame, projection: float, noted: set[str], *, observed: bool) -> list[pd.DataFrame]:
-    classes = (
-        frame["storage_class"].astype(object).fillna("STANDARD")
-    )  # artifact stores a snapshot counts requests of: Standard
-    types = by_class(classes)
+def _requests(
+    frame: pd.DataFrame, types: pd.DataFrame, projection: float, noted: set[str], *, observed: bool
+) -> list[pd.DataFrame]:
     parts: list[pd.DataFrame] = []
     for column, kind, label, unit, words, actions in REQUESTS:
         used = types[kind].notna() & (frame[column].astype(float).fillna(0.0) > 0)

@@ -45,8 +45,9 @@ def concat_rows(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if not kept:
         return empty_rows()
     rows = pd.concat(kept, ignore_index=True)
-    text = [name for name in ROW_COLUMNS if name != "quantity"]
-    rows[text] = rows[text].astype(object).where(rows[text].notna(), None)  # empty cells are None, never NaN
+    for name in ROW_COLUMNS:  # text columns stay text: a wholly empty one holds None, never float NaN
+        if name != "quantity" and rows[name].dtype != object:
+            rows[name] = rows[name].astype(object).where(rows[name].notna(), None)
     rows["quantity"] = rows["quantity"].astype("float64")
     return rows
 
