@@ -152,3 +152,26 @@ def test_doubling_an_observed_pipelines_executions_on_a_snapshot() -> None:
     assert after.by_service()["CodePipeline"] == pytest.approx(6 * 2 * V2_MINUTE)  # $0.024
     assert after.options["free_tier"] is False
     assert after.options["projection_factor"] == 1.0
+
+
+def test_inventory_edits_of_functions_and_buckets_are_billed_again() -> None:
+    usage = {
+        **USAGE,
+        "s3": {"artifacts": {"storage_gb": 100, "put_requests_per_month": 10_000}},
+    }
+    baseline = estimate(usage, period=NOVEMBER)
+
+    def arm_and_smaller(model: Usage) -> Usage:
+        model.inventory.functions["architecture"] = "arm64"
+        model.inventory.buckets["storage_gb"] = 40.0
+        return model
+
+    after = Change("notify on arm64, 40 GB stored", edit=arm_and_smaller).apply(baseline)
+    # Lambda: 1 M requests x $0.20/M, and 1 M x ceil(1 ms) = 0.001 s x 128/1024 GB = 125 GB-s, x86 $0.0000166667
+    # before, Arm $0.0000133334 after.
+    assert baseline.by_service()["Lambda"] == pytest.approx(1_000_000 * PER_REQUEST + 125 * 0.0000166667)
+    assert after.by_service()["Lambda"] == pytest.approx(1_000_000 * PER_REQUEST + 125 * 0.0000133334)
+    # S3: 100 GB x $0.023 before, 40 GB x $0.023 after; 10,000 PUTs x $0.005 per 1,000 both times.
+    assert baseline.by_service()["S3"] == pytest.approx(100 * 0.023 + 10 * 0.005)
+    assert after.by_service()["S3"] == pytest.approx(40 * 0.023 + 10 * 0.005)
+    assert after.by_service()["CodePipeline"] == pytest.approx(baseline.by_service()["CodePipeline"])
