@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
@@ -170,6 +170,7 @@ def _plain(value: Any) -> Any:
 
 
 Source = str | Path | Mapping[str, Any] | UsageDocument | Snapshot | Usage
+Engine = Literal["pandas", "duckdb"]  # how a snapshot's run tables are summed: docs/scale.md
 
 
 def estimate(
@@ -181,6 +182,7 @@ def estimate(
     region: str | None = None,
     fallback_region: str | None = None,
     pricebook: PriceBook | None = None,
+    engine: Engine = "pandas",
 ) -> Estimate:
     """Price one month of a source: a usage file (path, dict or UsageDocument: planned usage), a snapshot
     (a Snapshot or its folder: observed usage, projected to the month) or a usage model (`Usage`, from
@@ -188,20 +190,29 @@ def estimate(
 
     `free_tier` overrides the usage file's `free_tier` field (a snapshot: on unless False). `free_tier_scope`
     defaults to the account, or to the organization for a snapshot of a whole organization. `region` prices a
-    usage file's resources in one region; a snapshot is priced where it ran.
+    usage file's resources in one region; a snapshot is priced where it ran. `engine="duckdb"` sums a
+    snapshot's run tables in SQL over its Parquet files instead of loading them (the same lines; the model's
+    runs are then aggregated, so savings rules, which re-meter runs, need the pandas engine).
     """
     book = pricebook or current_pricebook()
-    usage = to_usage(source, period=period, region=region, pricebook=book)
+    usage = to_usage(source, period=period, region=region, pricebook=book, engine=engine)
     return price_usage(
         usage, book, free_tier=free_tier, free_tier_scope=free_tier_scope, fallback_region=fallback_region
     )
 
 
 def to_usage(
-    source: Source, *, period: Period | None = None, region: str | None = None, pricebook: PriceBook | None = None
+    source: Source,
+    *,
+    period: Period | None = None,
+    region: str | None = None,
+    pricebook: PriceBook | None = None,
+    engine: Engine = "pandas",
 ) -> Usage:
     """Any source as the usage model (a Usage passes through; `period` and `region` then must not differ)."""
     book = pricebook or current_pricebook()
+    if engine not in get_args(Engine):
+        raise ParameterError("engine", engine, "is not an engine costkit has", hint="use pandas or duckdb")
     if isinstance(source, Usage):
         if period is not None and period != source.period:
             raise ParameterError("period", period, f"differs from the usage model's period {source.period}")
@@ -211,7 +222,9 @@ def to_usage(
     if isinstance(source, Snapshot) or (isinstance(source, str | Path) and Path(source).is_dir()):
         if region is not None:
             raise ParameterError("region", region, "re-prices a usage file; a snapshot is priced where it ran")
-        return load_snapshot(source, period=period, pricebook=book)
+        return load_snapshot(source, period=period, pricebook=book, engine=engine)
+    if engine != "pandas":
+        raise ParameterError("engine", engine, "sums a snapshot's run tables; a usage file is priced in pandas")
     _check_region(region, book, "region")
     return derive_usage(source, period=period, region=region, pricebook=book)
 
@@ -266,6 +279,7 @@ def price_usage(
     )
     if not usage.planned:
         problems = list(usage.observed.get("problems", []))
+        result.options["engine"] = usage.observed.get("engine", "pandas")
         result.options["projection_factor"] = usage.projection
         result.options["window"] = usage.observed.get("window")
         result.options["partial_collection"] = bool(usage.observed.get("partial_collection", False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,11 @@ from costkit.present import estimate as render
 from costkit.present import redact as masking
 from costkit.pricing import current_pricebook
 from costkit.sources.usage_file.load import load_usage
+
+
+class EngineChoice(StrEnum):
+    pandas = "pandas"
+    duckdb = "duckdb"
 
 
 def _render(result: Estimate, fmt: OutputFormat, output: Path | None, view: View = View.line) -> None:
@@ -110,6 +116,12 @@ def estimate_command(
     pricing_dir: PricingDirOption = None,
     offline: OfflineOption = False,
     redact: RedactOption = False,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            help="How a snapshot's run tables are summed: in memory, or out of core by DuckDB (docs/scale.md)."
+        ),
+    ] = EngineChoice.pandas,
 ) -> None:
     """Estimate the monthly cost of a usage file, a snapshot, or a live account (--profile).
 
@@ -129,6 +141,7 @@ def estimate_command(
             region=region,
             fallback_region=fallback_region,
             pricebook=book,
+            engine=engine.value,
         )
         _render(masking.value(result) if redact else result, fmt, output, by)
         hint = refresh_hint(result.missing_prices)

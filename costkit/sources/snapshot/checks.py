@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from costkit.errors import CostkitError, quoted
 
@@ -96,20 +98,38 @@ class Problem:
                 "rows": self.rows, "message": self.message}  # fmt: skip
 
 
-def load(
-    source: Path, manifest_name: str, *, data: bool = True
-) -> tuple[dict[str, pd.DataFrame], dict[str, Any], list[Problem]]:
-    """Read and check a snapshot folder: its tables (impossible rows removed), manifest and flagged problems.
+@dataclass(frozen=True)
+class Checked:
+    """A snapshot folder as read: tables (impossible rows removed), manifest, problems, and the tables left on
+    disk (`deferred`: name -> Parquet file, its columns and types checked; its rows are checked where queried)."""
+
+    tables: dict[str, pd.DataFrame]
+    manifest: dict[str, Any]
+    problems: list[Problem]
+    deferred: dict[str, Path]
+
+
+def load(source: Path, manifest_name: str, *, data: bool = True, defer: frozenset[str] = frozenset()) -> Checked:
+    """Read and check a snapshot folder.
 
     With `data=False` only the folder is checked (manifest, table names and files, Parquet readable), not the
-    window, columns or rows: for code that moves snapshots rather than prices them."""
+    window, columns or rows: for code that moves snapshots rather than prices them. Tables named in `defer` are
+    not loaded: only their Parquet schema is read and checked (columns, types); their rows are checked by whoever
+    queries them (sources/snapshot/sql/checked_*.sql, the same checks as `_clean`)."""
     manifest = _manifest(source / manifest_name)
     window = _window(manifest, source / manifest_name) if data else None
     names = _table_names(manifest, source / manifest_name)
     problems = _unlisted(source, names) if data else []
     tables: dict[str, pd.DataFrame] = {}
+    deferred: dict[str, Path] = {}
     for name in names:
         path = _table_path(source, name)
+        if name in defer:
+            schema = _parquet_schema(path)
+            if window is not None:
+                _check_schema(schema, path, name)
+            deferred[name] = path
+            continue
         frame = _parquet(path)
         if window is not None:
             _check_columns(frame, path, name)
@@ -117,7 +137,20 @@ def load(
         tables[name] = frame
     if window is not None:
         problems += _window_after_creation(manifest, source / manifest_name, window)
-    return tables, manifest, problems
+    return Checked(tables, manifest, problems, deferred)
+
+
+def in_order(problems: list[Problem], names: list[str]) -> list[Problem]:
+    """Problems in the order an eager read finds them: unlisted files, then each table in manifest order (checks
+    in `_clean`'s order within a table), then the manifest's own; for problems found in two passes."""
+    rank = {name: index for index, name in enumerate(names)}
+
+    def key(problem: Problem) -> int:
+        if problem.kind == "unlisted-table":
+            return -1
+        return rank.get(problem.table, len(names))
+
+    return sorted(problems, key=key)
 
 
 def _manifest(path: Path) -> dict[str, Any]:
@@ -213,14 +246,81 @@ def _unlisted(source: Path, names: list[str]) -> list[Problem]:
     ]  # fmt: skip
 
 
+def _parquet_schema(path: Path) -> pa.Schema:
+    try:
+        return pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...) for a corrupt file
+        raise unreadable(path, exc) from None
+
+
+def unreadable(path: Path, exc: Exception) -> SnapshotError:
+    """The refusal for a Parquet file that cannot be read (here, or by the engine that queries it)."""
+    return SnapshotError(
+        f"{path}: is not a readable Parquet table ({type(exc).__name__}: {quoted(str(exc), 120)})", hint=RECOLLECT
+    )
+
+
+def _check_schema(schema: pa.Schema, path: Path, name: str) -> None:
+    """`_check_columns` for a table left on disk: the same columns and kinds, from the Parquet schema. (Account
+    ids are data: the engine that reads the rows checks them, `account_problem`.)"""
+    if not len(schema.names):
+        return  # a collector that found nothing
+    required = REQUIRED.get(name, {})
+    missing = [column for column in required if column not in schema.names]
+    if missing:
+        raise SnapshotError(f"{path}: table {name} has no column {', '.join(missing)}", hint=RECOLLECT)
+    for column, kind in {**required, **OPTIONAL.get(name, {})}.items():
+        if column in schema.names and not _arrow_is_kind(schema.field(column).type, kind):
+            raise SnapshotError(
+                f"{path}: table {name}, column {column} holds {schema.field(column).type} values, not {kind}",
+                hint=RECOLLECT,
+            )
+
+
+def _arrow_is_kind(kind_of: pa.DataType, kind: str) -> bool:
+    if pa.types.is_dictionary(kind_of):
+        kind_of = kind_of.value_type
+    if pa.types.is_null(kind_of):
+        return True  # all missing: any kind
+    if kind == "text":
+        return bool(pa.types.is_string(kind_of) or pa.types.is_large_string(kind_of))
+    if kind == "time":
+        return bool(pa.types.is_timestamp(kind_of))
+    if kind == "bool":
+        return bool(pa.types.is_boolean(kind_of))
+    return bool(pa.types.is_integer(kind_of) or pa.types.is_floating(kind_of))
+
+
+def account_problem(path: Path, name: str, bad: int, example: object) -> SnapshotError:
+    """The refusal for account ids that are not 12 digits (`bad` rows, the first of them `example`)."""
+    return SnapshotError(
+        f"{path}: table {name}, column account: {bad} row(s) are not a 12-digit account id (e.g. {quoted(example)})",
+        hint=RECOLLECT,
+    )
+
+
+def row_problem(
+    kind: str, path: Path, name: str, column: str | None, count: int, window: tuple[pd.Timestamp, pd.Timestamp]
+) -> Problem:
+    """The Problem for `count` rows of a table left out by one check (the same words from either engine)."""
+    begin, finish = RUNS[name][1:] if name in RUNS else ("", "")
+    what = {
+        "bad-number": "negative, NaN or infinite",
+        "negative-duration": f"end before they start ({finish} < {begin})",
+        "duplicate-id": "duplicates of an earlier row's id (the first is kept)",
+        "outside-window": f"wholly outside the window {window[0]} .. {window[1]}",
+        "build-too-long": "longer than CodeBuild's 36-hour maximum",
+    }[kind]
+    return Problem(kind, str(path), name, column, count,
+                   f"{path}: table {name}, column {column}: {count} row(s) {what}; left out of the "
+                   f"estimate, which is therefore not complete ({RECOLLECT})")  # fmt: skip
+
+
 def _parquet(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...) for a corrupt file
-        raise SnapshotError(
-            f"{path}: is not a readable Parquet table ({type(exc).__name__}: {quoted(str(exc), 120)})",
-            hint=RECOLLECT,
-        ) from None
+        raise unreadable(path, exc) from None
 
 
 def _check_columns(frame: pd.DataFrame, path: Path, name: str) -> None:
@@ -239,11 +339,7 @@ def _check_columns(frame: pd.DataFrame, path: Path, name: str) -> None:
     if "account" in frame.columns:
         bad = ~frame["account"].astype("string").str.fullmatch(ACCOUNT_ID).fillna(False).astype(bool)
         if bad.any():
-            raise SnapshotError(
-                f"{path}: table {name}, column account: {int(bad.sum())} row(s) are not a 12-digit account id "
-                f"(e.g. {quoted(frame['account'][bad].iloc[0])})",
-                hint=RECOLLECT,
-            )
+            raise account_problem(path, name, int(bad.sum()), frame["account"][bad].iloc[0])
 
 
 def _is_kind(series: pd.Series, kind: str) -> bool:
@@ -265,31 +361,24 @@ def _clean(
     """The table without impossible rows; each kind of problem found is appended to `problems`."""
     if frame.empty:
         return frame
-    checks: list[tuple[str, str | None, Callable[[pd.DataFrame], pd.Series], str]] = []
+    checks: list[tuple[str, str | None, Callable[[pd.DataFrame], pd.Series]]] = []
     for quantity in _quantities(name):
         if quantity in frame.columns:
-            checks.append(("bad-number", quantity, _bad_number(quantity, name), "negative, NaN or infinite"))
+            checks.append(("bad-number", quantity, _bad_number(quantity, name)))
     if name in RUNS:
         key, begin, finish = RUNS[name]
         checks += [
-            ("negative-duration", finish, lambda f: _time(f, finish) < _time(f, begin),
-             f"end before they start ({finish} < {begin})"),
-            ("duplicate-id", key[-1], lambda f: f.duplicated(key, keep="first"),
-             "duplicates of an earlier row's id (the first is kept)"),
-            ("outside-window", begin, lambda f: _outside(f, begin, finish, window),
-             f"wholly outside the window {window[0]} .. {window[1]}"),
-        ]  # fmt: skip
+            ("negative-duration", finish, lambda f: _time(f, finish) < _time(f, begin)),
+            ("duplicate-id", key[-1], lambda f: f.duplicated(key, keep="first")),
+            ("outside-window", begin, lambda f: _outside(f, begin, finish, window)),
+        ]
     if name == "builds":
-        checks.append(("build-too-long", "end", lambda f: (_time(f, "end") - _time(f, "billed_start")) > MAX_BUILD,
-                       "longer than CodeBuild's 36-hour maximum"))  # fmt: skip
+        checks.append(("build-too-long", "end", lambda f: (_time(f, "end") - _time(f, "billed_start")) > MAX_BUILD))
     keep = pd.Series(True, index=frame.index)
-    for kind, column, test, what in checks:
+    for kind, column, test in checks:
         bad = test(frame).fillna(False).astype(bool) & keep
         if bad.any():
-            count = int(bad.sum())
-            problems.append(Problem(kind, str(path), name, column, count,
-                                    f"{path}: table {name}, column {column}: {count} row(s) {what}; left out of the "
-                                    f"estimate, which is therefore not complete ({RECOLLECT})"))  # fmt: skip
+            problems.append(row_problem(kind, path, name, column, int(bad.sum()), window))
             keep &= ~bad
     return frame if keep.all() else frame[keep].reset_index(drop=True)
 

@@ -36,9 +36,13 @@ class Snapshot:
     tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # rows left out on read (sources/snapshot/checks.py)
+    deferred: dict[str, Path] = field(default_factory=dict)  # tables left on disk (read lazily): name -> file
 
     def table(self, name: str) -> pd.DataFrame:
-        """A table, or an empty frame when the collection found none."""
+        """A table, or an empty frame when the collection found none. A table left on disk is never silently
+        empty: asking for it is a programming error (query it, or read the snapshot without `defer`)."""
+        if name in self.deferred:
+            raise LookupError(f"table {name} was left on disk ({self.deferred[name]}); read it without defer")
         return self.tables.get(name, pd.DataFrame())
 
     @property
@@ -204,14 +208,17 @@ def _unwritable(target: Path, error: OSError) -> CostkitError:
     )
 
 
-def read(source: Path, *, check_data: bool = True) -> Snapshot:
+def read(source: Path, *, check_data: bool = True, defer: frozenset[str] = frozenset()) -> Snapshot:
     """Read a snapshot folder written by `write`, checked (refused or flagged) by checks.py; without
-    `check_data`, only the folder's structure is checked (for moving snapshots, not pricing them)."""
+    `check_data`, only the folder's structure is checked (for moving snapshots, not pricing them).
+
+    Tables named in `defer` stay on disk (`Snapshot.deferred`): their schema is checked now, their rows by the
+    SQL that reads them (sources/snapshot/in_duckdb.py), so a 10 M-row table never enters memory whole."""
     recover(source)
     manifest_path = source / MANIFEST
     if not source.is_dir() or not manifest_path.is_file():
         raise CostkitError(
             f"{source}: not a costkit snapshot (no {MANIFEST})", hint="create one with `costkit collect`"
         )
-    tables, manifest, problems = checked_load(source, MANIFEST, data=check_data)
-    return Snapshot(tables=tables, manifest=manifest, problems=problems)
+    checked = checked_load(source, MANIFEST, data=check_data, defer=defer)
+    return Snapshot(checked.tables, checked.manifest, checked.problems, checked.deferred)

@@ -5,7 +5,9 @@ flows to the month.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,7 @@ from costkit.model.period import Period, Window
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, EXECUTION_COLUMNS, Runs
 from costkit.model.usage import Usage
 from costkit.pricing import current_pricebook
+from costkit.sources.snapshot.checks import in_order
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.snapshot.folder import read as read_snapshot
 from costkit.sources.snapshot.stale import billed_end
@@ -49,26 +52,84 @@ def _clipped_seconds(
     return seconds.clip(lower=0)
 
 
-def derive_observed(snapshot: Snapshot, pricebook: PriceBook, period: Period) -> Usage:
+EXECUTION_KEYS = ["account", "region", "pipeline"]
+ACTION_COUNT_KEYS = ["account", "region", "pipeline", "action"]
+
+
+@dataclass
+class RunCounts:
+    """What the inventory needs of the run tables: executions per pipeline (all, and started in the window)
+    and action executions per action. Keys keep missing values; each use drops what it cannot attribute."""
+
+    executions: pd.DataFrame  # EXECUTION_KEYS: executions, started_in_window
+    actions: pd.DataFrame  # ACTION_COUNT_KEYS: runs
+
+
+@dataclass
+class RunTotals:
+    """A snapshot's run tables summed out of core (sources/snapshot/in_duckdb.py): the runs aggregated (a row
+    stands for `count` runs, with their average seconds and billed units, so `count x billed` is what they
+    bill), the stale runs counted, and the run counts. The rows built from them are the per-run rows' sums."""
+
+    runs: Runs
+    stale: dict[str, int]
+    counts: RunCounts
+
+
+def run_counts(snapshot: Snapshot) -> RunCounts:
+    """RunCounts of an eagerly read snapshot."""
+    window_start, _ = window_of(snapshot)
+    executions = snapshot.table("pipeline_executions")
+    if executions.empty:
+        per_pipeline = pd.DataFrame(columns=[*EXECUTION_KEYS, "executions", "started_in_window"])
+    else:
+        started = (
+            pd.to_datetime(executions["start"], utc=True) >= window_start
+            if "start" in executions
+            else pd.Series(False, index=executions.index)
+        )
+        per_pipeline = (
+            executions.assign(executions=1, started_in_window=started.astype(int))
+            .groupby(EXECUTION_KEYS, dropna=False)[["executions", "started_in_window"]]
+            .sum()
+            .reset_index()
+        )
+    actions = snapshot.table("action_executions")
+    per_action = (
+        actions.groupby(ACTION_COUNT_KEYS, dropna=False).size().rename("runs").reset_index()
+        if not actions.empty
+        else pd.DataFrame(columns=[*ACTION_COUNT_KEYS, "runs"])
+    )
+    return RunCounts(executions=per_pipeline, actions=per_action)
+
+
+def derive_observed(
+    snapshot: Snapshot, pricebook: PriceBook, period: Period, *, totals: RunTotals | None = None
+) -> Usage:
     """The usage model of a snapshot for `period`: observed runs and inventory; billing derives the rows,
-    scaling flows from the observed window to the period (`projection`)."""
+    scaling flows from the observed window to the period (`projection`). With `totals` (the run tables summed
+    out of core) the runs are the aggregated ones and no run table is read here."""
     window_start, window_end = window_of(snapshot)
     window_days = (window_end - window_start).total_seconds() / 86400.0
     factor = period.days / window_days if window_days > 0 else 0.0
     noted = {"observed-window"} | ({"observed-projection"} if abs(factor - 1.0) > 1e-9 else set())
-    runs = Runs(
-        actions=billed_actions(snapshot),
-        builds=billed_builds(snapshot, pricebook),
-        planned=False,
-        executions=table(snapshot.table("pipeline_executions"), EXECUTION_COLUMNS),
-    )
-    counts = {name: _stale(frame) for name, frame in (("stale_action_executions", runs.actions),
-                                                      ("stale_builds", runs.builds))}  # fmt: skip
+    if totals is None:
+        runs = Runs(
+            actions=billed_actions(snapshot),
+            builds=billed_builds(snapshot, pricebook),
+            planned=False,
+            executions=table(snapshot.table("pipeline_executions"), EXECUTION_COLUMNS),
+        )
+        counts = {name: _stale(frame) for name, frame in (("stale_action_executions", runs.actions),
+                                                          ("stale_builds", runs.builds))}  # fmt: skip
+        counted = run_counts(snapshot)
+    else:
+        runs, counts, counted = totals.runs, dict(totals.stale), totals.counts
     if any(counts.values()):
         noted.add("observed-stale-runs")
     usage = Usage(
         runs=runs,
-        inventory=inventory(snapshot),
+        inventory=inventory(snapshot, counted),
         period=period,
         planned=False,
         source="<snapshot>",
@@ -85,17 +146,18 @@ def _stale(runs: pd.DataFrame) -> int:
     return int(runs["stale"].astype(bool).sum()) if "stale" in runs else 0
 
 
-def inventory(snapshot: Snapshot) -> Inventory:
+def inventory(snapshot: Snapshot, counted: RunCounts | None = None) -> Inventory:
     """The snapshot's resources in the inventory's columns: pipelines (V1 `active`: an execution started in the
     window), projects, the functions pipelines invoke (with their metrics) and the buckets they store in."""
-    window_start, window_end = window_of(snapshot)
+    counted = counted or run_counts(snapshot)
+    _, window_end = window_of(snapshot)
     pipelines = snapshot.table("pipelines").rename(
         columns={"pipeline_type": "type", "has_triggers": "triggers", "has_variables": "variables"}
     )
     if not pipelines.empty:
         if "execution_mode" in pipelines:
             pipelines["execution_mode"] = pipelines["execution_mode"].fillna("SUPERSEDED")
-        pipelines["active"] = _ran_in_window(snapshot, pipelines, window_start)
+        pipelines["active"] = _ran_in_window(counted, pipelines)
         created = pd.to_datetime(pipelines.get("created", pd.Series(pd.NaT, index=pipelines.index)), utc=True)
         pipelines["age_days"] = (window_end - created).dt.total_seconds() / 86400.0
     projects = snapshot.table("projects")
@@ -104,18 +166,18 @@ def inventory(snapshot: Snapshot) -> Inventory:
     return Inventory(
         pipelines=table(pipelines, PIPELINE_COLUMNS),
         projects=table(projects, PROJECT_COLUMNS),
-        functions=_functions(snapshot),
-        buckets=_buckets(snapshot),
+        functions=_functions(snapshot, counted),
+        buckets=_buckets(snapshot, counted),
     )
 
 
-def _ran_in_window(snapshot: Snapshot, pipelines: pd.DataFrame, window_start: pd.Timestamp) -> pd.Series:
+def _ran_in_window(counted: RunCounts, pipelines: pd.DataFrame) -> pd.Series:
     """Per pipeline: an execution started in the window (a V1 pipeline is then active)."""
-    executions = snapshot.table("pipeline_executions")
-    key = ["account", "region", "pipeline"]
-    if executions.empty or "start" not in executions:
+    executions = counted.executions
+    key = EXECUTION_KEYS
+    if executions.empty:
         return pd.Series(False, index=pipelines.index)
-    started = executions[pd.to_datetime(executions["start"], utc=True) >= window_start]
+    started = executions[executions["started_in_window"] > 0]
     ran = pd.MultiIndex.from_frame(started[key].drop_duplicates())
     return pd.Series(pd.MultiIndex.from_frame(pipelines[key]).isin(ran), index=pipelines.index)
 
@@ -164,7 +226,7 @@ def billed_builds(snapshot: Snapshot, pricebook: PriceBook) -> pd.DataFrame:
     return codebuild.meter(runs, pricebook.compute_types, planned=False)
 
 
-def _functions(snapshot: Snapshot) -> pd.DataFrame:
+def _functions(snapshot: Snapshot, counted: RunCounts) -> pd.DataFrame:
     """The functions found, with their observed invocations and average duration, one row per pipeline that
     invokes them (split by its Invoke action executions)."""
     functions = snapshot.table("functions")
@@ -172,14 +234,14 @@ def _functions(snapshot: Snapshot) -> pd.DataFrame:
     if functions.empty or metrics.empty:
         return table(pd.DataFrame(), FUNCTION_COLUMNS)
     frame = functions[functions["found"].astype(bool)].merge(metrics, on=["account", "region", "function"])
-    frame = frame.merge(_invoking_pipelines(snapshot), on=["account", "region", "function"], how="left")
+    frame = frame.merge(_invoking_pipelines(snapshot, counted), on=["account", "region", "function"], how="left")
     frame["share"] = frame["share"].fillna(1.0)
     frame["requests"] = frame["invocations"].astype(float).fillna(0.0)
     frame["duration_ms"] = frame["duration_ms_avg"].astype(float)
     return table(frame, FUNCTION_COLUMNS)
 
 
-def _buckets(snapshot: Snapshot) -> pd.DataFrame:
+def _buckets(snapshot: Snapshot, counted: RunCounts) -> pd.DataFrame:
     """The buckets measured by CloudWatch (one row per storage type and pipeline sharing it) and the artifact
     stores' estimated requests (one row per bucket and pipeline)."""
     storage = snapshot.table("bucket_storage")
@@ -188,8 +250,8 @@ def _buckets(snapshot: Snapshot) -> pd.DataFrame:
         sized = storage[storage["storage_type"] != "AllStorageTypes"].copy()
         sized["storage_gb"] = sized["avg_bytes"].astype(float) / GIB
         sized["objects"] = _objects(storage, sized)
-        parts.append(_settings(snapshot, _share_buckets(snapshot, sized)))
-    requests = _artifact_requests(snapshot)
+        parts.append(_settings(snapshot, _share_buckets(snapshot, sized, counted)))
+    requests = _artifact_requests(snapshot, counted)
     if not requests.empty:
         parts.append(requests.assign(storage_class="STANDARD", share=1.0))  # artifact stores are S3 Standard
     parts = [part for part in parts if not part.empty]
@@ -198,12 +260,12 @@ def _buckets(snapshot: Snapshot) -> pd.DataFrame:
     return table(pd.concat(parts, ignore_index=True), BUCKET_COLUMNS)
 
 
-def _artifact_requests(snapshot: Snapshot) -> pd.DataFrame:
+def _artifact_requests(snapshot: Snapshot, counted: RunCounts) -> pd.DataFrame:
     """Artifact-store requests estimated from executions: each Source/Build action writes one artifact
     (a PUT), each later non-approval action reads one (a GET). Used where S3 request metrics are off."""
     pipelines = snapshot.table("pipelines")
     actions = snapshot.table("pipeline_actions")
-    executions = snapshot.table("pipeline_executions")
+    executions = counted.executions
     if pipelines.empty or actions.empty or executions.empty:
         return pd.DataFrame()
     key = ["account", "region", "pipeline"]
@@ -215,7 +277,7 @@ def _artifact_requests(snapshot: Snapshot) -> pd.DataFrame:
         .groupby(key)[["put_actions", "get_actions"]]
         .sum()
     )
-    runs = executions.groupby(key).size().rename("executions")
+    runs = executions.groupby(key)["executions"].sum()
     stores = pipelines.assign(bucket=pipelines["artifact_buckets"].str.split(",")).explode("bucket")
     stores = stores[stores["bucket"].notna() & (stores["bucket"] != "")]
     frame = stores[[*key, "bucket"]].join(counts, on=key).join(runs, on=key).fillna(0)
@@ -248,7 +310,7 @@ def _settings(snapshot: Snapshot, sized: pd.DataFrame) -> pd.DataFrame:
     return sized.drop(columns=[c for c in wanted if c in sized]).merge(settings, on=key, how="left")
 
 
-def _invoking_pipelines(snapshot: Snapshot) -> pd.DataFrame:
+def _invoking_pipelines(snapshot: Snapshot, counted: RunCounts) -> pd.DataFrame:
     """function -> the pipelines whose Invoke actions call it, each with its `share` of the function's use:
     its action executions in the window over all of them (equal shares when none ran)."""
     columns = ["account", "region", "function", "pipeline", "share"]
@@ -257,10 +319,9 @@ def _invoking_pipelines(snapshot: Snapshot) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     calls = actions.loc[actions["function_name"].notna(), ["account", "region", "pipeline", "action", "function_name"]]
     calls = calls.rename(columns={"function_name": "function"}).drop_duplicates()
-    runs = snapshot.table("action_executions")
-    if not runs.empty:
-        counted = runs.groupby(["account", "region", "pipeline", "action"]).size().rename("runs").reset_index()
-        calls = calls.merge(counted, on=["account", "region", "pipeline", "action"], how="left")
+    if not counted.actions.empty:
+        runs = counted.actions.groupby(ACTION_COUNT_KEYS)["runs"].sum().reset_index()
+        calls = calls.merge(runs, on=ACTION_COUNT_KEYS, how="left")
     else:
         calls = calls.assign(runs=0)
     calls["runs"] = calls["runs"].astype(float).fillna(0.0)
@@ -274,7 +335,7 @@ def _invoking_pipelines(snapshot: Snapshot) -> pd.DataFrame:
     return per_pipeline[columns]
 
 
-def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame) -> pd.DataFrame:
+def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame, counted: RunCounts) -> pd.DataFrame:
     """Attribute an artifact bucket's storage to the pipelines that use it, in proportion to their
     executions in the window (equally when none ran); buckets no pipeline uses stay unattributed."""
     pipelines = snapshot.table("pipelines")
@@ -282,9 +343,9 @@ def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame) -> pd.DataFrame:
         return sized.assign(pipeline=None, share=1.0)
     users = pipelines.assign(bucket=pipelines["artifact_buckets"].str.split(",")).explode("bucket")
     users = users[users["bucket"].notna() & (users["bucket"] != "")][["account", "pipeline", "bucket"]]
-    executions = snapshot.table("pipeline_executions")
+    executions = counted.executions
     runs = (
-        executions.groupby(["account", "pipeline"]).size().rename("runs").reset_index()
+        executions.groupby(["account", "pipeline"])["executions"].sum().rename("runs").reset_index()
         if not executions.empty
         else pd.DataFrame(columns=["account", "pipeline", "runs"])
     )
@@ -299,17 +360,34 @@ def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_snapshot(
-    snapshot: str | Path | Snapshot, *, period: Period | None = None, pricebook: PriceBook | None = None
+    snapshot: str | Path | Snapshot,
+    *,
+    period: Period | None = None,
+    pricebook: PriceBook | None = None,
+    engine: Literal["pandas", "duckdb"] = "pandas",
 ) -> Usage:
     """A snapshot (or its folder) as the observed usage model for `period` (default: the calendar month its
     window covers, or the month its window ends in), with its window, data quality and, when comparable, the
-    Cost Explorer actuals."""
+    Cost Explorer actuals. `engine="duckdb"` leaves the run tables on disk and sums them in SQL (docs/scale.md):
+    the model's runs are then aggregated, one row per action (or project and compute type) standing for its runs."""
     book = pricebook or current_pricebook()
-    loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
+    totals = None
+    if engine == "duckdb":
+        from costkit.sources.snapshot import in_duckdb  # imports duckdb only when asked for
+
+        loaded = (
+            snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot), defer=in_duckdb.RUN_TABLES)
+        )
+        totals, problems = in_duckdb.run_totals(loaded, book)
+        listed = [str(name) for name in loaded.manifest.get("tables", [])]
+        loaded = replace(loaded, problems=in_order([*loaded.problems, *problems], listed))
+    else:
+        loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
     when = period or snapshot_period(loaded)
-    usage = derive_observed(loaded, book, when)
+    usage = derive_observed(loaded, book, when, totals=totals)
     usage.source = str(snapshot) if not isinstance(snapshot, Snapshot) else "<snapshot>"
     usage.observed = {
+        "engine": engine,
         "window": loaded.manifest.get("window"),
         "partial_collection": loaded.partial,
         "problems": [problem.to_dict() for problem in loaded.problems],

@@ -1,0 +1,10 @@
+-- Billed CodeBuild units (minutes, seconds on Lambda compute, fleet builds) per project, compute type and day
+-- (the day billing started, UTC): the aggregate costkit prices CodeBuild from. Reads: build_runs.
+SELECT
+    r.account, r.region, r.project, r.pipeline, r.compute_type, r.environment_type, r.usage_type, r.unit, r.day,
+    CAST(count(*) AS BIGINT) AS runs,
+    sum(r.billed) AS billed,
+    CAST(sum(CASE WHEN r.stale THEN 1 ELSE 0 END) AS BIGINT) AS stale,
+    CAST(sum(CASE WHEN r.fleet THEN 1 ELSE 0 END) AS BIGINT) AS fleet_runs
+FROM build_runs AS r
+GROUP BY r.account, r.region, r.project, r.pipeline, r.compute_type, r.environment_type, r.usage_type, r.unit, r.day
