@@ -11,7 +11,6 @@ priced; `apply_to` writes the change into a usage file and returns the new, vali
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -106,8 +105,28 @@ class Change:
 
 
 def combine(changes: list[Change]) -> Change:
-    """All `changes` applied in order (no change for an empty list)."""
-    return functools.reduce(Change.then, changes[1:], changes[0]) if changes else Change()
+    """All `changes` applied in order (no change for an empty list). One flat loop, not `then` nested per
+    change: a thousand counted suggestions must not nest a thousand calls deep."""
+    if len(changes) < 2:
+        return changes[0] if changes else Change()
+    title = "; ".join(change.title for change in changes)
+    patch = [step for change in changes for step in change.usage_patch]
+    if all(change.edit is None for change in changes):
+        edits = [change.rows for change in changes]
+
+        def all_rows(rows: pd.DataFrame) -> pd.DataFrame:
+            for edit in edits:
+                rows = edit(rows)
+            return rows
+
+        return Change(title, all_rows, patch)
+
+    def all_of(usage: Usage, steps: tuple[Change, ...] = tuple(changes)) -> Usage:
+        for step in steps:
+            usage = step.transform(usage)
+        return usage
+
+    return Change(title, usage_patch=patch, edit=all_of, _derived=True)
 
 
 def apply_patch(usage: Mapping[str, Any], patch: Patch) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from costkit.model.rows import ROW_COLUMNS
 from costkit.tables import SET_COLUMNS, PriceBook
@@ -89,9 +90,10 @@ def price(
 
     tiers = prices.rename(columns={"region": "price_region"})
     joined = groups.reset_index(names="group").merge(tiers, on=["price_region", "usage_type"], how="inner")
-    width = (joined["tier_end"] - joined["tier_start"]).fillna(np.inf)
-    in_tier = (joined["quantity"] - joined["tier_start"]).clip(lower=0).clip(upper=width)
-    free_in_tier = (joined["free_quantity"] - joined["tier_start"]).clip(lower=0).clip(upper=width)
+    in_tier = pd.Series(tier_amounts(joined["quantity"], joined["tier_start"], joined["tier_end"]), joined.index)
+    free_in_tier = pd.Series(
+        tier_amounts(joined["free_quantity"], joined["tier_start"], joined["tier_end"]), joined.index
+    )
     joined["gross"] = joined["price_usd"] * in_tier
     joined["net"] = joined["price_usd"] * (in_tier - free_in_tier)
     joined["free_usd"] = joined["price_usd"] * free_in_tier
@@ -155,6 +157,15 @@ def price(
     missing = lines.loc[missing_mask, list(MISSING_COLUMNS[:-1])].copy()
     missing["reason"] = _missing_reason(lines.loc[missing_mask], pricebook, fallback_region)
     return Priced(lines[list(LINE_COLUMNS)], missing.reset_index(drop=True), assumptions)
+
+
+def tier_amounts(quantity: ArrayLike, tier_start: ArrayLike, tier_end: ArrayLike) -> np.ndarray:
+    """How much of `quantity` falls in the tier [tier_start, tier_end) (an empty end is unbounded): the one
+    tier formula, used by `price` and by re-pricing (costkit/reprice.py)."""
+    start = np.asarray(tier_start, dtype="float64")
+    width = np.nan_to_num(np.asarray(tier_end, dtype="float64") - start, nan=np.inf)
+    amounts: np.ndarray = np.clip(np.asarray(quantity, dtype="float64") - start, 0.0, width)
+    return amounts
 
 
 def _empty(columns: tuple[str, ...]) -> pd.DataFrame:

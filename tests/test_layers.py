@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("costkit.errors", "costkit.model", "costkit.assumptions"),  # value types every layer may use
     ("costkit.billing", "costkit.tables", "costkit.pricing"),  # metering rules, price data
     ("costkit.sources", "costkit.collect"),  # sources: usage file, snapshot folder, the live account
-    ("costkit.price",),
+    ("costkit.price", "costkit.reprice"),  # pricing a table; re-pricing its changes by the groups they touch
     ("costkit.estimate", "costkit.change"),
     ("costkit.optimize", "costkit.whatif"),  # savings rules and what-if scenarios (report joins here)
     ("costkit.present",),  # tables, CSV, Markdown; escaping and redaction

@@ -130,11 +130,11 @@ def suggest(
     for item in found:  # biggest first: the first of each exclusive group is the one counted
         best.setdefault(item.exclusive, item)
     combined = combine([item.as_change for item in best.values()])
-    after, _missing = context.reprice(combined(context.rows))
+    after = context.repricer.price(context.edit_of([item.transform for item in best.values() if item.transform]))
     return Suggestions(
         items=found,
         baseline=baseline,
-        combined_saving_usd=baseline.total - after if best else 0.0,
+        combined_saving_usd=baseline.total - after.total_usd if best else 0.0,
         notes=context.notes,
         counted={item.id for item in best.values()},
         change=combined,

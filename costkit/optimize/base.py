@@ -8,23 +8,58 @@ toward the total.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+import numpy as np
 import pandas as pd
 
 from costkit.change import Change
 from costkit.change import RowChange as RowChange  # the rules import it from here
 from costkit.estimate import Estimate
-from costkit.price import price
+from costkit.reprice import Edit, Repricer
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.usage_file.schema import UsageFile
 from costkit.tables import PriceBook
 
 Confidence = Literal["high", "medium", "low"]
+Place = tuple[str, str, str]  # (account, region, resource): the rows a scoped change may touch
+PLACE = ["account", "region", "resource"]
 # A saving that rounds to $0.00 a month is not worth a suggestion (rules note it instead).
 MIN_SAVING_USD = 0.005
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """A row change that reads, edits, drops and adds only rows of the resources in `places` (the rows of
+    every service with that account, region and resource name). `Context` then runs it on those rows alone."""
+
+    edit: RowChange
+    places: frozenset[Place]
+
+    def __call__(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return self.edit(rows)
+
+
+def scoped(edit: RowChange, matches: Iterable[Mapping[str, object]]) -> RowChange:
+    """`edit` declared to touch only the resources its row `matches` name (each names account, region and
+    resource). An edit whose rows depend on other rows (a whole account's, say) must stay unscoped."""
+    places = frozenset(_place(match) for match in matches)
+    return Scoped(edit, places) if places else edit
+
+
+def touches(*matches: Mapping[str, object]) -> Callable[[RowChange], RowChange]:
+    """`scoped` as a decorator: `@touches(match)` above a rule's row edit."""
+
+    def declare(edit: RowChange) -> RowChange:
+        return scoped(edit, matches)
+
+    return declare
+
+
+def _place(match: Mapping[str, object]) -> Place:
+    return (str(match["account"]), str(match["region"]), str(match["resource"]))
 
 
 @dataclass
@@ -77,27 +112,71 @@ class Context:
     spec: UsageFile | None = None
     snapshot: Snapshot | None = None
     notes: list[str] = field(default_factory=list)  # what a rule considered and why it did not suggest it
-    _baseline_price: tuple[float, set[tuple[str, ...]]] | None = field(default=None, repr=False)
+    _repricer: Repricer | None = field(default=None, repr=False)
+    _places: dict[Place, np.ndarray] | None = field(default=None, repr=False)
+    repricings: int = 0  # how many changes were priced (the benchmark reports it)
 
     @property
     def rows(self) -> pd.DataFrame:
         return self.baseline.usage_rows
 
+    @property
+    def repricer(self) -> Repricer:
+        """The baseline priced once, with its options; changes are priced by the groups they touch."""
+        if self._repricer is None:
+            options = self.baseline.options
+            self._repricer = Repricer(
+                self.rows,
+                self.pricebook,
+                free_tier_scope=options.get("free_tier_scope", "account"),
+                free_tier=bool(options.get("free_tier", True)),
+                fallback_region=options.get("fallback_region"),
+            )
+        return self._repricer
+
+    def _rows_of(self, places: Iterable[Place]) -> np.ndarray:
+        """Positions of the baseline rows of `places`, in the baseline's order."""
+        if self._places is None:
+            keys = self.rows[PLACE].astype(str).reset_index(drop=True)
+            groups = keys.groupby(PLACE).indices
+            self._places = {
+                _place(dict(zip(PLACE, cast(Place, key), strict=True))): np.asarray(at) for key, at in groups.items()
+            }
+        found = [self._places[place] for place in places if place in self._places]
+        return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    def edit_of(self, transforms: list[RowChange]) -> Edit:
+        """The baseline with `transforms` applied in order, as an edit: scoped ones run on their resources'
+        rows only (a resource's rows pass from one to the next); one unscoped transform runs on the whole table."""
+        if not all(isinstance(t, Scoped) for t in transforms):
+            rows = self.rows.copy()
+            for transform in transforms:
+                rows = transform(rows)
+            return Edit.whole(len(self.rows), rows)
+        owner: dict[Place, int] = {}  # resource -> the part now holding its rows
+        parts: dict[int, tuple[set[Place], pd.DataFrame]] = {}
+        for index, transform in enumerate(transforms):
+            assert isinstance(transform, Scoped)
+            held = sorted({owner[p] for p in transform.places if p in owner})
+            fresh = [p for p in transform.places if p not in owner]
+            places = set(fresh).union(*(parts[h][0] for h in held))
+            frames = [parts.pop(h)[1] for h in held]
+            if fresh:
+                frames.append(self.rows.iloc[self._rows_of(fresh)])
+            before = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            parts[index] = (places, transform(before.copy()))
+            owner.update(dict.fromkeys(places, index))
+        added = [frame for _places, frame in parts.values()]
+        return Edit(
+            self._rows_of(owner),
+            pd.concat(added, ignore_index=True) if added else self.rows.iloc[0:0],
+        )
+
     def reprice(self, rows: pd.DataFrame) -> tuple[float, set[tuple[str, ...]]]:
         """Monthly total of (changed) usage rows priced exactly as the baseline was, and what had no price."""
-        options = self.baseline.options
-        result = price(
-            rows,
-            self.pricebook,
-            free_tier_scope=options.get("free_tier_scope", "account"),
-            free_tier=bool(options.get("free_tier", True)),
-            fallback_region=options.get("fallback_region"),
-        )
-        missing = {
-            tuple(str(v) for v in key)
-            for key in result.missing[["account", "region", "resource", "usage_type"]].itertuples(index=False)
-        }
-        return float(result.lines["cost_usd"].sum()), missing
+        self.repricings += 1
+        result = self.repricer.price(Edit.whole(len(self.rows), rows))
+        return result.total_usd, set(result.missing)
 
     def worth(self, transform: RowChange, *, unpriced: str, too_small: str | None = None) -> float | None:
         """The saving of `transform` when it is worth a suggestion. Otherwise None, with a note saying why:
@@ -118,13 +197,12 @@ class Context:
 
         Lines that were already unpriced and stay unchanged do not block a saving elsewhere.
         """
-        if self._baseline_price is None:
-            self._baseline_price = self.reprice(self.rows)
-        before, missing_before = self._baseline_price
-        after, missing_after = self.reprice(transform(self.rows.copy()))
-        if not missing_after <= missing_before:
+        self.repricings += 1
+        repricer = self.repricer
+        after = repricer.price(self.edit_of([transform]))
+        if after.new_missing:
             return None
-        return before - after
+        return repricer.baseline_total - after.total_usd
 
 
 Rule = Callable[[Context], list[Suggestion]]

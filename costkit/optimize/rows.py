@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from costkit.model.rows import ROW_COLUMNS
-from costkit.optimize.base import RowChange
+from costkit.optimize.base import RowChange, scoped
 
 Reduction = tuple[dict[str, Any], float]  # (row match by value; quantity to take off): what a run-based rule lowers
 
@@ -81,4 +81,4 @@ def lowering(changes: list[Reduction]) -> RowChange:
     def transform(rows: pd.DataFrame) -> pd.DataFrame:
         return lower(rows, changes)
 
-    return transform
+    return scoped(transform, [match for match, _amount in changes])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from costkit.billing.codebuild import twins
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import Context, Suggestion, touches
 from costkit.optimize.rows import retype
 
 RULE = "arm-builds"
@@ -35,6 +35,7 @@ def rule(ctx: Context) -> list[Suggestion]:
         mapping = {t: arm_twin[t] for t in group["usage_type"].unique()}
         match = {"service": "CodeBuild", "account": str(account), "region": str(region), "resource": str(project)}
 
+        @touches(match)
         def to_arm(r: pd.DataFrame, match: dict[str, str] = match, mapping: dict[str, str] = mapping) -> pd.DataFrame:
             return retype(r, match, mapping, "on Arm (arm1), same billed minutes")
 

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from costkit.billing.s3 import GB_PER_KB, of_class
-from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion, touches
 from costkit.optimize.rows import matching
 
 RULE = "artifact-lifecycle"
@@ -175,6 +175,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
         if estimated:
             detail = f"lifecycle: expire after {days} days (older share {old_share:.0%} removed, estimated)"
 
+            @touches(key)
             def expire(r: pd.DataFrame, key: dict[str, object] = key, keep: float = 1.0 - old_share,
                        detail: str = detail) -> pd.DataFrame:  # fmt: skip
                 return _lifecycle(r, key, keep, 0.0, 0.0, detail)
@@ -214,11 +215,13 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
         monthly_transitions = puts or 0.0
         detail = f"lifecycle: to STANDARD_IA after {days} days"
 
+        @touches(key)
         def to_ia_rule(r: pd.DataFrame, key: dict[str, object] = key, keep: float = 1.0 - old_share,
                        to_ia: float = to_ia, moved: float = monthly_transitions,
                        detail: str = detail) -> pd.DataFrame:  # fmt: skip
             return _lifecycle(r, key, keep, to_ia, moved, detail)
 
+        @touches(key)
         def backlog(r: pd.DataFrame, key: dict[str, object] = key, moved: float = old_objects or 0.0) -> pd.DataFrame:
             return _lifecycle(r, key, 1.0, 0.0, 0.0, "") if moved <= 0 else _add_transitions(r, key, moved)
 

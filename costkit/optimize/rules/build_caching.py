@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from costkit.billing.codebuild import CACHEABLE_PHASES, billed_for
-from costkit.optimize.base import Confidence, Context, Suggestion
+from costkit.optimize.base import Confidence, Context, Suggestion, touches
 from costkit.optimize.rows import matching, rescale
 from costkit.optimize.runs import build_row_key, on_demand_builds
 
@@ -55,6 +55,7 @@ def rule(ctx: Context) -> list[Suggestion]:
             (build_row_key(g), g["new_billed"] / g["billed"]) for g in groups.to_dict("records") if g["billed"] > 0
         ]
 
+        @touches(*(key for key, _factor in factors))
         def cached(r: pd.DataFrame, factors: list[tuple[dict[str, object], float]] = factors) -> pd.DataFrame:
             return rescale(r, factors, CACHED_DETAIL)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from costkit.billing import lambda_
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import Context, Suggestion, touches
 from costkit.optimize.rows import retype
 
 RULE = "lambda-arm64"
@@ -21,6 +21,7 @@ def rule(ctx: Context) -> list[Suggestion]:
     for (account, region, function), group in x86.groupby(["account", "region", "resource"]):
         match = {"service": "Lambda", "account": str(account), "region": str(region), "resource": str(function)}
 
+        @touches(match)
         def to_arm(r: pd.DataFrame, match: dict[str, str] = match) -> pd.DataFrame:
             return retype(r, match, TO_ARM, "on arm64, same duration")
 

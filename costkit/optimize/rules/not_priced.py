@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from costkit.billing.codebuild import billed_for, fleet_minutes, is_on_demand_minutes
-from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion, touches
 from costkit.optimize.rows import matching
 from costkit.optimize.runs import build_row_key, on_demand_builds
 
@@ -142,6 +142,7 @@ def lambda_compute(ctx: Context) -> list[Suggestion]:
         lambda_type, usage_type = target
         component = f"{lambda_type} / {LAMBDA_ENVIRONMENT[environment]}"
 
+        @touches(*(key for key, _factor in item["changes"]))
         def to_lambda(
             r: pd.DataFrame,
             changes: list[tuple[dict[str, object], float]] = item["changes"],
@@ -236,6 +237,7 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
                      "quantity": capacity * month_minutes, "unit": "Minute",
                      "detail": f"{capacity} instance(s) x {month_minutes:,.0f} min, busy or idle"}  # fmt: skip
 
+        @touches(key)
         def to_fleet(r: pd.DataFrame, key: dict[str, object] = key, row: dict[str, Any] = fleet_row) -> pd.DataFrame:
             kept = r[~matching(r, key)]
             added = pd.DataFrame([{name: row.get(name) for name in r.columns}], columns=r.columns)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from costkit.billing.codepipeline import ACTION_MINUTES, ACTIVE_PIPELINE
-from costkit.optimize.base import MIN_SAVING_USD, Context, RowChange, Suggestion
+from costkit.optimize.base import MIN_SAVING_USD, Context, RowChange, Suggestion, scoped
 from costkit.optimize.rows import replace
 
 RULE = "pipeline-type"
@@ -90,7 +90,7 @@ def _switch(place: PipelineKey, to: str, quantity: float) -> RowChange:
     def transform(rows: pd.DataFrame) -> pd.DataFrame:
         return replace(rows, match, [row])
 
-    return transform
+    return scoped(transform, [match])
 
 
 def _patch(name: str, to: str) -> list[dict[str, object]]:

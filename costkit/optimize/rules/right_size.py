@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from costkit.optimize.base import Context, Suggestion
+from costkit.optimize.base import Context, Suggestion, touches
 from costkit.optimize.rows import retype
 from costkit.optimize.runs import on_demand_builds
 
@@ -81,6 +81,7 @@ def rule(ctx: Context) -> list[Suggestion]:
 
         types = {old_type: new_type}
 
+        @touches(match)
         def smaller_type(r: pd.DataFrame, match: dict[str, str] = match, types: dict[str, str] = types) -> pd.DataFrame:
             return retype(r, match, types, "one size down, same billed minutes (assumed)")
 
