@@ -32,7 +32,10 @@ def suggest_command(
     snapshot: SnapshotOption = None,
     profile: ProfileOption = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table, json or markdown (csv lists the suggestions).")
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", help="table, json or markdown (grouped per rule); csv or json list every suggestion."
+        ),
     ] = OutputFormat.table,
     month: MonthOption = None,
     free_tier: FreeTierOption = None,
@@ -41,6 +44,22 @@ def suggest_command(
     pricing_dir: PricingDirOption = None,
     offline: OfflineOption = False,
     redact: RedactOption = False,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top", min=0, metavar="N", help="Suggestions shown per rule in the table and Markdown (0: all)."
+        ),
+    ] = 5,
+    min_saving: Annotated[
+        float,
+        typer.Option(
+            "--min-saving",
+            min=0.0,
+            metavar="USD",
+            help="Show only suggestions saving at least this much a month (table and Markdown; csv and json "
+            "always list every suggestion).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Suggest savings, each re-priced in dollars, with its evidence, confidence and the change to make."""
     with user_errors(redact=redact):
@@ -64,8 +83,8 @@ def suggest_command(
         if fmt is OutputFormat.json:
             emit(found.to_json() + "\n", output)
         elif fmt is OutputFormat.markdown:
-            emit(suggest_render.markdown(found), output)
+            emit(suggest_render.markdown(found, top=top, min_saving_usd=min_saving), output)
         elif fmt is OutputFormat.csv:
             emit(suggest_render.csv(found), output)
         else:
-            emit_table(lambda console: suggest_render.table(found, console), output)
+            emit_table(lambda console: suggest_render.table(found, console, top=top, min_saving_usd=min_saving), output)

@@ -52,6 +52,24 @@ SUGGESTION_COLUMNS = [
 ]  # fmt: skip
 
 
+SCHEMA_VERSION = 2  # docs/suggest.schema.json: 2 added schema_version and by_rule
+
+
+@dataclass(frozen=True)
+class RuleTotal:
+    """One rule's suggestions rolled up: how many, how many are counted, and what its counted ones save when
+    applied together and re-priced (not the sum of their savings alone: tiers and free tiers interact)."""
+
+    rule: str
+    suggestions: int
+    counted: int
+    saving_usd: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "suggestions": self.suggestions, "counted": self.counted,
+                "saving_usd": self.saving_usd}  # fmt: skip
+
+
 @dataclass
 class Suggestions:
     """Suggestions, biggest saving first; `combined_saving_usd` applies the best of each exclusive group together."""
@@ -62,6 +80,17 @@ class Suggestions:
     notes: list[str] = field(default_factory=list)
     counted: set[str] = field(default_factory=set)
     change: Change = field(default_factory=Change)  # the counted suggestions together, as one Change
+    by_rule: list[RuleTotal] = field(default_factory=list)  # biggest rolled-up saving first
+
+    def top(self, n: int | None = None, min_saving_usd: float = 0.0) -> dict[str, list[Suggestion]]:
+        """Per rule (in `by_rule` order), its biggest suggestions saving at least `min_saving_usd`, at most `n`
+        of them (all when `n` is None or 0): what a person reads first. The full list stays in `items`."""
+        shown: dict[str, list[Suggestion]] = {total.rule: [] for total in self.by_rule}
+        for item in self.items:  # biggest first
+            mine = shown.setdefault(item.rule, [])
+            if item.monthly_saving_usd >= min_saving_usd and (not n or len(mine) < n):
+                mine.append(item)
+        return shown
 
     @property
     def total_after_usd(self) -> float:
@@ -80,11 +109,13 @@ class Suggestions:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `costkit suggest --format json` (docs/suggest.schema.json)."""
         return {
+            "schema_version": SCHEMA_VERSION,
             "currency": "USD",
             "period": self.baseline.period.to_dict(),
             "source": self.baseline.source,
             "baseline_total_usd": self.baseline.total,
             "combined_saving_usd": self.combined_saving_usd,
+            "by_rule": [total.to_dict() for total in self.by_rule],
             "suggestions": [{**s.to_dict(), "counted": s.id in self.counted} for s in self.items],
             "notes": self.notes,
             "baseline_complete": self.baseline.complete,
@@ -130,15 +161,33 @@ def suggest(
     for item in found:  # biggest first: the first of each exclusive group is the one counted
         best.setdefault(item.exclusive, item)
     combined = combine([item.as_change for item in best.values()])
-    after = context.repricer.price(context.edit_of([item.transform for item in best.values() if item.transform]))
+    after = _applied(context, list(best.values()))
     return Suggestions(
         items=found,
         baseline=baseline,
-        combined_saving_usd=baseline.total - after.total_usd if best else 0.0,
+        combined_saving_usd=baseline.total - after if best else 0.0,
         notes=context.notes,
         counted={item.id for item in best.values()},
         change=combined,
+        by_rule=_by_rule(context, found, list(best.values())),
     )
+
+
+def _applied(context: Context, items: list[Suggestion]) -> float:
+    """The monthly total with `items` applied together, re-priced by the groups they touch."""
+    context.repricings += 1
+    return context.repricer.price(context.edit_of([item.transform for item in items if item.transform])).total_usd
+
+
+def _by_rule(context: Context, found: list[Suggestion], counted: list[Suggestion]) -> list[RuleTotal]:
+    """Each rule's counted suggestions applied together: one re-pricing per rule."""
+    totals = []
+    before = context.repricer.baseline_total
+    for rule in dict.fromkeys(item.rule for item in found):
+        mine = [item for item in counted if item.rule == rule]
+        saving = before - _applied(context, mine) if mine else 0.0
+        totals.append(RuleTotal(rule, sum(item.rule == rule for item in found), len(mine), saving))
+    return sorted(totals, key=lambda total: (-total.saving_usd, total.rule))
 
 
 def _unique_ids(found: list[Suggestion]) -> None:
