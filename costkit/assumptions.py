@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 ASSUMPTIONS: dict[str, str] = {
+    "whatif-kept-on-v2": (
+        "What-if: {whatif-kept-on-v2} pipeline(s) use features that exist only on V2 (QUEUED or PARALLEL execution "
+        "mode, triggers, variables) and stay on V2 in a scenario that moves pipelines to V1."
+    ),
     "monthly-usage-file": (
         "Usage-file quantities are monthly figures for the estimate's period; S3 storage_gb is the average "
         "stored over the month (GB-Month, 1 GB = 1,024^3 bytes)."

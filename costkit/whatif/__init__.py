@@ -4,7 +4,20 @@ projected and plotted. docs/whatif.md has the scenario file and the JSON of `cos
 from __future__ import annotations
 
 from costkit.whatif.breakeven import Breakeven, breakeven
-from costkit.whatif.builders import growth, move_region, remove_pipeline, scale_builds, scale_executions
+from costkit.whatif.builders import (
+    arm_builds,
+    artifact_retention,
+    caching,
+    compute,
+    execution_mode,
+    growth,
+    lambda_functions,
+    move_region,
+    pipeline_type,
+    remove_pipeline,
+    scale_builds,
+    scale_executions,
+)
 from costkit.whatif.compare import Comparison, compare, comparison
 from costkit.whatif.explore import Sweep, Tornado, sensitivity, sweep
 from costkit.whatif.projection import Projection, project
@@ -21,13 +34,20 @@ __all__ = [
     "Sweep",
     "Tornado",
     "WhatIf",
+    "arm_builds",
+    "artifact_retention",
     "breakeven",
+    "caching",
     "compare",
     "comparison",
+    "compute",
     "evaluate",
+    "execution_mode",
     "growth",
+    "lambda_functions",
     "load_scenarios",
     "move_region",
+    "pipeline_type",
     "project",
     "remove_pipeline",
     "scale_builds",

@@ -37,6 +37,13 @@ BUILDERS: dict[str, Callable[..., Change]] = {
     "growth": builders.growth,
     "move_region": builders.move_region,
     "remove_pipeline": builders.remove_pipeline,
+    "pipeline_type": builders.pipeline_type,
+    "execution_mode": builders.execution_mode,
+    "compute": builders.compute,
+    "arm_builds": builders.arm_builds,
+    "caching": builders.caching,
+    "artifact_retention": builders.artifact_retention,
+    "lambda_functions": builders.lambda_functions,
 }
 WHAT = "scenario file"
 HINT = "docs/whatif.md describes the scenario file; examples/scenarios/ has one"
