@@ -106,9 +106,9 @@ def _root(gap: Callable[[float], float], low: float, high: float) -> float | Non
     """A zero of a piecewise-linear `gap` in [low, high] (the crossing, when one side grows faster throughout):
     the Illinois variant of regula falsi, exact in one step on a linear piece, never leaving the bracket."""
     g_low, g_high = gap(low), gap(high)
-    if g_low == 0:
+    if abs(g_low) <= USD_TOLERANCE:
         return low
-    if g_high == 0:
+    if abs(g_high) <= USD_TOLERANCE:
         return high
     if np.sign(g_low) == np.sign(g_high):
         return None

@@ -43,7 +43,9 @@ def _attributed(frame: pd.DataFrame, pipeline: str | None) -> pd.Series:
 def _times(frame: pd.DataFrame, hit: pd.Series, columns: Sequence[str], factor: float) -> None:
     for column in columns:
         if column in frame and hit.any():
-            frame.loc[hit, column] = frame.loc[hit, column].astype(float) * factor
+            if frame[column].dtype != "float64":  # an integer (or empty) column cannot hold the scaled values
+                frame[column] = frame[column].astype("float64")
+            frame.loc[hit, column] = frame.loc[hit, column] * factor
 
 
 def _set(frame: pd.DataFrame, hit: pd.Series, column: str, value: bool | pd.Series) -> None:

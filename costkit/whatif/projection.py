@@ -98,6 +98,6 @@ def project(
         )
     table = Projection(pd.DataFrame.from_records(records, columns=COLUMNS))
     table.title = f"{months}-month projection, {100 * growth:+.3g}% a month" + (
-        f", budget {money(budget)}" if budget is not None else ""
+        f", budget ${budget:,.2f}" if budget is not None else ""
     )
     return table
