@@ -12,7 +12,7 @@ from costkit.sources.snapshot.observed import load_snapshot
 from costkit.sources.usage_file.derive import derive_usage
 from costkit.sources.usage_file.load import UsageDocument, load_usage
 from costkit.tables import load_pricebook
-from costkit.whatif import Scenario, breakeven, compare, project, sensitivity, sweep
+from costkit.whatif import Scenario, breakeven, compare, project, sensitivity, sweep, to_usage_file
 
 __all__ = [
     "CostkitError",
@@ -34,4 +34,5 @@ __all__ = [
     "project",
     "sensitivity",
     "sweep",
+    "to_usage_file",
 ]

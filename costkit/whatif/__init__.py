@@ -20,6 +20,7 @@ from costkit.whatif.builders import (
 )
 from costkit.whatif.compare import Comparison, compare, comparison
 from costkit.whatif.explore import Sweep, Tornado, sensitivity, sweep
+from costkit.whatif.plan import Plan, to_usage_file
 from costkit.whatif.projection import Projection, project
 from costkit.whatif.scenario import Outcome, Scenario, WhatIf, evaluate
 from costkit.whatif.scenario_file import ScenarioFileError, load_scenarios
@@ -28,6 +29,7 @@ __all__ = [
     "Breakeven",
     "Comparison",
     "Outcome",
+    "Plan",
     "Projection",
     "Scenario",
     "ScenarioFileError",
@@ -54,4 +56,5 @@ __all__ = [
     "scale_executions",
     "sensitivity",
     "sweep",
+    "to_usage_file",
 ]
