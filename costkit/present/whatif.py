@@ -8,11 +8,13 @@ delta as `n/a (incomplete)`, never as a number.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from costkit.estimate import Estimate
 from costkit.present.escape import markdown as md
 from costkit.present.escape import terminal as term
 from costkit.present.estimate import money
@@ -88,9 +90,17 @@ def _grid(headers: list[str], rows: Iterable[list[str]], numeric: set[str]) -> T
 
 def _missing(result: WhatIf, console: Console) -> None:
     for name, found in [("baseline", result.baseline), *((o.name, o.estimate) for o in result.outcomes)]:
-        for row in found.missing_prices.itertuples(index=False):
+        for row in _unique_missing(found):
             console.print(f"  {term(name)}: no price for {term(row.resource)} {term(row.usage_type)} in "
                           f"{term(row.region)}: {term(row.reason)}")  # fmt: skip
+
+
+def _unique_missing(found: Estimate) -> list[Any]:
+    """Each missing price once per scenario (a resource billed for two pipelines has two lines, one reason)."""
+    missing = found.missing_prices
+    if missing.empty:
+        return []
+    return list(missing.drop_duplicates(["resource", "usage_type", "region", "reason"]).itertuples(index=False))
 
 
 def markdown(result: WhatIf) -> str:
@@ -100,7 +110,7 @@ def markdown(result: WhatIf) -> str:
     if not result.complete:
         lines += ["", f"_{md(NOTE)}_", ""]
         for name, found in [("baseline", result.baseline), *((o.name, o.estimate) for o in result.outcomes)]:
-            for row in found.missing_prices.itertuples(index=False):
+            for row in _unique_missing(found):
                 lines.append(f"- {md(name)}: no price for {md(row.resource)} {md(row.usage_type)} in "
                              f"{md(row.region)}: {md(row.reason)}")  # fmt: skip
     return "\n".join(lines) + "\n"
