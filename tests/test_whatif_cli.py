@@ -270,3 +270,22 @@ def test_diff_refuses_files_that_are_not_saved_estimates(tmp_path: Path, text: s
     assert code == 2
     assert "bad.json" in err
     assert "Traceback" not in err
+
+
+def test_diff_escapes_hostile_names(tmp_path: Path) -> None:
+    before = saved(tmp_path, "a.json", usage())
+    hostile = usage()
+    hostile["s3"][HOSTILE] = {"storage_gb": 10}  # 10 GB x $0.023 = $0.23 added
+    after = saved(tmp_path, "b.json", hostile)
+    code, table, _ = invoke("diff", str(before), str(after))
+    assert code == 0
+    assert "\x1b" not in table
+    assert "[red]x[/red]" in table
+    assert "+$0.23" in table
+    code, markdown, _ = invoke("diff", str(before), str(after), "-f", "markdown")
+    assert code == 0
+    assert "<b>" not in markdown
+    assert "\\*\\*z\\*\\*" in markdown
+    code, out, _ = invoke("diff", str(before), str(after), "-f", "json")
+    assert code == 0
+    assert [line["resource"] for line in json.loads(out)["lines"]] == [HOSTILE]  # its storage line, added
