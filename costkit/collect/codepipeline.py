@@ -98,23 +98,34 @@ def _declaration(summary: dict[str, Any], answer: dict[str, Any]) -> tuple[dict[
     return pipeline, actions
 
 
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=columns)
+
+
 @dataclass
 class _Pipeline:
-    """What one pipeline's calls returned (history_error: its history could not be read)."""
+    """What one pipeline's calls returned (history_error: its history could not be read). Its runs are kept
+    as frames of the window's rows only, made as soon as the pipeline's paging ends: an organisation's
+    collection never holds more than one pipeline's history as Python objects at a time per thread."""
 
     pipeline: dict[str, Any]
     actions: list[dict[str, Any]]
-    executions: list[dict[str, Any]] = field(default_factory=list)
-    action_executions: list[dict[str, Any]] = field(default_factory=list)
+    executions: pd.DataFrame = field(default_factory=lambda: _empty(EXECUTION_COLUMNS))
+    action_executions: pd.DataFrame = field(default_factory=lambda: _empty(ACTION_EXECUTION_COLUMNS))
     history_error: BaseException | None = None
+
+
+def _in_window(rows: list[dict[str, Any]], columns: list[str], window: Window) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame[_overlaps(frame, window)].reset_index(drop=True)
 
 
 def _one_pipeline(api: Any, summary: dict[str, Any], window: Window) -> _Pipeline:
     name = summary["name"]
     found = _Pipeline(*_declaration(summary, api.get_pipeline(name=name)))
     try:
-        found.executions = _executions(api, name, window)
-        found.action_executions = _action_executions(api, name, window)
+        found.executions = _in_window(_executions(api, name, window), EXECUTION_COLUMNS, window)
+        found.action_executions = _in_window(_action_executions(api, name, window), ACTION_EXECUTION_COLUMNS, window)
     except (ClientError, BotoCoreError) as error:  # keep the declarations; history is recorded as failed
         found.history_error = error
     return found
@@ -130,19 +141,21 @@ def collect(ctx: RegionContext) -> dict[str, pd.DataFrame]:
     # Each pipeline's GetPipeline and history paging run side by side; results stay in ListPipelines order.
     found = ctx.fan_out("codepipeline", lambda summary: _one_pipeline(api, summary, ctx.window), summaries)
     errors = [one.history_error for one in found if one.history_error is not None]
-    execution_frame = pd.DataFrame([row for one in found for row in one.executions], columns=EXECUTION_COLUMNS)
-    action_frame = pd.DataFrame(
-        [row for one in found for row in one.action_executions], columns=ACTION_EXECUTION_COLUMNS
-    )
     tables = {
         "pipelines": pd.DataFrame([one.pipeline for one in found], columns=PIPELINE_COLUMNS),
         "pipeline_actions": pd.DataFrame([row for one in found for row in one.actions], columns=ACTION_COLUMNS),
-        "pipeline_executions": execution_frame[_overlaps(execution_frame, ctx.window)].reset_index(drop=True),
-        "action_executions": action_frame[_overlaps(action_frame, ctx.window)].reset_index(drop=True),
+        "pipeline_executions": _concat([one.executions for one in found], EXECUTION_COLUMNS),
+        "action_executions": _concat([one.action_executions for one in found], ACTION_EXECUTION_COLUMNS),
     }
     if errors:
         raise PartialCollection(tables, errors[0])
     return tables
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The pipelines' frames in ListPipelines order (those with rows: pandas warns on concatenating empty ones)."""
+    kept = [frame for frame in frames if not frame.empty]
+    return pd.concat(kept, ignore_index=True) if kept else _empty(columns)
 
 
 def _executions(api: Any, name: str, window: Window) -> list[dict[str, Any]]:
