@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "docs" / "iam-policy.json"
 # where AWS clients are created and called: the collectors, plus `costkit pricing refresh` (client made in cli/)
 SOURCES = [*sorted((ROOT / "costkit" / "collect").glob("*.py")), *sorted((ROOT / "costkit" / "cli").glob("*.py"))]
-NOT_COLLECTORS = {"fake_account.py"}  # the demo's seeding writes to moto; it is no AWS code path
+NOT_COLLECTORS = {"fake_account.py", "fake_org.py"}  # the fakes seed moto; they are no AWS code path
 
 SERVICE_TO_PREFIX = {"resourcegroupstaggingapi": "tag"}
 # (botocore service, operation) -> IAM action, where the action is not "<prefix>:<operation>"
