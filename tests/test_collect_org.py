@@ -14,6 +14,7 @@ import pytest
 
 from costkit import estimate
 from costkit.collect import fake_org, run
+from costkit.collect.aws import CallTimeout
 from costkit.collect.context import SERVICE_LIMITS, Window
 from costkit.sources.snapshot.folder import Snapshot
 
@@ -140,3 +141,38 @@ def test_the_organisation_bill_by_hand(collected: tuple[Snapshot, InFlight]) -> 
     missing = result.missing_prices
     assert set(missing.loc[missing["service"] == "CodeBuild", "region"]) == {"us-west-2", "eu-west-1"}
     assert not result.complete
+
+
+def test_an_account_that_does_not_answer_is_a_failure_and_the_others_are_read() -> None:
+    """One member's DescribeRegions and another's AssumeRole get no answer in time (CallTimeout): both are
+    recorded with their reason, and the third member and the management account are collected."""
+    small = fake_org.OrgEstate(accounts=3, pipelines=1, executions=2)
+    with fake_org.fake_org(OCTOBER, small) as session:
+        silent_regions, silent_role = sorted(fake_org.members(session))[:2]
+
+        def no_answer(model: Any, params: dict[str, Any], request_signer: Any, **_: Any) -> None:
+            account = fake_org.get_account_id_from(request_signer._credentials.access_key)
+            if model.name == "DescribeRegions" and account == silent_regions:
+                raise CallTimeout(f"ec2 DescribeRegions in us-east-1 (account {account}): no answer")
+            if model.name == "AssumeRole" and f"::{silent_role}:" in params.get("body", {}).get("RoleArn", ""):
+                raise CallTimeout(f"sts AssumeRole ({silent_role}): no answer")
+
+        prepare = session.costkit_prepare  # type: ignore[attr-defined]
+
+        def prepared(assumed: boto3.Session) -> None:
+            prepare(assumed)
+            assumed.events.register_first("before-call", no_answer)  # type: ignore[attr-defined]
+
+        session.costkit_prepare = prepared  # type: ignore[attr-defined]
+        session.events.register_first("before-call", no_answer)  # type: ignore[attr-defined]
+        options = run.CollectOptions(window=OCTOBER, regions=["all"], cost_explorer=False)
+        snapshot = run.collect(session, options, org_role=fake_org.ORG_ROLE)
+    failures = {(f["account"], f["service"], f["error"]) for f in snapshot.manifest["failures"]}
+    assert failures == {
+        (silent_regions, "ec2:DescribeRegions", "CallTimeout"),
+        (silent_role, "sts:AssumeRole", "CallTimeout"),
+    }
+    read = set(snapshot.table("pipelines")["account"])
+    assert len(read) == 1  # the one member that answered (the management account has no pipelines)
+    assert read.isdisjoint({silent_regions, silent_role})
+    assert snapshot.partial

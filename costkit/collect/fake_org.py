@@ -196,6 +196,12 @@ ANSWERED = frozenset(
 )
 
 
+def members(session: boto3.Session) -> list[str]:
+    """The member accounts `fake_org` seeded for `session` (in the order they were created)."""
+    found: list[str] = getattr(session, "costkit_members", [])
+    return list(found)
+
+
 def install(session: boto3.Session, answers: OrgAnswers) -> None:
     """Answer ANSWERED calls on every client `session` makes from now on, for the account its credentials
     belong to; registered last, so the collectors' read-only guard and call counter run first."""
@@ -348,7 +354,7 @@ def fake_org(window: Window, estate: OrgEstate = OrgEstate(), *, validate: bool 
             os.environ.pop(name, None)
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
         answers = OrgAnswers(window, estate, validate=validate)
-        _seed(session, estate, answers)
+        session.costkit_members = _seed(session, estate, answers)  # type: ignore[attr-defined]
         install(session, answers)
         prepare: Callable[[boto3.Session], None] = lambda assumed: install(assumed, answers)  # noqa: E731
         session.costkit_prepare = prepare  # type: ignore[attr-defined]

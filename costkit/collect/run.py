@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import boto3
 import botocore.session
 import pandas as pd
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from costkit import __version__
 from costkit.collect import codebuild, codepipeline, cost_explorer, cur, lambda_functions, s3_buckets
@@ -107,17 +107,17 @@ def targets(
                 if account.get("Status", "ACTIVE") == "ACTIVE"
             ]
 
-    def assume(arn: str) -> dict[str, Any] | ClientError:
+    def assume(arn: str) -> dict[str, Any] | ClientError | BotoCoreError:
         try:
             credentials: dict[str, Any] = sts.assume_role(RoleArn=arn, RoleSessionName="costkit-collect")["Credentials"]
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:  # refused, or no answer in time: that account is missing
             return error
         return credentials
 
     found = []
     # The roles are assumed side by side (an organisation has hundreds); results stay in the accounts' order.
     for arn, answer in zip(arns, fan_out(log.max_concurrency, assume, arns), strict=True):
-        if isinstance(answer, ClientError):
+        if isinstance(answer, ClientError | BotoCoreError):
             if failures is None:
                 raise answer
             failures.append(_failure(arn.split(":")[4], "global", "sts:AssumeRole", answer))
@@ -235,16 +235,16 @@ def collect(
             "(docs/iam-policy.json)",
         ) from None
 
-    def regions_of(target: Target) -> list[str] | ClientError:
+    def regions_of(target: Target) -> list[str] | ClientError | BotoCoreError:
         try:
             return resolve_regions(target, options.regions, log)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:  # one account's refusal or silence: the others are read
             return error
 
     jobs: list[RegionContext] = []
     # Each account's enabled regions are asked side by side too, and listed in the accounts' order.
     for target, regions in zip(accounts, fan_out(log.max_concurrency, regions_of, accounts), strict=True):
-        if isinstance(regions, ClientError):
+        if isinstance(regions, ClientError | BotoCoreError):
             failures.append(_failure(target.account_id, "all", "ec2:DescribeRegions", regions))
             continue
         for region in regions:
