@@ -1,5 +1,5 @@
-"""Billing edges a mutation run of the billing core found untested: each test here fails on one planted bug
-(a surviving mutant, named in the test's comment) and passes on the code as it is.
+"""Billing edges a mutation run of the billing core found untested: each test here fails on a planted bug the
+rest of the suite let through (the bug is said in the test's comment) and passes on the code as it is.
 
 Every expected figure is price x quantity written out from the us-east-1 prices pricing/*.csv ships (the
 pricing pages' figures), through public functions only, so the tests survive code moving between modules.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from test_billing_boundaries import (
     BOOK,
@@ -17,10 +18,14 @@ from test_billing_boundaries import (
     GLACIER,
     REQUEST,
     V2_MINUTE,
+    WINDOW_START,
     X86,
+    action_run,
+    build_run,
     from_file,
     from_snapshot,
     one_gb_function,
+    pipeline,
     snapshot,
     usage_file,
 )
@@ -31,6 +36,7 @@ from costkit.price import price
 
 
 def test_price_applies_the_free_tier_by_default() -> None:
+    # Bug caught: `price(..., free_tier=True)` defaulting to False.
     # 1,500,000 GB-s of x86 duration and 2 M requests; 400,000 GB-s and 1 M requests are free.
     rows = from_file(usage_file(**{"lambda": {"f": one_gb_function("x86_64", 1_500_000)}})).usage_rows
     lines = price(rows, BOOK).lines  # no free_tier argument: the allowances apply
@@ -45,6 +51,7 @@ def test_price_applies_the_free_tier_by_default() -> None:
 
 
 def test_v1_planned_actions_bill_zero_minutes_and_would_bill_rounded_minutes_on_v2() -> None:
+    # Bug caught: a V1 pipeline's planned runs billing None (not 0) minutes, which breaks count x billed.
     actions = [{"name": "Build", "category": "Build", "minutes": 2.5}]
     pipelines = {
         "old": {"type": "V1", "active": True, "created": dt.date(2024, 1, 1), "executions_per_month": 40,
@@ -65,6 +72,7 @@ def test_v1_planned_actions_bill_zero_minutes_and_would_bill_rounded_minutes_on_
 
 
 def test_observed_archive_overheads_are_metered_as_overheads_not_storage() -> None:
+    # Bug caught: CloudWatch's overhead storage types losing their `storage-overhead` meter.
     snap = snapshot(bucket_storage=[
         {"bucket": "archive", "storage_type": "GlacierStorage", "avg_bytes": 1000 * GIB},
         {"bucket": "archive", "storage_type": "GlacierObjectOverhead", "avg_bytes": 32 * GIB},
@@ -75,3 +83,51 @@ def test_observed_archive_overheads_are_metered_as_overheads_not_storage() -> No
     # The 8 KB index bills at S3 Standard's usage type but is not Standard storage a lifecycle rule could move.
     assert meters == {"storage": 1000.0, "storage-overhead": 32.0 + 8.0}
     assert result.by_service()["S3"] == pytest.approx((1000 + 32) * GLACIER + 8 * 0.023)
+
+
+# --- S3 on a usage file: the storage line is the bucket's, in GB-months, attributed to its pipeline -------------
+
+
+def test_s3_storage_line_is_attributed_to_the_bucket_pipeline() -> None:
+    # Bugs caught: the storage row dropping its pipeline, its unit or its component.
+    buckets = {
+        "artifacts": {"storage_class": "STANDARD", "storage_gb": 200, "pipeline": "web",
+                      "put_requests_per_month": 10_000},
+        "loose": {"storage_class": "STANDARD", "storage_gb": 50},
+    }  # fmt: skip
+    web = {"web": {"type": "V1", "active": False, "created": dt.date(2024, 1, 1)}}  # no change ran: $0
+    result = from_file(usage_file(pipelines=web, s3=buckets))
+    storage = result.lines[result.lines["usage_type"] == "TimedStorage-ByteHrs"].set_index("resource")
+    assert storage.loc["artifacts", ["component", "unit", "pipeline"]].tolist() == [
+        "storage (STANDARD)",
+        "GB-Month",
+        "web",
+    ]
+    assert pd.isna(storage.loc["loose", "pipeline"])
+    per_pipeline = result.by_pipeline().set_index("pipeline")["S3"]
+    assert per_pipeline["web"] == pytest.approx(200 * 0.023 + 10_000 / 1000 * 0.005)  # storage + PUTs per 1,000
+    assert per_pipeline["(not attributed)"] == pytest.approx(50 * 0.023)
+
+
+# --- per-run rounding: anything that ran bills a whole unit; a run of no time bills nothing ---------------------
+
+
+@pytest.mark.parametrize(("seconds", "billed_minutes"), [(0.0, 0), (0.5, 1), (1.0, 1), (1.5, 1)])
+def test_an_observed_build_under_a_second_bills_a_whole_minute(seconds: float, billed_minutes: int) -> None:
+    # Bugs caught: "ran" meaning more than 1 second, or 0 seconds or more (a build of no time billing a minute).
+    snap = snapshot(builds=[build_run("b", i, seconds, "BUILD_GENERAL1_MEDIUM", "LINUX_CONTAINER") for i in range(4)])
+    assert from_snapshot(snap).by_service()["CodeBuild"] == pytest.approx(4 * billed_minutes * 0.01)
+
+
+@pytest.mark.parametrize(("seconds", "billed_minutes"), [(0.0, 0), (0.5, 1), (1.5, 1)])
+def test_an_observed_action_under_a_second_bills_a_whole_minute(seconds: float, billed_minutes: int) -> None:
+    runs = [action_run("p", i, "Build", seconds) for i in range(6)]
+    snap = snapshot(pipelines=[pipeline("p", "V2", WINDOW_START - pd.Timedelta(days=400))], action_executions=runs)
+    assert from_snapshot(snap).by_service()["CodePipeline"] == pytest.approx(6 * billed_minutes * V2_MINUTE)
+
+
+def test_float_noise_below_a_billionth_of_a_minute_adds_no_minute() -> None:
+    # Bug caught: rounding to 10 decimals before the ceiling, so 2.0000000004 min (noise) bills 3 min.
+    project = {"compute_type": "BUILD_GENERAL1_MEDIUM", "environment_type": "LINUX_CONTAINER",
+               "builds_per_month": 10, "minutes_per_build": 2.0000000004}  # fmt: skip
+    assert from_file(usage_file(codebuild={"b": project})).by_service()["CodeBuild"] == pytest.approx(10 * 2 * 0.01)
