@@ -16,6 +16,7 @@ from test_billing_boundaries import (
     BOOK,
     GIB,
     GLACIER,
+    NOVEMBER,
     REQUEST,
     V2_MINUTE,
     WINDOW_START,
@@ -26,6 +27,7 @@ from test_billing_boundaries import (
     from_snapshot,
     one_gb_function,
     pipeline,
+    quantity,
     snapshot,
     usage_file,
 )
@@ -131,3 +133,39 @@ def test_float_noise_below_a_billionth_of_a_minute_adds_no_minute() -> None:
     project = {"compute_type": "BUILD_GENERAL1_MEDIUM", "environment_type": "LINUX_CONTAINER",
                "builds_per_month": 10, "minutes_per_build": 2.0000000004}  # fmt: skip
     assert from_file(usage_file(codebuild={"b": project})).by_service()["CodeBuild"] == pytest.approx(10 * 2 * 0.01)
+
+
+@pytest.mark.parametrize(("age_days", "billed_quantity"), [(-1, 0.0), (0, 0.0), (1, 1.0)])
+def test_a_v1_pipeline_created_at_or_after_the_month_end_has_no_pipeline_month(
+    age_days: int, billed_quantity: float
+) -> None:
+    # Bug caught: `age > 0` as `age >= 0`, counting a trial month for a pipeline created as the month ends.
+    created = NOVEMBER.end - dt.timedelta(days=age_days)
+    result = from_file(usage_file(pipelines={"p": {"type": "V1", "active": True, "created": created}}))
+    assert quantity(result, "TrialPipeline") == billed_quantity  # the trial month is free either way: $0
+    assert result.by_service()["CodePipeline"] == 0.0
+
+
+# --- S3 on a usage file: requests, retrieval and transitions of an infrequent-access bucket ----------------------
+
+
+def test_standard_ia_requests_retrieval_and_transitions_by_hand() -> None:
+    # Bugs caught: a request, retrieval or transition meter dropped or read from the wrong column.
+    buckets = {
+        "ia": {"storage_class": "STANDARD_IA", "storage_gb": 100, "put_requests_per_month": 20_000,
+               "get_requests_per_month": 300_000, "retrieval_gb_per_month": 50,
+               "lifecycle_transitions_per_month": 20_000},
+        "std": {"storage_class": "STANDARD", "storage_gb": 10},  # no requests given: a storage line only
+    }  # fmt: skip
+    result = from_file(usage_file(s3=buckets))
+    ia = result.lines[result.lines["resource"] == "ia"].set_index("usage_type")["cost_usd"].to_dict()
+    assert ia == pytest.approx({
+        "TimedStorage-SIA-ByteHrs": 100 * 0.0125,  # GB-month
+        "Requests-SIA-Tier1": 20_000 / 1000 * 0.01,  # PUTs per 1,000
+        "Requests-SIA-Tier2": 300_000 / 1000 * 0.001,  # GETs per 1,000
+        "Retrieval-SIA": 50 * 0.01,  # per GB retrieved
+        "Transition-SIA": 20_000 / 1000 * 0.01,  # transitions into Standard-IA per 1,000 objects
+    })  # fmt: skip
+    std = result.lines[result.lines["resource"] == "std"]
+    assert std["usage_type"].tolist() == ["TimedStorage-ByteHrs"]
+    assert result.by_service()["S3"] == pytest.approx(1.25 + 0.20 + 0.30 + 0.50 + 0.20 + 10 * 0.023)
