@@ -84,6 +84,9 @@ def test_observed_archive_overheads_are_metered_as_overheads_not_storage() -> No
     meters = result.usage_rows.groupby("meter")["quantity"].sum().to_dict()
     # The 8 KB index bills at S3 Standard's usage type but is not Standard storage a lifecycle rule could move.
     assert meters == {"storage": 1000.0, "storage-overhead": 32.0 + 8.0}
+    glacier = result.lines[result.lines["usage_type"] == "TimedStorage-GlacierByteHrs"]
+    assert set(glacier["component"]) == {"storage (GlacierStorage)", "storage (GlacierObjectOverhead)"}
+    assert set(result.lines["unit"]) == {"GB-Month"}
     assert result.by_service()["S3"] == pytest.approx((1000 + 32) * GLACIER + 8 * 0.023)
 
 
@@ -169,3 +172,36 @@ def test_standard_ia_requests_retrieval_and_transitions_by_hand() -> None:
     std = result.lines[result.lines["resource"] == "std"]
     assert std["usage_type"].tolist() == ["TimedStorage-ByteHrs"]
     assert result.by_service()["S3"] == pytest.approx(1.25 + 0.20 + 0.30 + 0.50 + 0.20 + 10 * 0.023)
+
+
+# --- CodeBuild given as monthly minutes: Lambda compute bills those minutes in seconds ---------------------------
+
+
+def test_lambda_compute_given_as_monthly_minutes_bills_seconds() -> None:
+    # Bug caught: the monthly total of a Lambda-compute project left in minutes (100 instead of 6,000 s).
+    lam = {"compute_type": "BUILD_LAMBDA_1GB", "environment_type": "LINUX_LAMBDA_CONTAINER",
+           "build_minutes_per_month": 100}  # fmt: skip
+    ec2 = {
+        "compute_type": "BUILD_GENERAL1_MEDIUM",
+        "environment_type": "LINUX_CONTAINER",
+        "build_minutes_per_month": 100,
+    }
+    result = from_file(usage_file(codebuild={"lam": lam, "ec2": ec2}))
+    lines = result.lines.set_index("resource")
+    assert lines.loc["lam", ["quantity", "unit"]].tolist() == [100 * 60.0, "Second"]  # 100 min x 60 s
+    assert lines.loc["ec2", ["quantity", "unit"]].tolist() == [100.0, "Minute"]
+    assert lines.loc["ec2", "cost_usd"] == pytest.approx(100 * 0.01)
+    assert "codebuild-lambda-seconds" in {a["id"] for a in result.assumptions}
+
+
+def test_s3_conventions_are_stated_for_the_buckets_that_rely_on_them() -> None:
+    # Bugs caught: an S3 convention (minimum object size, archive overhead, no free tier, minimum storage
+    # duration) dropped from, or wrongly added to, the estimate's assumptions.
+    def ids(buckets: dict[str, dict[str, object]]) -> set[str]:
+        return {a["id"] for a in from_file(usage_file(s3=buckets)).assumptions if a["id"].startswith("s3-")}
+
+    standard = {"std": {"storage_class": "STANDARD", "storage_gb": 10}}
+    assert ids(standard) == {"s3-no-free-tier"}
+    both = {**standard, "ia": {"storage_class": "STANDARD_IA", "storage_gb": 1, "objects": 10},
+            "cold": {"storage_class": "GLACIER", "storage_gb": 1, "objects": 10}}  # fmt: skip
+    assert ids(both) == {"s3-no-free-tier", "s3-min-object-size", "s3-archive-overhead", "s3-minimum-duration"}
