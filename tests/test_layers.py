@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("costkit.sources", "costkit.collect"),  # sources: usage file, snapshot folder, the live account
     ("costkit.price", "costkit.reprice"),  # pricing a table; re-pricing its changes by the groups they touch
     ("costkit.estimate", "costkit.change"),
-    ("costkit.optimize", "costkit.whatif"),  # savings rules and what-if scenarios (report joins here)
+    ("costkit.optimize", "costkit.whatif", "costkit.report"),  # savings rules, what-if scenarios, the report
     ("costkit.present",),  # tables, CSV, Markdown; escaping and redaction
     ("costkit.cli",),
 ]

@@ -1,0 +1,190 @@
+"""The report's figures on a small two-month history, worked by hand.
+
+The estate: one V2 pipeline `web-app` in us-east-1 (Source 20 s, Build 290 s in July and 350 s in August), its
+CodeBuild project `app-build` on general1.medium, artifacts in a bucket with no storage metrics (so S3 bills only
+the artifact requests: 2 PUT and 1 GET per execution). July 2026 runs 100 executions, August 150 (both months
+have 31 days, so the fake account runs exactly the declared count). Every 20th web-app execution fails in its
+last action (the fake account's rule). No Cost Explorer.
+
+Prices (us-east-1): CodePipeline V2 $0.002 per action minute, 100 free minutes a month; CodeBuild general1.medium
+$0.01 per build minute (no free tier); S3 PUT $0.005 and GET $0.0004 per 1,000.
+
+July:   V2 100 x (ceil 20 s + ceil 290 s = 1 + 5 min) = 600 min - 100 free = 500 x $0.002 = $1.00
+        CodeBuild 100 x 5 min x $0.01 = $5.00; S3 200 PUT x $0.000005 + 100 GET x $0.0000004 = $0.00104
+August: V2 150 x (1 + ceil 350 s = 6) = 1,050 min - 100 = 950 x $0.002 = $1.90
+        CodeBuild 150 x 6 min x $0.01 = $9.00; S3 300 x $0.000005 + 150 x $0.0000004 = $0.00156
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from costkit.collect.context import Window
+from costkit.collect.fake_account import ActionSpec, BuildSpec, Estate, PipelineSpec, fake_account
+from costkit.collect.run import CollectOptions, collect
+from costkit.errors import CostkitError
+from costkit.report import build_report
+from costkit.sources.snapshot.folder import write
+
+SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report.schema.json").read_text())
+JULY = Window.month(2026, 7)
+AUGUST = Window.month(2026, 8)
+JULY_TOTAL = 1.00 + 5.00 + (200 * 0.005 + 100 * 0.0004) / 1000
+AUGUST_TOTAL = 1.90 + 9.00 + (300 * 0.005 + 150 * 0.0004) / 1000
+
+
+def estate(executions: int, build_seconds: int) -> Estate:
+    actions = (
+        ActionSpec("Source", "Source", "S3", 20, configuration={"S3Bucket": "test-source", "S3ObjectKey": "a.zip"}),
+        ActionSpec("Build", "Build", "CodeBuild", build_seconds, configuration={"ProjectName": "app-build"}),
+    )  # fmt: skip
+    pipeline = PipelineSpec("web-app", "us-east-1", "V2", executions, actions, "costkit-test-artifacts")
+    build = BuildSpec("app-build", "us-east-1", "BUILD_GENERAL1_MEDIUM", "LINUX_CONTAINER", executions, 10,
+                      build_seconds, "codepipeline/web-app")  # fmt: skip
+    return Estate((pipeline,), (build,))
+
+
+def store(root: Path, name: str, window: Window, month_estate: Estate) -> None:
+    with fake_account(window, month_estate) as session:
+        options = CollectOptions(window=window, regions=["us-east-1"], cost_explorer=False)
+        write(collect(session, options), root / name)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("history")
+    store(root, "2026-07", JULY, estate(100, 290))
+    store(root, "2026-08", AUGUST, estate(150, 350))
+    return root
+
+
+@pytest.fixture(scope="module")
+def open_history(tmp_path_factory: pytest.TempPathFactory, history: Path) -> Path:
+    """July closed; August observed for its first 15 days only (still open)."""
+    root = tmp_path_factory.mktemp("open")
+    (root / "2026-07").symlink_to(history / "2026-07", target_is_directory=True)
+    store(root, "2026-08", Window(AUGUST.start, AUGUST.start + dt.timedelta(days=15)), estate(150, 350))
+    return root
+
+
+def test_month_over_month_change_in_dollars_and_percent(history: Path) -> None:
+    report = build_report("2026-08", history=history)
+    assert report.previous is not None
+    assert report.previous.total == pytest.approx(JULY_TOTAL)
+    assert report.total == pytest.approx(AUGUST_TOTAL)
+    assert report.mom_delta_usd == pytest.approx(AUGUST_TOTAL - JULY_TOTAL)  # $4.90052
+    assert report.mom_delta_pct == pytest.approx(100 * (AUGUST_TOTAL - JULY_TOTAL) / JULY_TOTAL)
+    assert report.by_service() == pytest.approx({"CodePipeline": 1.90, "CodeBuild": 9.00, "Lambda": 0.0, "S3": 0.00156})
+
+
+def test_drivers_split_the_change_by_hand_and_sum_to_it(history: Path) -> None:
+    report = build_report("2026-08", history=history)
+    found = {item["driver"]: item["delta_usd"] for item in report.drivers}
+    # Executions 100 -> 150 at July's time per run: V2 50 x 6 min x $0.002 = $0.60, builds 50 x 5 min x $0.01 =
+    # $2.50, artifact requests (300 - 200) PUT x $0.000005 + (150 - 100) GET x $0.0000004 = $0.00052.
+    assert found["executions"] == pytest.approx(0.60 + 2.50 + 0.00052)
+    # Duration: one more minute per run on 150 runs: V2 150 x 1 x $0.002 = $0.30, builds 150 x 1 x $0.01 = $1.50.
+    assert found["duration"] == pytest.approx(0.30 + 1.50)
+    # Same compute type, storage, prices; the 100 free minutes ($0.20) applied in both months.
+    assert found["compute_mix"] == pytest.approx(0.0, abs=1e-12)
+    assert found["storage"] == pytest.approx(0.0, abs=1e-12)
+    assert found["price"] == pytest.approx(0.0, abs=1e-12)
+    assert found["free_tier"] == pytest.approx(0.0, abs=1e-12)
+    assert sum(found.values()) == pytest.approx(report.mom_delta_usd, abs=1e-9)
+
+
+def test_cost_per_successful_execution(history: Path) -> None:
+    rows = build_report("2026-08", history=history).pipelines.set_index("pipeline")
+    web = rows.loc["web-app"]
+    # 150 executions, every 20th fails (i = 19, 39, ..., 139: 7 of them); everything the estate bills serves web-app.
+    assert (web["executions"], web["succeeded"]) == (150, 143)
+    assert web["cost_usd"] == pytest.approx(AUGUST_TOTAL)
+    assert web["cost_per_success_usd"] == pytest.approx(AUGUST_TOTAL / 143)
+    assert web["success_rate"] == pytest.approx(143 / 150)
+    assert web["mom_delta_usd"] == pytest.approx(AUGUST_TOTAL - JULY_TOTAL)
+    assert not web["new"]
+
+
+def test_forecast_names_its_method(history: Path) -> None:
+    found = build_report("2026-08", history=history).forecast
+    # Two closed months: the last change ($4.90052) repeated, and that change either way for the interval.
+    change = AUGUST_TOTAL - JULY_TOTAL
+    assert found.method == "two-month-change"
+    assert found.next_month_usd == pytest.approx(AUGUST_TOTAL + change)
+    assert (found.low_usd, found.high_usd) == (pytest.approx(AUGUST_TOTAL), pytest.approx(AUGUST_TOTAL + 2 * change))
+    assert found.month_end_usd is None  # August is closed
+    one = build_report("2026-07", history=history).forecast
+    assert (one.method, one.next_month_usd) == ("carry-forward", pytest.approx(JULY_TOTAL))
+    assert (one.low_usd, one.high_usd) == (None, None)
+
+
+def test_linear_trend_with_a_prediction_interval() -> None:
+    from costkit.report.forecast import next_month
+
+    # Totals 10, 12, 17: slope 3.5, intercept 9.5 (mean 13 at x = 1); next (x = 3) 20.0. Residuals 0.5, -1, 0.5:
+    # s = sqrt(1.5 / 1); half-width t(1) 12.706 x s x sqrt(1 + 1/3 + (3 - 1)^2 / 2).
+    point, low, high, method = next_month([10.0, 12.0, 17.0])
+    half = 12.706 * 1.5**0.5 * (1 + 1 / 3 + 4 / 2) ** 0.5
+    assert method == "linear-trend"
+    assert point == pytest.approx(20.0)
+    assert (low, high) == (pytest.approx(max(0.0, 20.0 - half)), pytest.approx(20.0 + half))
+
+
+def test_an_open_month_is_compared_with_the_same_days_of_the_previous_month(open_history: Path) -> None:
+    report = build_report("2026-08", history=open_history)
+    assert report.current.open
+    assert report.current.period.days == 15
+    # August's first 15 days at 150 a month: round(150 x 15 / 31) = 73 executions, each 1 + 6 V2 minutes and a
+    # 6-minute build: (511 - 100) x $0.002 + 438 x $0.01 + 146 PUT x $0.000005 + 73 GET x $0.0000004.
+    to_date = 411 * 0.002 + 438 * 0.01 + 146 * 0.000005 + 73 * 0.0000004
+    assert report.total == pytest.approx(to_date)
+    # July's 100 runs start every 31/100 days (+7 min): the first 15 days hold i = 0..48, 49 runs of 1 + 5 minutes:
+    # (294 - 100) x $0.002 + 245 x $0.01 + 98 x $0.000005 + 49 x $0.0000004. Never the whole of July ($6.00).
+    same_days = 194 * 0.002 + 245 * 0.01 + 98 * 0.000005 + 49 * 0.0000004
+    assert report.previous is not None
+    assert report.previous.total == pytest.approx(same_days)
+    assert report.mom_delta_usd == pytest.approx(to_date - same_days)
+    assert sum(item["delta_usd"] for item in report.drivers) == pytest.approx(to_date - same_days, abs=1e-9)
+    shown = report.to_dict()
+    assert (shown["comparison"], shown["previous"]["period"]["days"]) == ("same-days", 15)
+    # The month-end figure: the 15 days run at their rate for 31 days (factor 31/15); the free minutes once.
+    factor = 31 / 15
+    month_end = (511 * factor - 100) * 0.002 + 438 * factor * 0.01 + (146 * 0.000005 + 73 * 0.0000004) * factor
+    assert report.forecast.month_end_usd == pytest.approx(month_end)
+    assert report.forecast.month_end_method == "run-rate"
+    assert "open-month" in {note["kind"] for note in report.data_quality}
+
+
+def test_budget_variance(history: Path, open_history: Path) -> None:
+    budget = build_report("2026-08", history=history, budget_usd=10.0).budget()
+    assert budget is not None
+    assert budget["variance_usd"] == pytest.approx(AUGUST_TOTAL - 10.0)  # $0.90156 over
+    assert budget["over"]
+    assert budget["basis"] == "month total"
+    # An open month's budget is weighed against its month-end figure, not the days so far.
+    opened = build_report("2026-08", history=open_history, budget_usd=20.0)
+    assert opened.budget() is not None
+    assert opened.budget()["variance_usd"] == pytest.approx(opened.forecast.month_end_usd - 20.0)  # type: ignore[index, operator]
+
+
+def test_report_json_validates_against_its_schema_and_equals_the_library(history: Path, open_history: Path) -> None:
+    for root in (history, open_history):
+        report = build_report("2026-08", history=root, budget_usd=12.5)
+        printed = json.loads(report.to_json())
+        jsonschema.validate(printed, SCHEMA)
+        assert printed == json.loads(json.dumps(report.to_dict()))
+    single = build_report("2026-07", snapshot=history / "2026-07").to_dict()
+    jsonschema.validate(single, SCHEMA)
+    assert single["previous"] is None
+    assert single["drivers"] == []
+    assert "no-previous-month" in {note["kind"] for note in single["data_quality"]}
+
+
+def test_a_month_the_history_lacks_is_refused_with_what_it_holds(history: Path) -> None:
+    with pytest.raises(CostkitError, match=r"holds no snapshot for 2026-09 \(it holds 2026-07, 2026-08\)"):
+        build_report("2026-09", history=history)
