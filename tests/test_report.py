@@ -25,7 +25,7 @@ import jsonschema
 import pytest
 
 from costkit.collect.context import Window
-from costkit.collect.fake_account import ActionSpec, BuildSpec, Estate, PipelineSpec, fake_account
+from costkit.collect.fake_account import ActionSpec, BuildSpec, Estate, PipelineSpec, Timeline, fake_account
 from costkit.collect.run import CollectOptions, collect
 from costkit.errors import CostkitError
 from costkit.report import build_report
@@ -43,7 +43,7 @@ def estate(executions: int, build_seconds: int) -> Estate:
         ActionSpec("Source", "Source", "S3", 20, configuration={"S3Bucket": "test-source", "S3ObjectKey": "a.zip"}),
         ActionSpec("Build", "Build", "CodeBuild", build_seconds, configuration={"ProjectName": "app-build"}),
     )  # fmt: skip
-    pipeline = PipelineSpec("web-app", "us-east-1", "V2", executions, actions, "costkit-test-artifacts")
+    pipeline = PipelineSpec("web-app", "us-east-1", "V2", executions, actions, "costkit-test-artifacts", fail_every=20)
     build = BuildSpec("app-build", "us-east-1", "BUILD_GENERAL1_MEDIUM", "LINUX_CONTAINER", executions, 10,
                       build_seconds, "codepipeline/web-app")  # fmt: skip
     return Estate((pipeline,), (build,))
@@ -188,3 +188,89 @@ def test_report_json_validates_against_its_schema_and_equals_the_library(history
 def test_a_month_the_history_lacks_is_refused_with_what_it_holds(history: Path) -> None:
     with pytest.raises(CostkitError, match=r"holds no snapshot for 2026-09 \(it holds 2026-07, 2026-08\)"):
         build_report("2026-09", history=history)
+
+
+def steady_and_doubling() -> Timeline:
+    """web-app as above at 100 executions a month, 290-second builds, which from 16 August take 590 seconds
+    (ceil: 10 minutes instead of 5); `api` runs 31 times a month, unchanged (Source 20 s, Build 100 s on
+    general1.small)."""
+    source = {"name": "Source", "category": "Source", "provider": "S3", "seconds": 20,
+              "configuration": {"S3Bucket": "test-source", "S3ObjectKey": "a.zip"}}  # fmt: skip
+
+    def build(project: str, seconds: int) -> dict[str, object]:
+        return {"name": "Build", "category": "Build", "provider": "CodeBuild", "seconds": seconds,
+                "configuration": {"ProjectName": project}}  # fmt: skip
+
+    base = {
+        "pipelines": {
+            "web-app": {"region": "us-east-1", "type": "V2", "executions": 100, "bucket": "test-artifacts",
+                        "fail_every": 20, "actions": [source, build("app-build", 290)]},
+            "api": {"region": "us-east-1", "type": "V2", "executions": 31, "bucket": "test-artifacts",
+                    "actions": [source, build("api-build", 100)]},
+        },
+        "builds": [
+            {"project": "app-build", "region": "us-east-1", "compute_type": "BUILD_GENERAL1_MEDIUM",
+             "environment_type": "LINUX_CONTAINER", "builds": 100, "queued_s": 10, "billed_s": 290,
+             "initiator": "codepipeline/web-app"},
+            {"project": "api-build", "region": "us-east-1", "compute_type": "BUILD_GENERAL1_SMALL",
+             "environment_type": "LINUX_CONTAINER", "builds": 31, "queued_s": 10, "billed_s": 100,
+             "initiator": "codepipeline/api"},
+        ],
+    }  # fmt: skip
+    doubled = {"pipelines": {"web-app": {"actions": {"Build": {"seconds": 590}}}},
+               "builds": {"app-build@codepipeline/web-app": {"billed_s": 590}}}  # fmt: skip
+    return Timeline(base=base, months={"2026-08": {"from": [{"day": 16, "changes": doubled}]}}, account="123456789012")
+
+
+@pytest.fixture(scope="module")
+def doubling_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("doubling")
+    timeline = steady_and_doubling()
+    for name, window in (("2026-07", JULY), ("2026-08", AUGUST)):
+        with fake_account(window, timeline) as session:
+            options = CollectOptions(window=window, regions=["us-east-1"], cost_explorer=False)
+            write(collect(session, options), root / name)
+    return root
+
+
+def test_the_seeded_anomaly_is_found_and_the_steady_pipeline_is_not(doubling_history: Path) -> None:
+    found = build_report("2026-08", history=doubling_history).anomalies
+    per_run = found[found["kind"] == "cost-per-execution"].set_index("pipeline")
+    # web-app per execution at list price: July (1 + 5) V2 min x $0.002 + 5 build min x $0.01 = $0.062 every day
+    # (median $0.062, MAD 0); from 16 August (1 + 10) x $0.002 + 10 x $0.01 = $0.122. Threshold: the median plus
+    # the larger of 3.5 x 1.4826 x MAD = 0, half the median ($0.031) and $0.01: $0.093.
+    assert list(per_run.index) == ["web-app"]  # api costs the same per execution every day: never flagged
+    web = per_run.loc["web-app"]
+    assert web["days"] == [f"2026-08-{day}" for day in range(16, 32)]
+    assert (web["value"], web["baseline"], web["threshold"]) == (
+        pytest.approx(0.122),
+        pytest.approx(0.062),
+        pytest.approx(0.062 + 0.031),
+    )
+    # 1 to 16 August (15 days) runs round(100 x 15 / 31) = 48, the rest round(100 x 16 / 31) = 52: 52 x $0.122.
+    assert web["cost_usd"] == pytest.approx(52 * 0.122)
+    doubled = found[found["kind"] == "build-minutes-doubled"].set_index("pipeline")
+    assert list(doubled.index) == ["web-app"]  # 10 billed minutes a build against July's median of 5
+    assert doubled.loc["web-app", "days"] == [f"2026-08-{day}" for day in range(16, 32)]
+    daily = found[found["kind"] == "daily-cost"]
+    assert set(daily["pipeline"]) <= {"web-app"}
+    assert all(day >= "2026-08-16" for days in daily["days"] for day in days)
+    # Failed runs (every 20th: i = 19, 39 before the change, 59, 79, 99 after) at list price.
+    failed = found[found["kind"] == "failed-runs"].set_index("pipeline")
+    assert failed.loc["web-app", "value"] == 5
+    assert failed.loc["web-app", "cost_usd"] == pytest.approx(2 * 0.062 + 3 * 0.122)
+    assert "new-pipeline" not in set(found["kind"])
+
+
+def test_a_pipeline_no_trailing_month_holds_is_new(history: Path, doubling_history: Path, tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "2026-07").symlink_to(history / "2026-07", target_is_directory=True)  # web-app only
+    (mixed / "2026-08").symlink_to(doubling_history / "2026-08", target_is_directory=True)  # web-app and api
+    report = build_report("2026-08", history=mixed)
+    new = report.anomalies[report.anomalies["kind"] == "new-pipeline"]
+    assert list(new["pipeline"]) == ["api"]
+    # Its cost is its month cost as the per-pipeline table has it.
+    rows = report.pipelines.set_index("pipeline")
+    assert bool(rows.loc["api", "new"])
+    assert new["cost_usd"].iloc[0] == pytest.approx(rows.loc["api", "cost_usd"])

@@ -22,12 +22,25 @@ from costkit.errors import CostkitError, ExitCode
 
 def collect_command(
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             metavar="DIR",
-            help="Write the snapshot here: a new or empty folder, or a snapshot costkit wrote (replaced atomically).",
+            help="Write the snapshot here: a new or empty folder, or a snapshot costkit wrote (replaced atomically). "
+            "Default: costkit-snapshot.",
         ),
-    ] = Path("costkit-snapshot"),
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Store each month under DIR/YYYY-MM/ (the history `costkit report` reads); a month that was closed "
+            "when collected is reused, not collected again.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(metavar="YYYY-MM", help="With --history: every month from this one to --month (or this month)."),
+    ] = None,
     days: Annotated[int | None, typer.Option(help="Observe the last N days (default 30).")] = None,
     month: Annotated[
         str | None, typer.Option(metavar="YYYY-MM", help="Observe a calendar month (under way: up to now).")
@@ -82,9 +95,20 @@ def collect_command(
         from costkit.collect.aws import limits
         from costkit.collect.run import CollectOptions
         from costkit.sources.snapshot.folder import check_target, write
+        from costkit.sources.snapshot.history import CACHE_FOLDER
 
-        window = collect_support.window_from(days, month)
-        check_target(out)  # before collecting: a refused --out should not cost a whole collection
+        if history is not None:
+            if out is not None or days is not None:
+                raise CostkitError("--history stores whole months: give it without --out and --days")
+            targets, reused = collect_support.history_months(history, since, month)
+            for folder in reused:
+                stderr.print(f"{messages.text(folder.name)}: closed when collected, reused ({messages.text(folder)})")
+        else:
+            if since is not None:
+                raise CostkitError("--since fills a history: give --history DIR too")
+            targets = [(collect_support.window_from(days, month), out or Path("costkit-snapshot"))]
+        for _window, target in targets:
+            check_target(target)  # before collecting: a refused folder should not cost a whole collection
         if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
             raise CostkitError(
                 f"--timeout {timeout:g}: must be a positive number of seconds", hint="e.g. --timeout 120"
@@ -94,38 +118,42 @@ def collect_command(
         collect_support.check_regions(wanted)
         collect_support.check_org_role(org_role)
         role_arns = collect_support.check_role_arns(role_arn or []) or None
-        options = CollectOptions(
-            window=window,
-            regions=wanted,
-            lambda_functions=list(dict.fromkeys(lambda_function or [])),
-            lambda_tag=lambda_tag,
-            cost_explorer=cost_explorer,
-            cache_dir=cache_dir or collect_support.DEFAULT_CACHE,
-        )
-        if max_concurrency is not None:
-            options.max_concurrency = max_concurrency
-        if cur is not None:
-            options.cur = collect_support.cur_table(cur, workgroup, output_location, cur_partitioned, region)
-        if demo:
-            from costkit.cli.demo import collect_demo
-
-            snapshot = collect_demo(options, stderr, quiet=quiet)
-        else:
-            snapshot = collect_support.run(
-                options,
-                stderr,
-                profile=profile,
-                region=region,
-                role_arns=role_arns,
-                org_role=org_role,
-                quiet=quiet,
-                timeout=timeout,
-                redact=redact,
+        cache = cache_dir or (history / CACHE_FOLDER if history is not None else collect_support.DEFAULT_CACHE)
+        partial = False
+        for window, target in targets:
+            options = CollectOptions(
+                window=window,
+                regions=wanted,
+                lambda_functions=list(dict.fromkeys(lambda_function or [])),
+                lambda_tag=lambda_tag,
+                cost_explorer=cost_explorer,
+                cache_dir=cache,
             )
-        path = write(snapshot, out)
-        collect_support.summary(snapshot, stderr, redact=redact)
-        rows = ", ".join(f"{name} {len(frame)}" for name, frame in sorted(snapshot.tables.items()))
-        stderr.print(f"wrote {messages.text(path)} ({rows})")
-        if snapshot.partial:
+            if max_concurrency is not None:
+                options.max_concurrency = max_concurrency
+            if cur is not None:
+                options.cur = collect_support.cur_table(cur, workgroup, output_location, cur_partitioned, region)
+            if demo:
+                from costkit.cli.demo import collect_demo
+
+                snapshot = collect_demo(options, stderr, quiet=quiet)
+            else:
+                snapshot = collect_support.run(
+                    options,
+                    stderr,
+                    profile=profile,
+                    region=region,
+                    role_arns=role_arns,
+                    org_role=org_role,
+                    quiet=quiet,
+                    timeout=timeout,
+                    redact=redact,
+                )
+            path = write(snapshot, target)
+            collect_support.summary(snapshot, stderr, redact=redact)
+            rows = ", ".join(f"{name} {len(frame)}" for name, frame in sorted(snapshot.tables.items()))
+            stderr.print(f"wrote {messages.text(path)} ({rows})")
+            partial = partial or snapshot.partial
+        if partial:
             stderr.print("costkit: partial snapshot: estimates from it say so")
             raise typer.Exit(int(ExitCode.PARTIAL))

@@ -268,3 +268,23 @@ def collect_live(profile: str, console: Console, *, redact: bool = False) -> Sna
     snapshot = run(options, console, profile=profile, redact=redact)
     summary(snapshot, console, redact=redact)
     return snapshot
+
+
+def history_months(root: Path, since: str | None, month: str | None) -> tuple[list[tuple[Window, Path]], list[Path]]:
+    """The months `collect --history` collects, each with its folder: --since to --month (default: this month),
+    leaving out (and returning apart) the folders of months the store holds as closed."""
+    from costkit.sources.snapshot.history import is_final, month_folder, month_name, months_between
+
+    last = window_from(None, month or month_name(Period.current()))
+    first = Period.parse_month(since) if since is not None else Period.covering(last)
+    final = Period.covering(last)
+    if first.start > final.start:
+        raise CostkitError(f"--since {since} is after {month_name(final)}", hint="give an earlier month")
+    found, reused = [], []
+    for period in months_between(first, final):
+        folder = month_folder(root, period)
+        if is_final(root, period):
+            reused.append(folder)
+        else:
+            found.append((window_from(None, month_name(period)), folder))
+    return found, reused

@@ -7,21 +7,28 @@ session's `before-call` events, each answer validated against botocore's own out
 wrong field fails exactly as AWS would reject it. Pages are cut at the caller's page size to exercise
 pagination.
 
-Every duration below is chosen so the bill can be worked out by hand (see tests/test_demo.py).
+The demo's estate is data: demo_account.yaml (October 2026, which tests/test_demo.py works out by hand, and what
+changes in the months around it, mid-month changes included). `Timeline` turns it into the estate of each part of
+a collection window; `Answers` runs each part's pipelines and builds at its own rate.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
+import itertools
 import json
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import boto3
+import yaml
 from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 from moto import mock_aws
@@ -31,7 +38,7 @@ from moto.codepipeline.models import codepipeline_backends
 
 from costkit.collect.context import Window
 
-ACCOUNT = "123456789012"
+DATA_FILE = Path(__file__).with_name("demo_account.yaml")
 GIB = 1024**3
 
 
@@ -54,6 +61,9 @@ class PipelineSpec:
     actions: tuple[ActionSpec, ...]
     bucket: str
     created_days_before_window: int = 400
+    created: dt.date | None = None  # a pipeline created inside a window runs only from that day on
+    execution_mode: str = "SUPERSEDED"
+    fail_every: int = 0  # every Nth execution fails in its last action (0: none)
 
 
 @dataclass(frozen=True)
@@ -68,76 +78,157 @@ class BuildSpec:
     initiator: str
 
 
-PIPELINES = (
-    PipelineSpec(
-        "web-app", "us-east-1", "V2", 120,
-        (
-            ActionSpec("Source", "Source", "S3", 20, configuration={"S3Bucket": "costkit-demo-source", "S3ObjectKey": "web.zip"}),
-            ActionSpec("Build", "Build", "CodeBuild", 372, configuration={"ProjectName": "web-app-build"}),
-            ActionSpec("Approve", "Approval", "Manual", 1800),
-            ActionSpec("Deploy", "Invoke", "Lambda", 45, configuration={"FunctionName": "deploy-notifier"}),
-        ),
-        "costkit-demo-artifacts-use1",
-    ),
-    PipelineSpec(
-        "legacy-api", "us-east-1", "V1", 10,
-        (
-            ActionSpec("Source", "Source", "S3", 30, configuration={"S3Bucket": "costkit-demo-source", "S3ObjectKey": "api.zip"}),
-            ActionSpec("Build", "Build", "CodeBuild", 240, configuration={"ProjectName": "web-app-build"}),
-        ),
-        "costkit-demo-artifacts-use1",
-    ),
-    PipelineSpec(
-        "docs", "us-east-1", "V1", 0,
-        (
-            ActionSpec("Source", "Source", "S3", 10, configuration={"S3Bucket": "costkit-demo-source", "S3ObjectKey": "docs.zip"}),
-            ActionSpec("Publish", "Deploy", "S3", 20, configuration={"BucketName": "costkit-demo-docs", "Extract": "true"}),
-        ),
-        "costkit-demo-artifacts-use1",
-    ),
-    PipelineSpec(
-        "tokyo-service", "ap-northeast-1", "V2", 60,
-        (
-            ActionSpec("Source", "Source", "S3", 15, configuration={"S3Bucket": "costkit-demo-source-apne1", "S3ObjectKey": "t.zip"}),
-            ActionSpec("Build", "Build", "CodeBuild", 185, configuration={"ProjectName": "tokyo-build"}),
-        ),
-        "costkit-demo-artifacts-apne1",
-    ),
-)  # fmt: skip
+@dataclass(frozen=True)
+class FunctionSpec:
+    region: str
+    memory_mb: int
+    architecture: str
+    invocations: int  # per 31-day month
+    duration_ms: float  # per invocation
 
-BUILDS = (
-    BuildSpec("web-app-build", "us-east-1", "BUILD_GENERAL1_MEDIUM", "LINUX_CONTAINER", 120, 20, 330, "codepipeline/web-app"),
-    BuildSpec("web-app-build", "us-east-1", "BUILD_GENERAL1_MEDIUM", "LINUX_CONTAINER", 3, 5, 121, "alice"),
-    BuildSpec("nightly-tests", "us-east-1", "BUILD_GENERAL1_SMALL", "ARM_CONTAINER", 30, 40, 730, "rule/nightly"),
-    BuildSpec("tokyo-build", "ap-northeast-1", "BUILD_GENERAL1_SMALL", "LINUX_CONTAINER", 60, 10, 170, "codepipeline/tokyo-service"),
-)  # fmt: skip
 
-FAILING = {"web-app": 20}  # every 20th execution fails in its last action (billed all the same)
-FUNCTIONS = {  # name: (region, memory MB, architecture, invocations, total duration ms)
-    "deploy-notifier": ("us-east-1", 256, "arm64", 120, 120 * 850.0),
-}
-BUCKETS = {  # name: (region, {StorageType: GiB}, objects)
-    "costkit-demo-artifacts-use1": ("us-east-1", {"StandardStorage": 42.5}, 1200),
-    "costkit-demo-artifacts-apne1": ("ap-northeast-1", {"StandardStorage": 8.0}, 300),
-}
-ACTUALS = {  # SERVICE dimension value: [(usage type, USD, quantity, unit)] for the Cost Explorer answer
-    "AWS CodePipeline": [("USE1-actionExecutionMinute", 2.38, 1290.0, "Minutes")],
-    "AWS CodeBuild": [("USE1-Build-Min:Linux:g1.medium", 7.29, 729.0, "Minutes"), ("APN1-Build-Min:Linux:g1.small", 0.44, 88.0, "Minutes")],
-    "AWS Lambda": [("USE1-Lambda-GB-Second-ARM", 0.0, 25.5, "Second")],
-    "Amazon Simple Storage Service": [("TimedStorage-ByteHrs", 1.16, 50.5, "GB-Mo")],
-}  # fmt: skip
+@dataclass(frozen=True)
+class BucketSpec:
+    region: str
+    gib: dict[str, float]  # CloudWatch StorageType: GiB held
+    objects: int
+
+
+Actuals = dict[str, dict[str, tuple[float, float, str]]]  # Cost Explorer SERVICE: usage type: (USD, quantity, unit)
 
 
 @dataclass(frozen=True)
 class Estate:
-    """The pipelines and projects the fake account holds: the demo's by default (tests and the demo rely on
-    its hand-worked numbers); `synthetic_estate` builds larger ones for the benchmarks."""
+    """The resources the fake account holds and how often they run. The demo's comes from demo_account.yaml
+    (tests and the demo rely on its hand-worked numbers); `synthetic_estate` builds larger ones for benchmarks."""
 
-    pipelines: tuple[PipelineSpec, ...] = PIPELINES
-    builds: tuple[BuildSpec, ...] = BUILDS
+    pipelines: tuple[PipelineSpec, ...]
+    builds: tuple[BuildSpec, ...]
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    buckets: dict[str, BucketSpec] = field(default_factory=dict)
+    actuals: Actuals = field(default_factory=dict)
+    account: str = "123456789012"
 
 
-DEMO = Estate()
+def _estate(data: Mapping[str, Any], account: str) -> Estate:
+    """An estate from its data-file form (see demo_account.yaml)."""
+    pipelines = tuple(
+        PipelineSpec(
+            name, spec["region"], spec["type"], int(spec["executions"]),
+            tuple(ActionSpec(**action) for action in spec["actions"]), spec["bucket"],
+            created=dt.date.fromisoformat(spec["created"]) if spec.get("created") else None,
+            execution_mode=spec.get("execution_mode", "SUPERSEDED"), fail_every=int(spec.get("fail_every", 0)),
+        )
+        for name, spec in data["pipelines"].items()
+    )  # fmt: skip
+    return Estate(
+        pipelines=pipelines,
+        builds=tuple(BuildSpec(**build) for build in data["builds"]),
+        functions={name: FunctionSpec(**spec) for name, spec in (data.get("functions") or {}).items()},
+        buckets={name: BucketSpec(**spec) for name, spec in (data.get("buckets") or {}).items()},
+        actuals={
+            service: {usage: (float(v[0]), float(v[1]), str(v[2])) for usage, v in rows.items()}
+            for service, rows in (data.get("actuals") or {}).items()
+        },
+        account=account,
+    )
+
+
+def _changed(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The data-file estate with `changes` merged in: pipelines (and their actions) by name, builds by
+    `project@initiator`, functions and buckets by name."""
+    out = copy.deepcopy(dict(data))
+    for name, patch in (changes.get("pipelines") or {}).items():
+        pipeline = out["pipelines"][name]
+        for action_name, action_patch in (patch.get("actions") or {}).items():
+            action = next(a for a in pipeline["actions"] if a["name"] == action_name)
+            action.update(action_patch)
+        pipeline.update({k: v for k, v in patch.items() if k != "actions"})
+    for key, patch in (changes.get("builds") or {}).items():
+        project, initiator = key.split("@", 1)
+        next(b for b in out["builds"] if (b["project"], b["initiator"]) == (project, initiator)).update(patch)
+    for kind in ("functions", "buckets"):
+        for name, patch in (changes.get(kind) or {}).items():
+            out[kind][name].update(patch)
+    return out
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The demo account over time: the base estate, and per month its changes, mid-month ones included."""
+
+    base: dict[str, Any]
+    months: dict[str, dict[str, Any]]
+    account: str
+
+    def segments(self, window: Window) -> list[tuple[Window, Estate]]:
+        """The window cut where the estate changes (a month's start, a `from` day, a pipeline's creation), each
+        part with its estate."""
+        cuts = {window.start, window.end}
+        day = window.start.date().replace(day=1)
+        while dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) < window.end:
+            month = self.months.get(f"{day.year:04d}-{day.month:02d}", {})
+            cuts.add(_midnight(day))
+            cuts |= {_midnight(day.replace(day=int(entry["day"]))) for entry in month.get("from") or []}
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+        cuts |= {_midnight(dt.date.fromisoformat(p["created"])) for p in self.base["pipelines"].values()
+                 if p.get("created")}  # fmt: skip
+        points = sorted(cut for cut in cuts if window.start <= cut <= window.end)
+        return [(Window(a, b), self.estate_at(a)) for a, b in itertools.pairwise(points) if b > a]
+
+    def estate_at(self, moment: dt.datetime) -> Estate:
+        month = self.months.get(f"{moment.year:04d}-{moment.month:02d}", {})
+        data = _changed(self.base, month.get("changes") or {})
+        for entry in month.get("from") or []:
+            if moment.day >= int(entry["day"]):
+                data = _changed(data, entry.get("changes") or {})
+        if month.get("actuals"):
+            data["actuals"] = month["actuals"]
+        estate = _estate(data, self.account)
+        started = tuple(p for p in estate.pipelines if p.created is None or _midnight(p.created) <= moment)
+        gone = {f"codepipeline/{p.name}" for p in estate.pipelines if p not in started}
+        return replace(estate, pipelines=started, builds=tuple(b for b in estate.builds if b.initiator not in gone))
+
+
+def segments_for(window: Window, estate: Estate | Timeline | None) -> list[tuple[Window, Estate]]:
+    """The parts of `window` with their estates: the demo's timeline by default; a fixed estate is one part."""
+    if isinstance(estate, Estate):
+        return [(window, estate)]
+    return (estate or demo_timeline()).segments(window)
+
+
+def union(parts: list[tuple[Window, Estate]]) -> Estate:
+    """Every resource some part of the window holds, as the last part that holds it has it (moto's seed), and
+    the window's last actuals."""
+    last = parts[-1][1]
+    pipelines = {(p.region, p.name): p for _, e in parts for p in e.pipelines}
+    builds = {(b.region, b.project, b.initiator): b for _, e in parts for b in e.builds}
+    return Estate(
+        pipelines=tuple(pipelines.values()),
+        builds=tuple(builds.values()),
+        functions={k: v for _, e in parts for k, v in e.functions.items()},
+        buckets={k: v for _, e in parts for k, v in e.buckets.items()},
+        actuals=last.actuals,
+        account=last.account,
+    )
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+@lru_cache(maxsize=1)
+def demo_timeline() -> Timeline:
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    return Timeline(base=data["estate"], months=data.get("months") or {}, account=str(data["account"]))
+
+
+DEMO = demo_timeline().estate_at(dt.datetime(2026, 10, 1, tzinfo=dt.UTC))  # October 2026, worked out by hand
+ACCOUNT = DEMO.account
+PIPELINES = DEMO.pipelines
+BUILDS = DEMO.builds
+FUNCTIONS = DEMO.functions
+BUCKETS = DEMO.buckets
 
 
 def synthetic_estate(regions: Sequence[str], pipelines_per_region: int, projects_per_region: int = 10) -> Estate:
@@ -173,9 +264,10 @@ def _times(window: Window, count: int, index: int) -> dt.datetime:
 class Answers:
     """Model-validated answers for the calls moto does not model (or models wrongly)."""
 
-    def __init__(self, window: Window, estate: Estate = DEMO, *, validate: bool = True) -> None:
+    def __init__(self, window: Window, estate: Estate | Timeline | None = None, *, validate: bool = True) -> None:
         self.window = window
-        self.estate = estate
+        self.segments = segments_for(window, estate)
+        self.estate = union(self.segments)
         # Off only in benchmarks: checking every answer is the fake server's work, which against AWS happens on
         # AWS's side, not in the collecting process.
         self.validate = validate
@@ -185,18 +277,33 @@ class Answers:
         self.build_ids: dict[tuple[str, str], list[str]] = {}
         self._seed()
 
-    def count(self, per_month: int) -> int:
-        """Runs in this window at the estate's steady rate (declared per 31-day month)."""
-        return round(per_month * (self.window.end - self.window.start) / dt.timedelta(days=31))
+    @staticmethod
+    def count(per_month: float, window: Window) -> int:
+        """Runs in `window` at a steady rate (declared per 31-day month)."""
+        return round(per_month * (window.end - window.start) / dt.timedelta(days=31))
 
     def _seed(self) -> None:
-        for spec in self.estate.pipelines:
+        offsets: dict[tuple[str, ...], int] = {}
+        for window, estate in self.segments:
+            self._seed_part(window, estate, offsets)
+        for key, runs in self.executions.items():
+            self.executions[key] = sorted(runs, key=lambda r: r["startTime"], reverse=True)
+        for key, details in self.action_executions.items():
+            self.action_executions[key] = sorted(details, key=lambda d: d["startTime"], reverse=True)
+        for key, ids in self.build_ids.items():
+            self.build_ids[key] = sorted(ids, key=lambda b: self.builds[b]["startTime"], reverse=True)
+
+    def _seed_part(self, window: Window, estate: Estate, offsets: dict[tuple[str, ...], int]) -> None:
+        """The runs of one part of the window; numbering goes on from the parts before (`offsets`)."""
+        for spec in estate.pipelines:
             runs, details = [], []
-            count = self.count(spec.executions)
-            for i in range(count):
-                start = _times(self.window, count, i)
+            count = self.count(spec.executions, window)
+            first = offsets.get((spec.region, spec.name), 0)
+            offsets[(spec.region, spec.name)] = first + count
+            for i in range(first, first + count):
+                start = _times(window, count, i - first)
                 execution_id = f"{spec.name}-{i:05d}"
-                failed = spec.name in FAILING and i % FAILING[spec.name] == FAILING[spec.name] - 1
+                failed = spec.fail_every > 0 and i % spec.fail_every == spec.fail_every - 1
                 clock = start
                 for position, action in enumerate(spec.actions):
                     last = position == len(spec.actions) - 1
@@ -234,21 +341,21 @@ class Answers:
                         "executionType": "STANDARD",
                     }
                 )
-            self.executions[(spec.region, spec.name)] = sorted(runs, key=lambda r: r["startTime"], reverse=True)
-            self.action_executions[(spec.region, spec.name)] = sorted(
-                details, key=lambda d: d["startTime"], reverse=True
-            )
-        for build in self.estate.builds:
-            count = self.count(build.builds)
-            for i in range(count):
-                queued = _times(self.window, count, i) + dt.timedelta(minutes=3 if build.initiator == "alice" else 1)
+            self.executions.setdefault((spec.region, spec.name), []).extend(runs)
+            self.action_executions.setdefault((spec.region, spec.name), []).extend(details)
+        for build in estate.builds:
+            count = self.count(build.builds, window)
+            first = offsets.get((build.region, build.project, build.initiator), 0)
+            offsets[(build.region, build.project, build.initiator)] = first + count
+            for i in range(first, first + count):
+                queued = _times(window, count, i - first) + dt.timedelta(minutes=3 if build.initiator == "alice" else 1)
                 provisioning = queued + dt.timedelta(seconds=build.queued_s)
                 end = provisioning + dt.timedelta(seconds=build.billed_s)
                 # A pipeline's build i is started by its execution i: the id CodePipeline reports for the action.
                 build_id = f"{build.project}:{build.initiator.removeprefix('codepipeline/').replace('/', '-')}-{i:05d}"
                 self.builds[build_id] = {
                     "id": build_id,
-                    "arn": f"arn:aws:codebuild:{build.region}:{ACCOUNT}:build/{build_id}",
+                    "arn": f"arn:aws:codebuild:{build.region}:{estate.account}:build/{build_id}",
                     "buildNumber": i + 1,
                     "startTime": queued,
                     "endTime": end,
@@ -269,8 +376,6 @@ class Answers:
                     ],
                 }  # fmt: skip
                 self.build_ids.setdefault((build.region, build.project), []).append(build_id)
-        for key, ids in self.build_ids.items():
-            self.build_ids[key] = sorted(ids, key=lambda b: self.builds[b]["startTime"], reverse=True)
 
     # -- answers; each takes the call's params and region and returns the parsed response -------------
     @staticmethod
@@ -310,14 +415,14 @@ class Answers:
         metrics = []
         if params.get("Namespace") == "AWS/S3":
             wanted = {d["Name"]: d.get("Value") for d in params.get("Dimensions", [])}
-            for bucket, (bucket_region, sizes, _objects) in BUCKETS.items():
-                if bucket_region != region or wanted.get("BucketName") not in (None, bucket):
+            for bucket, spec in self.estate.buckets.items():
+                if spec.region != region or wanted.get("BucketName") not in (None, bucket):
                     continue
                 if params.get("MetricName") in (None, "BucketSizeBytes"):
                     metrics += [
                         {"Namespace": "AWS/S3", "MetricName": "BucketSizeBytes",
                          "Dimensions": [{"Name": "BucketName", "Value": bucket}, {"Name": "StorageType", "Value": kind}]}
-                        for kind in sizes
+                        for kind in spec.gib
                     ]  # fmt: skip
                 if params.get("MetricName") in (None, "NumberOfObjects"):
                     metrics.append(
@@ -335,27 +440,37 @@ class Answers:
             dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
             values: list[float] = []
             timestamps: list[dt.datetime] = []
-            if metric["Namespace"] == "AWS/Lambda" and dims.get("FunctionName") in FUNCTIONS:
-                fn_region, _memory, _arch, invocations, duration = FUNCTIONS[dims["FunctionName"]]
-                if fn_region == region:
-                    total = (
-                        (invocations if metric["MetricName"] == "Invocations" else duration) * self.count(1000) / 1000
-                    )
-                    if metric["MetricName"] in ("Invocations", "Duration"):
-                        values, timestamps = [float(total)], [stamps[0]]
-            elif metric["Namespace"] == "AWS/S3" and dims.get("BucketName") in BUCKETS:
-                bucket_region, sizes, objects = BUCKETS[dims["BucketName"]]
-                if bucket_region == region:
-                    if metric["MetricName"] == "BucketSizeBytes" and dims.get("StorageType") in sizes:
-                        values = [sizes[dims["StorageType"]] * GIB] * days
-                        timestamps = stamps
-                    elif metric["MetricName"] == "NumberOfObjects":
-                        values, timestamps = [float(objects)] * days, stamps
+            name = dims.get("FunctionName") or dims.get("BucketName")
+            if metric["Namespace"] == "AWS/Lambda" and metric["MetricName"] in ("Invocations", "Duration"):
+                # The month's sum on its first day: each part of the window at its own rate.
+                parts = [(part, e.functions[name]) for part, e in self.segments if name in e.functions]
+                total = sum(
+                    spec.invocations * (1.0 if metric["MetricName"] == "Invocations" else spec.duration_ms)
+                    * self.count(1000, part) / 1000
+                    for part, spec in parts if spec.region == region
+                )  # fmt: skip
+                if parts and parts[0][1].region == region:
+                    values, timestamps = [float(total)], [stamps[0]]
+            elif metric["Namespace"] == "AWS/S3":
+                held = [self._bucket_on(name or "", stamp) for stamp in stamps]
+                days_held = [(stamp, b) for stamp, b in zip(stamps, held, strict=True) if b and b.region == region]
+                if metric["MetricName"] == "BucketSizeBytes":
+                    kind = dims.get("StorageType", "")
+                    days_held = [(stamp, b) for stamp, b in days_held if kind in b.gib]
+                    values, timestamps = [b.gib[kind] * GIB for _, b in days_held], [t for t, _ in days_held]
+                elif metric["MetricName"] == "NumberOfObjects":
+                    values, timestamps = [float(b.objects) for _, b in days_held], [t for t, _ in days_held]
             results.append(
                 {"Id": query["Id"], "Label": metric["MetricName"], "Timestamps": timestamps, "Values": values,
                  "StatusCode": "Complete"}
             )  # fmt: skip
         return {"MetricDataResults": results, "Messages": []}
+
+    def _bucket_on(self, name: str, moment: dt.datetime) -> BucketSpec | None:
+        for part, estate in self.segments:
+            if part.start <= moment < part.end:
+                return estate.buckets.get(name)
+        return None
 
     def handlers(self) -> dict[str, Callable[[dict[str, Any], str], dict[str, Any]]]:
         return {
@@ -406,7 +521,7 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-def seed(window: Window, estate: Estate = DEMO) -> None:
+def seed(window: Window, estate: Estate) -> None:
     """Create the estate's resources in moto's backends (inside mock_aws)."""
     iam = boto3.client("iam", region_name="us-east-1")
     roles = {}
@@ -420,19 +535,20 @@ def seed(window: Window, estate: Estate = DEMO) -> None:
     role = roles["codepipeline"]
     for region in ("us-east-1", "ap-northeast-1"):
         s3: Any = boto3.client("s3", region_name=region)
-        for bucket, (bucket_region, _sizes, _objects) in BUCKETS.items():
-            if bucket_region == region:
+        for bucket, held in estate.buckets.items():
+            if held.region == region:
                 extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
                 s3.create_bucket(Bucket=bucket, **extra)
-    others = {(spec.bucket, spec.region) for spec in estate.pipelines} - {(b, r) for b, (r, _s, _o) in BUCKETS.items()}
+    others = {(p.bucket, p.region) for p in estate.pipelines} - {(b, held.region) for b, held in estate.buckets.items()}
     for bucket, home in sorted(others):  # a synthetic estate's artifact buckets
         where: dict[str, Any] = (
             {} if home == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": home}}
         )
         boto3.client("s3", region_name=home).create_bucket(Bucket=bucket, **where)
-    boto3.client("s3", region_name="us-east-1").put_bucket_versioning(
-        Bucket="costkit-demo-artifacts-use1", VersioningConfiguration={"Status": "Enabled"}
-    )
+    if "costkit-demo-artifacts-use1" in estate.buckets:
+        boto3.client("s3", region_name="us-east-1").put_bucket_versioning(
+            Bucket="costkit-demo-artifacts-use1", VersioningConfiguration={"Status": "Enabled"}
+        )
     for spec in estate.pipelines:
         stages = [
             {"name": a.name, "actions": [{
@@ -451,10 +567,14 @@ def seed(window: Window, estate: Estate = DEMO) -> None:
             "pipelineType": spec.type,
         }
         if spec.type == "V2":
-            declaration["executionMode"] = "QUEUED" if spec.name == "web-app" else "SUPERSEDED"
+            declaration["executionMode"] = spec.execution_mode
         boto3.client("codepipeline", region_name=spec.region).create_pipeline(pipeline=declaration)
-        stored = codepipeline_backends[ACCOUNT][spec.region].pipelines[spec.name]
-        stored._created = window.start - dt.timedelta(days=spec.created_days_before_window)
+        stored = codepipeline_backends[estate.account][spec.region].pipelines[spec.name]
+        stored._created = (
+            _midnight(spec.created)
+            if spec.created
+            else window.start - dt.timedelta(days=spec.created_days_before_window)
+        )
         stored._updated = stored._created  # fixed, so the same window always gives the same snapshot
     projects = {(b.region, b.project): b for b in estate.builds}
     for (region, name), build in projects.items():
@@ -465,21 +585,21 @@ def seed(window: Window, estate: Estate = DEMO) -> None:
             environment={"type": build.environment_type, "image": "aws/codebuild/standard:7.0", "computeType": build.compute_type},
             serviceRole=roles["codebuild"],
         )  # fmt: skip
-        metadata = codebuild_backends[ACCOUNT][region].codebuild_projects[name].project_metadata
+        metadata = codebuild_backends[estate.account][region].codebuild_projects[name].project_metadata
         metadata["created"] = metadata["lastModifiedDate"] = (window.start - dt.timedelta(days=200)).timestamp()
-    for name, (region, memory, arch, _invocations, _duration) in FUNCTIONS.items():
-        functions: Any = boto3.client("lambda", region_name=region)
+    for name, function in estate.functions.items():
+        functions: Any = boto3.client("lambda", region_name=function.region)
         functions.create_function(
             FunctionName=name, Runtime="python3.12", Role=roles["lambda"], Handler="handler.handler",
-            Code={"ZipFile": _zip()}, MemorySize=memory, Architectures=[arch], Timeout=30,
+            Code={"ZipFile": _zip()}, MemorySize=function.memory_mb, Architectures=[function.architecture], Timeout=30,
         )  # fmt: skip
     groups = [
         {"Keys": [service, usage_type], "Metrics": {
             "UnblendedCost": {"Amount": f"{usd:.2f}", "Unit": "USD"},
             "UsageQuantity": {"Amount": f"{quantity}", "Unit": unit}}}
-        for service, rows in ACTUALS.items() for usage_type, usd, quantity, unit in rows
+        for service, rows in estate.actuals.items() for usage_type, (usd, quantity, unit) in rows.items()
     ]  # fmt: skip
-    ce_backends[ACCOUNT]["aws"].cost_usage_results_queue.append(
+    ce_backends[estate.account]["aws"].cost_usage_results_queue.append(
         {"ResultsByTime": [{"TimePeriod": {"Start": window.start.date().isoformat(), "End": window.end.date().isoformat()},
                             "Total": {}, "Groups": groups, "Estimated": False}],
          "DimensionValueAttributes": [], "GroupDefinitions": [{"Type": "DIMENSION", "Key": "SERVICE"},
@@ -488,13 +608,15 @@ def seed(window: Window, estate: Estate = DEMO) -> None:
 
 
 @contextmanager
-def fake_account(window: Window, estate: Estate = DEMO, *, validate: bool = True) -> Iterator[boto3.Session]:
-    """The fake account for `window`: a boto3 session whose clients reach moto plus the handlers (each answer
-    checked against botocore's output model unless `validate` is False)."""
+def fake_account(
+    window: Window, estate: Estate | Timeline | None = None, *, validate: bool = True
+) -> Iterator[boto3.Session]:
+    """The fake account for `window` (the demo's months by default): a boto3 session whose clients reach moto
+    plus the handlers (each answer checked against botocore's output model unless `validate` is False)."""
     with mock_aws():
-        seed(window, estate)
-        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
         answers = Answers(window, estate, validate=validate)
+        seed(window, answers.estate)
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
         install(session, answers)
         # Sessions for assumed roles (--role-arn, --org-role) get the same answers.
         session.costkit_prepare = lambda assumed: install(assumed, answers)  # type: ignore[attr-defined]

@@ -15,11 +15,13 @@ from costkit.errors import ParameterError
 from costkit.estimate import _records
 from costkit.model.period import Period
 from costkit.pricing import current_pricebook
+from costkit.report.anomalies import ANOMALY_COLUMNS, anomalies, run_costs
 from costkit.report.drivers import drivers
 from costkit.report.forecast import Forecast, forecast
 from costkit.report.months import MonthView, previous_same_days, price_month, span_days
 from costkit.report.pipelines import pipelines, top_movers
 from costkit.report.reconcile import reconcile
+from costkit.report.savings import savings
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.snapshot.folder import read as read_snapshot
 from costkit.sources.snapshot.history import month_name, previous_month, read_months
@@ -39,6 +41,8 @@ class Report:
     forecast: Forecast
     drivers: list[dict[str, Any]] = field(default_factory=list)
     reconciliation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    anomalies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ANOMALY_COLUMNS))
+    savings: dict[str, Any] = field(default_factory=dict)
     budget_usd: float | None = None
     data_quality: list[dict[str, Any]] = field(default_factory=list)
 
@@ -86,6 +90,22 @@ class Report:
     def ce_requests(self) -> int:
         return int((self.current.snapshot.manifest.get("cost_explorer") or {}).get("requests", 0))
 
+    def daily(self) -> pd.DataFrame:
+        """Run costs per day and service at list price (the daily trend chart; storage and V1 pipeline-months are
+        monthly, so not in it)."""
+        costs = run_costs(self.current)
+        table = costs.groupby(["day", "service"], as_index=False).agg(cost_usd=("cost_usd", "sum"))
+        return table.sort_values(["day", "service"]).reset_index(drop=True)
+
+    def compute_mix(self) -> pd.DataFrame:
+        """Build minutes and cost per CodeBuild usage type (compute type and OS), biggest first."""
+        lines = self.current.estimate.lines
+        builds = lines[lines["service"] == "CodeBuild"]
+        table = builds.groupby(["usage_type", "unit"], as_index=False).agg(
+            quantity=("quantity", "sum"), cost_usd=("cost_usd", "sum")
+        )
+        return table.sort_values(["cost_usd", "usage_type"], ascending=[False, True]).reset_index(drop=True)
+
     def to_dict(self) -> dict[str, Any]:
         """report.json (docs/report.schema.json)."""
         current = self.current
@@ -117,6 +137,10 @@ class Report:
             "pipelines": _records(self.pipelines),
             "top_movers": _records(top_movers(self.pipelines)) if self.previous is not None else [],
             "reconciliation": _records(self.reconciliation),
+            "anomalies": _records(self.anomalies),
+            "daily": _records(self.daily()),
+            "compute_mix": _records(self.compute_mix()),
+            "savings": self.savings,
             "history": [{"month": view.name, "total_usd": view.total} for view in self.history],
             "data_quality": self.data_quality,
             "assumptions": current.estimate.assumptions,
@@ -140,9 +164,11 @@ def build_report(
     snapshot: str | Path | Snapshot | None = None,
     budget_usd: float | None = None,
     pricebook: PriceBook | None = None,
+    with_savings: bool = True,
 ) -> Report:
     """The report for `month` (YYYY-MM) from a history store (the month and up to 12 before it) or from one
-    month's snapshot (no month-over-month change then)."""
+    month's snapshot (no month-over-month change then). `with_savings=False` skips the savings rules (the slowest
+    part); `savings` is then empty."""
     period = month if isinstance(month, Period) else Period.parse_month(month)
     if (history is None) == (snapshot is None):
         raise ParameterError("history", history, "give exactly one of history or snapshot")
@@ -171,6 +197,8 @@ def build_report(
         forecast=forecast([view.total for view in closed] + ([] if current.open else [current.total]), month_end),
         drivers=drivers(current.estimate, previous.estimate) if previous is not None else [],
         reconciliation=reconcile(current.estimate, current.snapshot),
+        anomalies=anomalies(current, before),
+        savings=savings(current, book) if with_savings else {},
         budget_usd=budget_usd,
         data_quality=quality,
     )
