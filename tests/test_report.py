@@ -216,6 +216,8 @@ def steady_and_doubling() -> Timeline:
              "environment_type": "LINUX_CONTAINER", "builds": 31, "queued_s": 10, "billed_s": 100,
              "initiator": "codepipeline/api"},
         ],
+        # web-app's team by a capitalised key; the api pipeline untagged, its build project owned by api-team.
+        "tags": {"pipeline": {"web-app": {"Team": "web"}}, "project": {"api-build": {"owner": "api-team"}}},
     }  # fmt: skip
     doubled = {"pipelines": {"web-app": {"actions": {"Build": {"seconds": 590}}}},
                "builds": {"app-build@codepipeline/web-app": {"billed_s": 590}}}  # fmt: skip
@@ -274,3 +276,59 @@ def test_a_pipeline_no_trailing_month_holds_is_new(history: Path, doubling_histo
     rows = report.pipelines.set_index("pipeline")
     assert bool(rows.loc["api", "new"])
     assert new["cost_usd"].iloc[0] == pytest.approx(rows.loc["api", "cost_usd"])
+
+
+def test_showback_shares_by_team_with_the_unattributed_share(doubling_history: Path) -> None:
+    report = build_report("2026-08", history=doubling_history)
+    shown = report.showback
+    owners = {row["owner"]: row for row in shown["owners"]}
+    # August V2 minutes: web-app 48 x (1 + 5) + 52 x (1 + 10) = 860, api 31 x (1 + ceil 100 s = 2) = 93; the 100
+    # free minutes are shared pro rata over the 953. api's builds (62 general1.small minutes = 3,720 s) sit inside
+    # the 6,000-second free pool: $0, owned by api-team through the project's tag. The rest of api's lines (its V2
+    # minutes and its artifact requests: 62 PUT, 31 GET) have no owner.
+    api_unowned = 93 * 0.002 * (1 - 100 / 953) + 62 * 0.000005 + 31 * 0.0000004
+    web = 860 * 0.002 * (1 - 100 / 953) + (48 * 5 + 52 * 10) * 0.01 + 200 * 0.000005 + 100 * 0.0000004
+    assert shown["source"] == "resource tags"
+    assert owners["(not attributed)"]["cost_usd"] == pytest.approx(api_unowned)
+    assert owners["web"]["cost_usd"] == pytest.approx(web)
+    assert owners["api-team"]["cost_usd"] == pytest.approx(0.0, abs=1e-12)
+    assert shown["not_attributed_share"] == pytest.approx(api_unowned / (api_unowned + web))
+    assert owners["web"]["share"] == pytest.approx(web / (api_unowned + web))
+    assert report.total == pytest.approx(api_unowned + web)
+
+
+def test_no_tags_attributes_nothing_and_says_so(history: Path) -> None:
+    report = build_report("2026-08", history=history)
+    assert report.showback["owners"] == [
+        {"owner": "(not attributed)", "cost_usd": pytest.approx(AUGUST_TOTAL), "share": pytest.approx(1.0)}
+    ]
+    assert "no-tags" in {note["kind"] for note in report.data_quality}
+
+
+def test_tag_arns_name_their_resources() -> None:
+    import pandas as pd
+
+    from costkit.collect.tagging import tag_table
+
+    arns = [
+        "arn:aws:codepipeline:us-east-1:123456789012:web-app",
+        "arn:aws:codebuild:us-east-1:123456789012:project/app-build",
+        "arn:aws:lambda:us-east-1:123456789012:function:notify:3",
+        "arn:aws:s3:::artifacts",
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-1",  # not a kind the estate bills: left out
+    ]
+    table = tag_table(pd.DataFrame({"arn": arns, "key": "team", "value": "web"}))
+    assert list(zip(table["resource_type"], table["resource"], strict=True)) == [
+        ("pipeline", "web-app"),
+        ("project", "app-build"),
+        ("function", "notify"),
+        ("bucket", "artifacts"),
+    ]
+
+
+def test_an_open_month_in_the_store_is_collected_again_and_a_closed_one_reused(open_history: Path) -> None:
+    from costkit.cli.collect_support import history_months
+
+    targets, reused = history_months(open_history, "2026-07", "2026-08")
+    assert [folder.name for folder in reused] == ["2026-07"]
+    assert [folder.name for _window, folder in targets] == ["2026-08"]

@@ -84,3 +84,26 @@ def test_every_demo_month_gives_a_valid_report(history: Path) -> None:
         jsonschema.validate(shown, SCHEMA)
         if report.previous is not None:
             assert sum(d["delta_usd"] for d in shown["drivers"]) == pytest.approx(shown["mom_delta_usd"], abs=1e-9)
+
+
+def test_october_showback_by_team(history: Path) -> None:
+    shown = {row["owner"]: row["cost_usd"] for row in build_report("2026-10", history=history).showback["owners"]}
+    # The data file's tags: pipelines web-app (web), legacy-api (platform), tokyo-service (apac); project
+    # web-app-build (web); nightly-tests untagged. V2 minutes 1,380 (web-app 1,080, tokyo 300), 100 free pro rata;
+    # the small build types share the 6,000-second pool; the us-east-1 bucket is split 120:10 by executions.
+    free = 1 - 100 / 1380
+    paid = 1 - 6000 / ((390 + 180) * 60)
+    web = (
+        1080 * 0.002 * free
+        + 720 * 0.01
+        + 42.5 * 120 / 130 * 0.023
+        + 240 * 0.005 / 1000
+        + 240 * 0.0004 / 1000
+        + 9 * 0.01
+    )  # alice's 3 builds: no pipeline, web-app-build's tag
+    apac = 300 * 0.002 * free + 180 * paid * 0.005 + 8 * 0.025 + 120 * 0.0047 / 1000 + 60 * 0.00037 / 1000
+    platform = 42.5 * 10 / 130 * 0.023 + 20 * 0.005 / 1000 + 10 * 0.0004 / 1000  # legacy-api: its V1 month is free
+    assert shown == {
+        "web": pytest.approx(web), "apac": pytest.approx(apac), "platform": pytest.approx(platform),
+        "(not attributed)": pytest.approx(390 * paid * 0.0034),  # nightly-tests
+    }  # fmt: skip

@@ -108,6 +108,7 @@ class Estate:
     buckets: dict[str, BucketSpec] = field(default_factory=dict)
     actuals: Actuals = field(default_factory=dict)
     account: str = "123456789012"
+    tags: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # kind: name: {key: value}
 
 
 def _estate(data: Mapping[str, Any], account: str) -> Estate:
@@ -131,6 +132,9 @@ def _estate(data: Mapping[str, Any], account: str) -> Estate:
             for service, rows in (data.get("actuals") or {}).items()
         },
         account=account,
+        tags={
+            kind: {name: dict(tags) for name, tags in named.items()} for kind, named in (data.get("tags") or {}).items()
+        },
     )
 
 
@@ -210,6 +214,7 @@ def union(parts: list[tuple[Window, Estate]]) -> Estate:
         buckets={k: v for _, e in parts for k, v in e.buckets.items()},
         actuals=last.actuals,
         account=last.account,
+        tags=last.tags,
     )
 
 
@@ -466,13 +471,35 @@ class Answers:
             )  # fmt: skip
         return {"MetricDataResults": results, "Messages": []}
 
+    def get_resources(self, params: dict[str, Any], region: str) -> dict[str, Any] | None:
+        """The estate's tags, for the showback collector's query (the one naming codepipeline); any other
+        GetResources (Lambda's tagged-function lookup) is left to moto."""
+        if "codepipeline" not in params.get("ResourceTypeFilters", []):
+            return None
+        account = self.estate.account
+        regions = {"pipeline": {p.name: p.region for p in self.estate.pipelines},
+                   "project": {b.project: b.region for b in self.estate.builds},
+                   "function": {n: f.region for n, f in self.estate.functions.items()},
+                   "bucket": {n: b.region for n, b in self.estate.buckets.items()}}  # fmt: skip
+        arns = {"pipeline": "arn:aws:codepipeline:{r}:{a}:{n}", "project": "arn:aws:codebuild:{r}:{a}:project/{n}",
+                "function": "arn:aws:lambda:{r}:{a}:function:{n}", "bucket": "arn:aws:s3:::{n}"}  # fmt: skip
+        items = [
+            {"ResourceARN": arns[kind].format(r=region, a=account, n=name),
+             "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            for kind, named in sorted(self.estate.tags.items())
+            for name, tags in sorted(named.items())
+            if regions.get(kind, {}).get(name) == region
+        ]  # fmt: skip
+        page, token = self._page(items, params, "PaginationToken", "ResourcesPerPage", 100)
+        return {"ResourceTagMappingList": page, **({"PaginationToken": token} if token else {})}
+
     def _bucket_on(self, name: str, moment: dt.datetime) -> BucketSpec | None:
         for part, estate in self.segments:
             if part.start <= moment < part.end:
                 return estate.buckets.get(name)
         return None
 
-    def handlers(self) -> dict[str, Callable[[dict[str, Any], str], dict[str, Any]]]:
+    def handlers(self) -> dict[str, Callable[[dict[str, Any], str], dict[str, Any] | None]]:
         return {
             "codepipeline.ListPipelineExecutions": self.list_pipeline_executions,
             "codepipeline.ListActionExecutions": self.list_action_executions,
@@ -480,6 +507,7 @@ class Answers:
             "codebuild.BatchGetBuilds": self.batch_get_builds,
             "cloudwatch.ListMetrics": self.list_metrics,
             "cloudwatch.GetMetricData": self.get_metric_data,
+            "resourcegroupstaggingapi.GetResources": self.get_resources,
         }
 
 
@@ -504,6 +532,8 @@ def install(session: boto3.Session, answers: Answers) -> None:
         if answer is None:
             return None
         parsed = answer(context.get("costkit_params", {}), context["client_region"])
+        if parsed is None:  # not this fake's to answer
+            return None
         if check:
             validate_parameters(parsed, model.output_shape)
         parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": 200, "RetryAttempts": 0})

@@ -20,7 +20,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from costkit import __version__
-from costkit.collect import codebuild, codepipeline, cost_explorer, cur, lambda_functions, s3_buckets
+from costkit.collect import codebuild, codepipeline, cost_explorer, cur, lambda_functions, s3_buckets, tagging
 from costkit.collect.aws import client as make_client
 from costkit.collect.context import (
     DEFAULT_MAX_CONCURRENCY,
@@ -184,7 +184,11 @@ def _region_job(ctx: RegionContext, options: CollectOptions) -> tuple[dict[str, 
             failures.extend([failure] if failure else [])
 
     run_side_by_side(
-        [("codepipeline", lambda: codepipeline.collect(ctx)), ("codebuild", lambda: codebuild.collect(ctx))]
+        [
+            ("codepipeline", lambda: codepipeline.collect(ctx)),
+            ("codebuild", lambda: codebuild.collect(ctx)),
+            ("tagging", lambda: tagging.collect(ctx)),  # owners, for showback
+        ]
     )
     # Lambda and S3 need what the pipelines and projects name.
     actions = tables.get("pipeline_actions", pd.DataFrame())

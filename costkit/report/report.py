@@ -22,6 +22,7 @@ from costkit.report.months import MonthView, previous_same_days, price_month, sp
 from costkit.report.pipelines import pipelines, top_movers
 from costkit.report.reconcile import reconcile
 from costkit.report.savings import savings
+from costkit.report.showback import DEFAULT_KEYS, showback
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.snapshot.folder import read as read_snapshot
 from costkit.sources.snapshot.history import month_name, previous_month, read_months
@@ -43,6 +44,7 @@ class Report:
     reconciliation: pd.DataFrame = field(default_factory=pd.DataFrame)
     anomalies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ANOMALY_COLUMNS))
     savings: dict[str, Any] = field(default_factory=dict)
+    showback: dict[str, Any] = field(default_factory=dict)
     budget_usd: float | None = None
     data_quality: list[dict[str, Any]] = field(default_factory=list)
 
@@ -140,6 +142,7 @@ class Report:
             "anomalies": _records(self.anomalies),
             "daily": _records(self.daily()),
             "compute_mix": _records(self.compute_mix()),
+            "showback": self.showback,
             "savings": self.savings,
             "history": [{"month": view.name, "total_usd": view.total} for view in self.history],
             "data_quality": self.data_quality,
@@ -165,10 +168,11 @@ def build_report(
     budget_usd: float | None = None,
     pricebook: PriceBook | None = None,
     with_savings: bool = True,
+    tag_keys: tuple[str, ...] | list[str] = DEFAULT_KEYS,
 ) -> Report:
     """The report for `month` (YYYY-MM) from a history store (the month and up to 12 before it) or from one
     month's snapshot (no month-over-month change then). `with_savings=False` skips the savings rules (the slowest
-    part); `savings` is then empty."""
+    part); `savings` is then empty. `tag_keys`: the resource tags that name an owner, first found wins."""
     period = month if isinstance(month, Period) else Period.parse_month(month)
     if (history is None) == (snapshot is None):
         raise ParameterError("history", history, "give exactly one of history or snapshot")
@@ -199,6 +203,7 @@ def build_report(
         reconciliation=reconcile(current.estimate, current.snapshot),
         anomalies=anomalies(current, before),
         savings=savings(current, book) if with_savings else {},
+        showback=showback(current, tuple(tag_keys)),
         budget_usd=budget_usd,
         data_quality=quality,
     )
@@ -236,6 +241,12 @@ def _quality(current: MonthView, previous: MonthView | None, last: Period, from_
             "kind": "no-actuals",
             "message": "no comparable Cost Explorer actuals for this month (not collected, the month was open, "
             "the bill was not final, or the snapshot is partial): nothing reconciled",
+        })  # fmt: skip
+    if current.snapshot.table("tags").empty:
+        notes.append({
+            "kind": "no-tags",
+            "message": "no resource tags in the snapshot (nothing tagged, or tag:GetResources not allowed): "
+            "showback attributes nothing",
         })  # fmt: skip
     if previous is None:
         notes.append({
