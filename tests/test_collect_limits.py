@@ -179,6 +179,7 @@ def test_a_region_whose_services_never_answer_is_a_recorded_failure(
     assert [(f["account"], f["region"], f["service"], f["error"]) for f in failures] == [
         (ACCOUNT, "us-east-1", "codebuild", "CallTimeout"),
         (ACCOUNT, "us-east-1", "codepipeline", "CallTimeout"),
+        (ACCOUNT, "us-east-1", "tagging", "CallTimeout"),  # the owners' tags, for showback
     ]
     assert failures[1]["message"].startswith(f"codepipeline ListPipelines in us-east-1 (account {ACCOUNT}): no answer")
     assert all(waited(f["message"]) <= 2.0 for f in failures)

@@ -3,7 +3,8 @@
 Calls: Resource Groups Tagging API GetResources (client "resourcegroupstaggingapi", IAM tag:GetResources), one
 paginated query per region filtered to the four resource types, up to 100 resources per page. It lists tagged (or
 once tagged) resources only, so an untagged resource is simply absent. Where the call is denied the table is
-empty and the report says no tags were collected: tags never make a cost snapshot partial.
+empty and the report says no tags were collected (a missing permission for tags does not make the cost snapshot
+partial); any other failure (no answer, throttled past the retries) is recorded like any service's.
 
 Table `tags`: one row per resource and tag (resource_type pipeline, project, function or bucket; resource its name).
 """
