@@ -1,19 +1,23 @@
 """report.html opened in a real browser: Debian's headless Chromium, driven by Playwright (no browser download;
 `.ci/run` installs the `chromium` package when it is missing). The page must log no console error, draw every
 chart at a non-zero size, and make no request at all beyond its own file. A screenshot is saved in the test's
-tmp dir.
+tmp dir; with COSTKIT_SCREENSHOT=PATH the demo report's first screen is saved there too (the README's picture).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from report_sample import sample_report
+from typer.testing import CliRunner
 
+from costkit.cli import app
 from costkit.present import report_html
 
 CHROMIUM = Path(os.environ.get("COSTKIT_CHROMIUM", "/usr/bin/chromium"))
@@ -63,6 +67,11 @@ def open_report(browser: Any, path: Path, screenshot: Path) -> dict[str, Any]:
     text = page.inner_text("body")
     scripts = page.eval_on_selector_all("script", "s => s.length")
     page.screenshot(path=str(screenshot), full_page=True)
+    page.screenshot(
+        path=str(screenshot.with_suffix(".top.png")),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 1200, "height": 1900},
+    )
     page.close()
     return {"console": console, "requests": requests, "charts": charts, "text": text, "scripts": scripts}
 
@@ -106,3 +115,23 @@ def test_a_first_month_with_nothing_to_compare_renders_too(browser: Any, tmp_pat
     seen = open_report(browser, path, tmp_path / "report.png")
     _check(seen, path, {"history", "services", "pipelines"})
     assert "No previous month in the history" in seen["text"]
+
+
+def test_the_demo_report_from_the_readme(browser: Any, tmp_path: Path) -> None:
+    """The README's two commands, then the page they write, in the browser."""
+    history, out = tmp_path / "demo-history", tmp_path / "demo-report"
+    collect = ["collect", "--demo", "--history", str(history), "--since", "2026-07", "--month", "2026-11", "--quiet"]
+    collected = CliRunner().invoke(app, collect)
+    assert collected.exit_code == 0, collected.output
+    made = CliRunner().invoke(app, ["report", "--month", "2026-11", "--history", str(history), "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    shot = tmp_path / "report.png"
+    seen = open_report(browser, out / "report.html", shot)
+    data = json.loads((out / "report.json").read_text())
+    owners = {"showback"} if (data.get("showback") or {}).get("owners") else set()
+    _check(seen, out / "report.html", {"history", "drivers", "services", "pipelines", "daily", "compute_mix"} | owners)
+    assert "CI/CD cost report: 2026-11" in seen["text"]
+    assert "Against 2026-10" in seen["text"]
+    wanted = os.environ.get("COSTKIT_SCREENSHOT")
+    if wanted:
+        shutil.copyfile(shot.with_suffix(".top.png"), wanted)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from costkit.cli import collect, diff, estimate, pricing, suggest, whatif
+from costkit.cli import collect, diff, estimate, pricing, report, suggest, whatif
 
 app = typer.Typer(
     name="costkit",
@@ -23,6 +23,7 @@ app.command("suggest")(suggest.suggest_command)
 app.command("collect")(collect.collect_command)
 app.command("whatif")(whatif.whatif_command)
 app.command("diff")(diff.diff_command)
+app.command("report")(report.report_command)
 app.add_typer(pricing.pricing_app, name="pricing")
 
 
