@@ -158,6 +158,8 @@ def test_an_open_month_is_compared_with_the_same_days_of_the_previous_month(open
     assert report.forecast.month_end_usd == pytest.approx(month_end)
     assert report.forecast.month_end_method == "run-rate"
     assert "open-month" in {note["kind"] for note in report.data_quality}
+    open_note = next(note for note in report.data_quality if note["kind"] == "open-month")
+    assert "S3 storage is priced as a whole month's GB-months" in open_note["message"]  # the to-date convention, said
 
 
 def test_budget_variance(history: Path, open_history: Path) -> None:

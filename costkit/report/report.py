@@ -234,7 +234,8 @@ def _quality(current: MonthView, previous: MonthView | None, last: Period, from_
         notes.append({
             "kind": "open-month",
             "message": f"{current.name} was still open when collected: priced to date over {current.period.days} "
-            "day(s) and compared with the same days of the previous month",
+            "day(s) and compared with the same days of the previous month; S3 storage is priced as a whole "
+            "month's GB-months on both sides, so the to-date storage figure is an upper bound",
         })  # fmt: skip
     if result.actuals.empty:
         notes.append({
