@@ -20,7 +20,7 @@ import io
 import itertools
 import json
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -511,27 +511,32 @@ class Answers:
         }
 
 
-def install(session: boto3.Session, answers: Answers) -> None:
-    """Answer the calls in `answers.handlers()` on every client the session creates from now on.
+Answer = Callable[[str, dict[str, Any], dict[str, Any], Any], "dict[str, Any] | None"]
+
+
+def hook(session: boto3.Session, answered: Collection[str], answer: Answer, *, check: bool) -> None:
+    """Answer the `service.Operation` calls in `answered` on every client the session creates from now on:
+    `answer(name, params, context, request_signer)` gives the parsed reply, or None to let the call through.
 
     Registered last on the generic events, so the collectors' own read-only guard and call counter
-    (registered on each client) still run first, exactly as with real AWS.
+    (registered on each client) still run first, exactly as with real AWS. With `check`, every reply is
+    validated against botocore's output model, so a fake answer AWS could not give fails the test.
     """
-    table = answers.handlers()
-    check = getattr(answers, "validate", True)
 
     def key(model: Any) -> str:
         return f"{model.service_model.service_name}.{model.name}"
 
     def keep_params(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        if key(model) in table:
+        if key(model) in answered:
             context["costkit_params"] = dict(params)
 
-    def respond(model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        answer = table.get(key(model))
-        if answer is None:
+    def respond(
+        model: Any, context: dict[str, Any], request_signer: Any = None, **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        name = key(model)
+        if name not in answered:
             return None
-        parsed = answer(context.get("costkit_params", {}), context["client_region"])
+        parsed = answer(name, context.get("costkit_params", {}), context, request_signer)
         if parsed is None:  # not this fake's to answer
             return None
         if check:
@@ -542,6 +547,16 @@ def install(session: boto3.Session, answers: Answers) -> None:
     events: Any = session.events
     events.register_last("before-parameter-build", keep_params)
     events.register_last("before-call", respond)
+
+
+def install(session: boto3.Session, answers: Answers) -> None:
+    """Answer the calls in `answers.handlers()` on every client the session creates from now on (see `hook`)."""
+    table = answers.handlers()
+
+    def answer(name: str, params: dict[str, Any], context: dict[str, Any], _signer: Any) -> dict[str, Any] | None:
+        return table[name](params, context["client_region"])
+
+    hook(session, table, answer, check=getattr(answers, "validate", True))
 
 
 def _zip() -> bytes:

@@ -27,12 +27,11 @@ from typing import Any
 
 import boto3
 import requests
-from botocore.awsrequest import AWSResponse
-from botocore.validate import validate_parameters
 from moto.iam.models import get_account_id_from
 from moto.server import ThreadedMotoServer
 
 from costkit.collect.context import Window
+from costkit.collect.fake_account import hook
 from costkit.collect.run import assumed_session
 
 MANAGEMENT = "123456789012"  # moto's default account: the organisation's management account
@@ -204,32 +203,14 @@ def members(session: boto3.Session) -> list[str]:
 
 def install(session: boto3.Session, answers: OrgAnswers) -> None:
     """Answer ANSWERED calls on every client `session` makes from now on, for the account its credentials
-    belong to; registered last, so the collectors' read-only guard and call counter run first."""
+    belong to (see `fake_account.hook`: registered last, so the collectors' read-only guard and call counter
+    run first)."""
 
-    def key(model: Any) -> str:
-        return f"{model.service_model.service_name}.{model.name}"
+    def answer(name: str, params: dict[str, Any], context: dict[str, Any], signer: Any) -> dict[str, Any] | None:
+        access_key = signer._credentials.access_key if signer is not None else ""
+        return answers.answer(name, params, get_account_id_from(access_key), context["client_region"])
 
-    def keep_params(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        if key(model) in ANSWERED:
-            context["costkit_params"] = dict(params)
-
-    def respond(model: Any, context: dict[str, Any], request_signer: Any = None, **_: Any) -> Any:
-        if key(model) not in ANSWERED:
-            return None
-        access_key = request_signer._credentials.access_key if request_signer is not None else ""
-        parsed = answers.answer(
-            key(model), context.get("costkit_params", {}), get_account_id_from(access_key), context["client_region"]
-        )
-        if parsed is None:
-            return None
-        if answers.validate:
-            validate_parameters(parsed, model.output_shape)
-        parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": 200, "RetryAttempts": 0})
-        return AWSResponse(None, 200, {}, None), parsed  # type: ignore[arg-type]
-
-    events: Any = session.events
-    events.register_last("before-parameter-build", keep_params)
-    events.register_last("before-call", respond)
+    hook(session, ANSWERED, answer, check=answers.validate)
 
 
 def _free_port() -> int:
