@@ -25,6 +25,7 @@ from costkit.model.usage import Usage
 from costkit.price import LINE_COLUMNS, FreeTierScope, price
 from costkit.pricing import current_pricebook
 from costkit.sources.snapshot.folder import Snapshot
+from costkit.sources.snapshot.in_athena import Tables as AthenaTables
 from costkit.sources.snapshot.observed import load_snapshot
 from costkit.sources.usage_file.derive import derive_usage
 from costkit.sources.usage_file.load import UsageDocument
@@ -170,7 +171,7 @@ def _plain(value: Any) -> Any:
 
 
 Source = str | Path | Mapping[str, Any] | UsageDocument | Snapshot | Usage
-Engine = Literal["pandas", "duckdb"]  # how a snapshot's run tables are summed: docs/scale.md
+Engine = Literal["pandas", "duckdb", "athena"]  # how a snapshot's run tables are summed: docs/scale.md
 
 
 def estimate(
@@ -183,6 +184,7 @@ def estimate(
     fallback_region: str | None = None,
     pricebook: PriceBook | None = None,
     engine: Engine = "pandas",
+    athena: AthenaTables | None = None,
 ) -> Estimate:
     """Price one month of a source: a usage file (path, dict or UsageDocument: planned usage), a snapshot
     (a Snapshot or its folder: observed usage, projected to the month) or a usage model (`Usage`, from
@@ -192,10 +194,12 @@ def estimate(
     defaults to the account, or to the organization for a snapshot of a whole organization. `region` prices a
     usage file's resources in one region; a snapshot is priced where it ran. `engine="duckdb"` sums a
     snapshot's run tables in SQL over its Parquet files instead of loading them (the same lines; the model's
-    runs are then aggregated, so savings rules, which re-meter runs, need the pandas engine).
+    runs are then aggregated, so savings rules, which re-meter runs, need the pandas engine). `engine="athena"`
+    sums them with the same SQL in Athena, over the tables `athena` names (collect/athena.py `snapshot_tables`);
+    the snapshot folder then gives the manifest and the other tables.
     """
     book = pricebook or current_pricebook()
-    usage = to_usage(source, period=period, region=region, pricebook=book, engine=engine)
+    usage = to_usage(source, period=period, region=region, pricebook=book, engine=engine, athena=athena)
     return price_usage(
         usage, book, free_tier=free_tier, free_tier_scope=free_tier_scope, fallback_region=fallback_region
     )
@@ -208,11 +212,12 @@ def to_usage(
     region: str | None = None,
     pricebook: PriceBook | None = None,
     engine: Engine = "pandas",
+    athena: AthenaTables | None = None,
 ) -> Usage:
     """Any source as the usage model (a Usage passes through; `period` and `region` then must not differ)."""
     book = pricebook or current_pricebook()
     if engine not in get_args(Engine):
-        raise ParameterError("engine", engine, "is not an engine costkit has", hint="use pandas or duckdb")
+        raise ParameterError("engine", engine, "is not an engine costkit has", hint="use pandas, duckdb or athena")
     if isinstance(source, Usage):
         if period is not None and period != source.period:
             raise ParameterError("period", period, f"differs from the usage model's period {source.period}")
@@ -222,7 +227,7 @@ def to_usage(
     if isinstance(source, Snapshot) or (isinstance(source, str | Path) and Path(source).is_dir()):
         if region is not None:
             raise ParameterError("region", region, "re-prices a usage file; a snapshot is priced where it ran")
-        return load_snapshot(source, period=period, pricebook=book, engine=engine)
+        return load_snapshot(source, period=period, pricebook=book, engine=engine, athena=athena)
     if engine != "pandas":
         raise ParameterError("engine", engine, "sums a snapshot's run tables; a usage file is priced in pandas")
     _check_region(region, book, "region")

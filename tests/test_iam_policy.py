@@ -136,6 +136,7 @@ def test_policy_shape() -> None:
     assert athena["Action"] == [
         "athena:GetQueryExecution",
         "athena:GetQueryResults",
+        "athena:GetTableMetadata",
         "athena:StartQueryExecution",
         "athena:StopQueryExecution",
     ]

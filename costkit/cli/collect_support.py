@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from costkit.collect.athena import Place, default_wait, split_name
+from costkit.collect.athena import Place, SnapshotTables, default_wait, snapshot_tables, split_name
 from costkit.collect.aws import CallTimeout, Limits, in_flight, time_limit
 from costkit.collect.aws import session as make_session
 from costkit.collect.context import Window
@@ -70,6 +70,23 @@ def cur_table(
     database, table = split_name(name)
     place = Place(workgroup=workgroup, database=database, output_location=output_location)
     return CurTable(place=place, table=table, partitioned=partitioned, region=region, wait_s=default_wait())
+
+
+def athena_tables(name: str, workgroup: str, output_location: str | None, region: str | None) -> SnapshotTables:
+    """--athena DATABASE.PREFIX with --workgroup, --output-location and --athena-region, checked before any call."""
+    database, prefix = split_name(name, "PREFIX", "costkit.october")
+    return snapshot_tables(database, prefix, workgroup=workgroup, output_location=output_location, region=region)
+
+
+def athena_summary(tables: SnapshotTables, console: Console) -> None:
+    """What the Athena queries cost: how many, the bytes Athena bills, the calls, and their ids."""
+    scanned = tables.scanned_bytes
+    ids = ", ".join(answer.query_id for answer in tables.answers.values())
+    console.print(
+        f"costkit: Athena: {len(tables.answers)} queries in workgroup {term(tables.place.workgroup)} scanned "
+        f"{scanned:,} bytes ({scanned / 2**20:,.1f} MiB) in {tables.calls} calls; query ids {ids}",
+        markup=False,
+    )
 
 
 def window_from(days: int | None, month: str | None, now: dt.datetime | None = None) -> Window:
@@ -162,7 +179,9 @@ def run_with_session(
 
 
 @contextmanager
-def aws_calls(console: Console, timeout: float | None = None, *, redact: bool = False) -> Iterator[Limits]:
+def aws_calls(
+    console: Console, timeout: float | None = None, *, redact: bool = False, region_flag: str = "--region"
+) -> Iterator[Limits]:
     """Around AWS calls made for a command: a time limit per call, the calls still waiting said on stderr
     (account ids masked with `redact`), and the SDK's errors (credentials, profile, region, an unreachable
     endpoint) as one clear CostkitError."""
@@ -171,7 +190,7 @@ def aws_calls(console: Console, timeout: float | None = None, *, redact: bool = 
             with sdk_failures():
                 yield current
         except SdkFailure as failure:
-            raise _worded(failure) from None
+            raise _worded(failure, region_flag) from None
         except CallTimeout as error:
             raise CostkitError(
                 str(error),
@@ -180,7 +199,7 @@ def aws_calls(console: Console, timeout: float | None = None, *, redact: bool = 
             ) from None
 
 
-def _worded(failure: SdkFailure) -> CostkitError:
+def _worded(failure: SdkFailure, region_flag: str = "--region") -> CostkitError:
     """An SDK failure in the CLI's words: what failed and which flag or setting fixes it."""
     match failure.failed:
         case Failed.profile:
@@ -192,7 +211,7 @@ def _worded(failure: SdkFailure) -> CostkitError:
                 "`costkit collect --demo` needs none",
             )
         case Failed.region:
-            return CostkitError("no AWS region configured", hint="pass --region or set AWS_REGION")
+            return CostkitError("no AWS region configured", hint=f"pass {region_flag} or set AWS_REGION")
         case Failed.refused:
             return CostkitError(
                 f"AWS refused {failure.detail}",

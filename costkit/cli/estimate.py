@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from costkit.cli.options import (
     MonthOption,
     OfflineOption,
     OutputFormat,
+    OutputLocationOption,
     OutputOption,
     PricingDirOption,
     ProfileOption,
@@ -22,10 +25,11 @@ from costkit.cli.options import (
     SnapshotOption,
     UsageOption,
     View,
+    WorkgroupOption,
 )
 from costkit.cli.output import emit, emit_table, messages, stderr, user_errors
 from costkit.cli.source import observed as observed_source
-from costkit.errors import ExitCode
+from costkit.errors import CostkitError, ExitCode
 from costkit.estimate import Estimate, estimate
 from costkit.model.period import Period
 from costkit.present import estimate as render
@@ -81,6 +85,32 @@ def _verdict(result: Estimate, budget: float | None, strict: bool) -> None:
         stderr.print(f"costkit: within budget: {total} of {render.money(budget)} per month")
 
 
+def _on_athena(
+    price: Callable[..., Estimate],
+    name: str,
+    snapshot: Path | None,
+    engine: EngineChoice,
+    workgroup: str,
+    output_location: str | None,
+    region: str | None,
+) -> Estimate:
+    """`--athena`: the snapshot folder's run tables summed in Athena; the queries' cost said on stderr."""
+    if snapshot is None:
+        raise CostkitError(
+            "--athena prices a snapshot: give --snapshot DIR (its manifest and small tables) with it",
+            hint="costkit estimate --snapshot DIR --athena DATABASE.PREFIX --workgroup W",
+        )
+    if engine is not EngineChoice.pandas:
+        raise CostkitError("--athena sums the run tables in Athena: leave out --engine")
+    from costkit.cli import collect_support  # boto3 only when AWS is asked for
+
+    tables = collect_support.athena_tables(name, workgroup, output_location, region)
+    with collect_support.aws_calls(stderr, region_flag="--athena-region"):
+        result = price(engine="athena", athena=tables)
+    collect_support.athena_summary(tables, stderr)
+    return result
+
+
 def estimate_command(
     usage: UsageOption = None,
     snapshot: SnapshotOption = None,
@@ -122,6 +152,20 @@ def estimate_command(
             help="How a snapshot's run tables are summed: in memory, or out of core by DuckDB (docs/scale.md)."
         ),
     ] = EngineChoice.pandas,
+    athena: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATABASE.PREFIX",
+            help="Sum the snapshot's run tables in Athena: PREFIX_pipeline_executions, PREFIX_action_executions "
+            "and PREFIX_builds in DATABASE (with --snapshot DIR for the manifest and other tables; docs/scale.md).",
+        ),
+    ] = None,
+    workgroup: WorkgroupOption = "primary",
+    output_location: OutputLocationOption = None,
+    athena_region: Annotated[
+        str | None,
+        typer.Option(metavar="REGION", help="The region of the Athena workgroup (default: AWS_REGION, the profile's)."),
+    ] = None,
 ) -> None:
     """Estimate the monthly cost of a usage file, a snapshot, or a live account (--profile).
 
@@ -133,7 +177,8 @@ def estimate_command(
         book = current_pricebook(pricing_dir, offline=offline)
         source = load_usage(usage, pricebook=book) if usage is not None else observed
         assert source is not None
-        result = estimate(
+        price = partial(
+            estimate,
             source,
             period=period,
             free_tier=free_tier,
@@ -141,8 +186,11 @@ def estimate_command(
             region=region,
             fallback_region=fallback_region,
             pricebook=book,
-            engine=engine.value,
         )
+        if athena is not None:
+            result = _on_athena(price, athena, snapshot, engine, workgroup, output_location, athena_region)
+        else:
+            result = price(engine=engine.value)
         _render(masking.value(result) if redact else result, fmt, output, by)
         hint = refresh_hint(result.missing_prices)
         if hint:

@@ -16,15 +16,18 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from botocore.exceptions import ClientError
 
 from costkit.collect.aws import client as make_client
+from costkit.collect.aws import session as make_session
 from costkit.collect.context import CallLog, guard
 from costkit.errors import CostkitError
+from costkit.sources.snapshot.in_athena import TableShape
+from costkit.sources.snapshot.in_athena import check_name as check_name
 
 DONE = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 DEFAULT_WAIT_S = 600.0  # the longest costkit waits for one query before stopping it
@@ -32,9 +35,6 @@ FIRST_POLL_S = 0.25
 MAX_POLL_S = 5.0
 PAGE_SIZE = 1000  # GetQueryResults' largest page
 DEFAULT_CATALOG = "AwsDataCatalog"
-# Glue database and table names are letters, digits and underscores (hyphens are tolerated by Athena when
-# quoted). Names are quoted in the SQL, so nothing else may pass.
-NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,254}$")
 OUTPUT_LOCATION = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 WORKGROUP = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
 # Athena types -> how their text cells become columns
@@ -106,22 +106,12 @@ def connect(session: Any, region: str | None, log: CallLog) -> Any:
     return guard(log, make_client(session, "athena", region=region))
 
 
-def check_name(what: str, name: str) -> str:
-    """A database or table name safe to quote into SQL, or a CostkitError saying what is allowed."""
-    if not NAME.match(name):
-        raise CostkitError(
-            f"{what} name {name!r} is not a Glue/Athena name",
-            hint="letters, digits, '_' and '-' only (up to 255), e.g. costkit_snapshots",
-        )
-    return name
-
-
-def split_name(text: str) -> tuple[str, str]:
+def split_name(text: str, what: str = "TABLE", example: str = "billing.cur2") -> tuple[str, str]:
     """`DATABASE.TABLE` as (database, table), each checked; a name without its database is refused."""
     database, dot, table = text.partition(".")
     if not dot:
-        raise CostkitError(f"{text!r} names no database", hint="give DATABASE.TABLE, e.g. billing.cur2")
-    return check_name("database", database), check_name("table", table)
+        raise CostkitError(f"{text!r} names no database", hint=f"give DATABASE.{what}, e.g. {example}")
+    return check_name("database", database), check_name(what.lower(), table)
 
 
 def quoted(database: str, table: str) -> str:
@@ -302,3 +292,78 @@ def _failed(execution: dict[str, Any], place: Place) -> AthenaError:
     elif details.get("ErrorCategory") == 1 or details.get("Retryable"):
         hint = "an Athena-side error: run it again"
     return AthenaError(f"Athena query {query_id} in workgroup {place.workgroup} {state}: {reason}", hint=hint)
+
+
+@dataclass
+class SnapshotTables:
+    """A snapshot's run tables in Athena (sources/snapshot/in_athena.py `Tables`): PREFIX_pipeline_executions,
+    PREFIX_action_executions and PREFIX_builds in `place.database`, queried through `api`. Keeps every
+    query's id, bytes scanned and calls (`answers`) for the caller to report."""
+
+    api: Any
+    place: Place
+    prefix: str
+    wait_s: float = DEFAULT_WAIT_S
+    sleep: Callable[[float], None] = time.sleep
+    answers: dict[str, Answer] = field(default_factory=dict)
+    metadata_calls: int = 0
+
+    def __post_init__(self) -> None:
+        check_name("table prefix", self.prefix)
+
+    @property
+    def database(self) -> str:
+        return self.place.database
+
+    def shape(self, table: str) -> TableShape:
+        """The table's columns and partition keys (Athena GetTableMetadata, which reads the Glue catalog)."""
+        try:
+            found = self.api.get_table_metadata(
+                CatalogName=self.place.catalog, DatabaseName=self.place.database, TableName=check_name("table", table)
+            )["TableMetadata"]
+        except ClientError as error:
+            if _code(error) == "MetadataException":
+                raise AthenaError(
+                    f"Athena has no table {self.place.database}.{table} ({error.response['Error'].get('Message', '')})",
+                    hint="create it over the snapshot's Parquet files in S3 (docs/scale.md, Pricing a snapshot in "
+                    "S3), or check the database and prefix",
+                ) from None
+            raise _refused(error, "GetTableMetadata", self.place) from None
+        finally:
+            self.metadata_calls += 1
+        return TableShape(
+            columns={c["Name"].lower(): str(c.get("Type", "")).lower() for c in found.get("Columns", [])},
+            partitions={c["Name"].lower(): str(c.get("Type", "")).lower() for c in found.get("PartitionKeys", [])},
+        )
+
+    def query(self, name: str, sql: str) -> pd.DataFrame:
+        """Run one aggregate's query and keep its answer's id, bytes and calls."""
+        answer = run(self.api, sql, self.place, wait_s=self.wait_s, sleep=self.sleep)
+        self.answers[name] = answer
+        return answer.frame
+
+    @property
+    def scanned_bytes(self) -> int:
+        return sum(answer.scanned_bytes for answer in self.answers.values())
+
+    @property
+    def calls(self) -> int:
+        return self.metadata_calls + sum(answer.calls for answer in self.answers.values())
+
+
+def snapshot_tables(
+    database: str,
+    prefix: str,
+    *,
+    workgroup: str = "primary",
+    output_location: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    wait_s: float | None = None,
+) -> SnapshotTables:
+    """The run tables PREFIX_* in `database`, queried in `workgroup` with the standard credential chain
+    (`profile`, `region` as the AWS CLI takes them; `wait_s` None: COSTKIT_ATHENA_WAIT, else 600 s): pass it as
+    `estimate(folder, engine="athena", athena=...)`."""
+    place = Place(workgroup=workgroup, database=database, output_location=output_location)
+    api = connect(make_session(profile, region), region, CallLog())
+    return SnapshotTables(api=api, place=place, prefix=prefix, wait_s=wait_s if wait_s is not None else default_wait())

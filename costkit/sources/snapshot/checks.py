@@ -109,13 +109,21 @@ class Checked:
     deferred: dict[str, Path]
 
 
-def load(source: Path, manifest_name: str, *, data: bool = True, defer: frozenset[str] = frozenset()) -> Checked:
+def load(
+    source: Path,
+    manifest_name: str,
+    *,
+    data: bool = True,
+    defer: frozenset[str] = frozenset(),
+    remote: frozenset[str] = frozenset(),
+) -> Checked:
     """Read and check a snapshot folder.
 
     With `data=False` only the folder is checked (manifest, table names and files, Parquet readable), not the
     window, columns or rows: for code that moves snapshots rather than prices them. Tables named in `defer` are
     not loaded: only their Parquet schema is read and checked (columns, types); their rows are checked by whoever
-    queries them (sources/snapshot/sql/checked_*.sql, the same checks as `_clean`)."""
+    queries them (sources/snapshot/sql/checked_*.sql, the same checks as `_clean`). Tables named in `remote` are
+    not read at all (they live elsewhere, e.g. in Athena, and are checked there); they are listed as deferred."""
     manifest = _manifest(source / manifest_name)
     window = _window(manifest, source / manifest_name) if data else None
     names = _table_names(manifest, source / manifest_name)
@@ -123,6 +131,9 @@ def load(source: Path, manifest_name: str, *, data: bool = True, defer: frozense
     tables: dict[str, pd.DataFrame] = {}
     deferred: dict[str, Path] = {}
     for name in names:
+        if name in remote:
+            deferred[name] = source / f"{name}.parquet"
+            continue
         path = _table_path(source, name)
         if name in defer:
             schema = _parquet_schema(path)

@@ -208,17 +208,25 @@ def _unwritable(target: Path, error: OSError) -> CostkitError:
     )
 
 
-def read(source: Path, *, check_data: bool = True, defer: frozenset[str] = frozenset()) -> Snapshot:
+def read(
+    source: Path,
+    *,
+    check_data: bool = True,
+    defer: frozenset[str] = frozenset(),
+    remote: frozenset[str] = frozenset(),
+) -> Snapshot:
     """Read a snapshot folder written by `write`, checked (refused or flagged) by checks.py; without
     `check_data`, only the folder's structure is checked (for moving snapshots, not pricing them).
 
     Tables named in `defer` stay on disk (`Snapshot.deferred`): their schema is checked now, their rows by the
-    SQL that reads them (sources/snapshot/in_duckdb.py), so a 10 M-row table never enters memory whole."""
+    SQL that reads them (sources/snapshot/in_duckdb.py), so a 10 M-row table never enters memory whole. Tables
+    named in `remote` live elsewhere (Athena tables: sources/snapshot/in_athena.py): not read here at all, and
+    their files need not be in the folder; they are deferred too, so asking for one is never silently empty."""
     recover(source)
     manifest_path = source / MANIFEST
     if not source.is_dir() or not manifest_path.is_file():
         raise CostkitError(
             f"{source}: not a costkit snapshot (no {MANIFEST})", hint="create one with `costkit collect`"
         )
-    checked = checked_load(source, MANIFEST, data=check_data, defer=defer)
+    checked = checked_load(source, MANIFEST, data=check_data, defer=defer, remote=remote)
     return Snapshot(checked.tables, checked.manifest, checked.problems, checked.deferred)

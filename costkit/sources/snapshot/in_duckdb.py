@@ -130,7 +130,13 @@ def run_totals(
         actions = con.execute(query("action_minutes")).df()
         builds = con.execute(query("build_minutes")).df()
         executions = con.execute(query("pipeline_executions")).df()
-    totals = RunTotals(
+    return totals(actions, builds, executions, snapshot), problems
+
+
+def totals(actions: pd.DataFrame, builds: pd.DataFrame, executions: pd.DataFrame, snapshot: Snapshot) -> RunTotals:
+    """The three aggregates (action_minutes.sql, build_minutes.sql, pipeline_executions.sql: from DuckDB or
+    Athena) as the model's aggregated runs and counts."""
+    return RunTotals(
         runs=Runs(actions=_action_runs(actions, snapshot), builds=_build_runs(builds), planned=False),
         stale={
             "stale_action_executions": int(actions["stale"].sum()) if not snapshot.table("pipelines").empty else 0,
@@ -141,7 +147,6 @@ def run_totals(
             actions=actions.groupby(ACTION_COUNT_KEYS, dropna=False)["runs"].sum().reset_index(),
         ),
     )
-    return totals, problems
 
 
 ACTION_KEYS = ["account", "region", "pipeline", "stage", "action", "category", "owner", "v2"]
@@ -248,6 +253,11 @@ def _problems(con: Any, snapshot: Snapshot, name: str, path: Path) -> list[Probl
         )
     except _duckdb().Error as exc:
         raise unreadable(path, exc) from None
+    return problems_of(counted, snapshot, name, path)
+
+
+def problems_of(counted: dict[str, int], snapshot: Snapshot, name: str, path: Path) -> list[Problem]:
+    """Rows per check label (the `problem` of checked_NAME.sql) as Problems, in checks.py's order."""
     key, begin, finish = RUNS[name]
     order = [
         *((f"bad-number:{column}", "bad-number", column) for column in _quantities(name)),
@@ -264,24 +274,26 @@ def _problems(con: Any, snapshot: Snapshot, name: str, path: Path) -> list[Probl
     ]
 
 
-def _params(con: Any, snapshot: Snapshot) -> None:
-    """One row of parameters: the window, when it was collected and whether it was then closed (stale.py)."""
+def params(snapshot: Snapshot) -> dict[str, tuple[Any, str]]:
+    """The one row of `params`, column -> (value, kind): the window, when it was collected and whether it was
+    then closed (stale.py), the default build timeout and the fleet usage type."""
     start, end = window_of(snapshot)
     created = pd.Timestamp(snapshot.manifest.get("created") or end)
     collected = created.tz_localize("UTC") if created.tzinfo is None else created.tz_convert("UTC")
-    con.execute(
-        "CREATE TEMP TABLE params AS SELECT CAST(? AS TIMESTAMP) AS window_start, CAST(? AS TIMESTAMP) AS "
-        "window_end, CAST(? AS TIMESTAMP) AS collected, CAST(? AS BOOLEAN) AS closed, "
-        "CAST(? AS DOUBLE) AS default_build_timeout, CAST(? AS VARCHAR) AS fleet_build_usage_type",
-        [
-            _utc(start),
-            _utc(end),
-            _utc(collected),
-            bool(collected >= end),
-            float(timeouts("build")["timeout_minutes"].iloc[0]),
-            FLEET_BUILD,
-        ],
-    )
+    return {
+        "window_start": (_utc(start), "time"),
+        "window_end": (_utc(end), "time"),
+        "collected": (_utc(collected), "time"),
+        "closed": (bool(collected >= end), "bool"),
+        "default_build_timeout": (float(timeouts("build")["timeout_minutes"].iloc[0]), "number"),
+        "fleet_build_usage_type": (FLEET_BUILD, "text"),
+    }
+
+
+def _params(con: Any, snapshot: Snapshot) -> None:
+    row = params(snapshot)
+    typed = ", ".join(f"CAST(? AS {SQL_TYPES[kind]}) AS {name}" for name, (_, kind) in row.items())
+    con.execute(f"CREATE TEMP TABLE params AS SELECT {typed}", [value for value, _ in row.values()])
 
 
 def _utc(stamp: pd.Timestamp) -> dt.datetime:
@@ -289,38 +301,53 @@ def _utc(stamp: pd.Timestamp) -> dt.datetime:
     return stamp.tz_convert("UTC").tz_localize(None).to_pydatetime()
 
 
-def _lookups(con: Any, snapshot: Snapshot, pricebook: PriceBook) -> None:
+@dataclass(frozen=True)
+class Lookup:
+    """One small table the SQL joins: its columns (name -> kind) and rows (one per key, typed, NULL as None)."""
+
+    name: str
+    columns: dict[str, str]
+    rows: pd.DataFrame
+
+
+def lookups(snapshot: Snapshot, pricebook: PriceBook) -> list[Lookup]:
     """The small tables the SQL joins: from the snapshot's loaded tables and the pricing tables."""
-    pipelines = snapshot.table("pipelines")
-    _small(con, "pipeline_types", pipelines, ["account", "region", "pipeline"], {"pipeline_type": "text"})
     actions = snapshot.table("pipeline_actions")
-    declared = actions if "timeout_minutes" in actions else pd.DataFrame()
-    _small(
-        con,
-        "declared_action_timeouts",
-        declared,
-        ["account", "region", "pipeline", "stage", "action"],
-        {"timeout_minutes": "number"},
-    )
     projects = snapshot.table("projects")
-    _small(
-        con,
-        "project_timeouts",
-        projects if "timeout_minutes" in projects else pd.DataFrame(),
-        ["account", "region", "project"],
-        {"timeout_minutes": "number"},
-    )
-    compute = pricebook.compute_types
-    _small(
-        con,
-        "compute_types",
-        compute,
-        ["compute_type", "environment_type"],
-        {"usage_type": "text", "billing_unit": "text"},
-    )
-    _small(
-        con, "action_timeouts", _ranked_action_timeouts(), list(KEYS), {"timeout_minutes": "number", "rank": "number"}
-    )
+    return [
+        _lookup(
+            "pipeline_types", snapshot.table("pipelines"), ["account", "region", "pipeline"], {"pipeline_type": "text"}
+        ),
+        _lookup(
+            "declared_action_timeouts",
+            actions if "timeout_minutes" in actions else pd.DataFrame(),
+            ["account", "region", "pipeline", "stage", "action"],
+            {"timeout_minutes": "number"},
+        ),
+        _lookup(
+            "project_timeouts",
+            projects if "timeout_minutes" in projects else pd.DataFrame(),
+            ["account", "region", "project"],
+            {"timeout_minutes": "number"},
+        ),
+        _lookup(
+            "compute_types",
+            pricebook.compute_types,
+            ["compute_type", "environment_type"],
+            {"usage_type": "text", "billing_unit": "text"},
+        ),
+        _lookup(
+            "action_timeouts", _ranked_action_timeouts(), list(KEYS), {"timeout_minutes": "number", "rank": "number"}
+        ),
+    ]
+
+
+def _lookups(con: Any, snapshot: Snapshot, pricebook: PriceBook) -> None:
+    for lookup in lookups(snapshot, pricebook):
+        typed = ", ".join(f'"{column}" {SQL_TYPES[kind]}' for column, kind in lookup.columns.items())
+        con.execute(f"CREATE TEMP TABLE {lookup.name} ({typed})")
+        if not lookup.rows.empty:
+            con.from_df(lookup.rows).insert_into(lookup.name)
 
 
 def _ranked_action_timeouts() -> pd.DataFrame:
@@ -334,13 +361,11 @@ def _ranked_action_timeouts() -> pd.DataFrame:
     return table.assign(rank=rank.astype(float))
 
 
-def _small(con: Any, name: str, frame: pd.DataFrame, key: list[str], values: dict[str, str]) -> None:
+def _lookup(name: str, frame: pd.DataFrame, key: list[str], values: dict[str, str]) -> Lookup:
     """A lookup table: one row per `key` (the first, as pandas' drop_duplicates keeps), typed."""
     columns = {**dict.fromkeys(key, "text"), **values}
-    typed = ", ".join(f'"{column}" {SQL_TYPES[kind]}' for column, kind in columns.items())
-    con.execute(f"CREATE TEMP TABLE {name} ({typed})")
     if frame.empty or not set(columns) <= set(frame.columns):
-        return
+        return Lookup(name, columns, pd.DataFrame(columns=list(columns)))
     rows = frame.drop_duplicates(key)[list(columns)].copy()
     for column, kind in values.items():
         if kind == "number":
@@ -349,4 +374,4 @@ def _small(con: Any, name: str, frame: pd.DataFrame, key: list[str], values: dic
             rows[column] = rows[column].astype(object).where(rows[column].notna(), None)
     for column in key:
         rows[column] = rows[column].astype(object).where(rows[column].notna(), None)
-    con.from_df(rows).insert_into(name)
+    return Lookup(name, columns, rows.reset_index(drop=True))

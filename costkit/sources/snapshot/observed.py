@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ import pandas as pd
 from costkit.billing import codebuild, codepipeline
 from costkit.billing.rows import derive as derive_rows
 from costkit.billing.s3 import GIB
+from costkit.errors import ParameterError
 from costkit.model.inventory import (
     BUCKET_COLUMNS,
     FUNCTION_COLUMNS,
@@ -32,6 +33,9 @@ from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.snapshot.folder import read as read_snapshot
 from costkit.sources.snapshot.stale import billed_end
 from costkit.tables import PriceBook
+
+if TYPE_CHECKING:
+    from costkit.sources.snapshot.in_athena import Tables
 
 
 def _timestamp(value: object) -> pd.Timestamp:
@@ -364,21 +368,33 @@ def load_snapshot(
     *,
     period: Period | None = None,
     pricebook: PriceBook | None = None,
-    engine: Literal["pandas", "duckdb"] = "pandas",
+    engine: Literal["pandas", "duckdb", "athena"] = "pandas",
+    athena: Tables | None = None,
 ) -> Usage:
     """A snapshot (or its folder) as the observed usage model for `period` (default: the calendar month its
     window covers, or the month its window ends in), with its window, data quality and, when comparable, the
     Cost Explorer actuals. `engine="duckdb"` leaves the run tables on disk and sums them in SQL (docs/scale.md):
-    the model's runs are then aggregated, one row per action (or project and compute type) standing for its runs."""
+    the model's runs are then aggregated, one row per action (or project and compute type) standing for its runs.
+    `engine="athena"` sums the run tables that `athena` names (Athena tables over the snapshot's Parquet in S3)
+    with the same SQL; the folder gives the manifest and the other tables, and its run-table files, if any,
+    are not read."""
     book = pricebook or current_pricebook()
     totals = None
-    if engine == "duckdb":
-        from costkit.sources.snapshot import in_duckdb  # imports duckdb only when asked for
+    if (engine == "athena") != (athena is not None):
+        raise ParameterError("athena", athena, "names the Athena tables of engine='athena', and only of it")
+    if engine in ("duckdb", "athena"):
+        from costkit.sources.snapshot import in_athena, in_duckdb  # imports duckdb only when asked for
 
-        loaded = (
-            snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot), defer=in_duckdb.RUN_TABLES)
-        )
-        totals, problems = in_duckdb.run_totals(loaded, book)
+        if isinstance(snapshot, Snapshot):
+            loaded = snapshot
+        elif athena is not None:
+            loaded = read_snapshot(Path(snapshot), remote=in_duckdb.RUN_TABLES)
+        else:
+            loaded = read_snapshot(Path(snapshot), defer=in_duckdb.RUN_TABLES)
+        if athena is not None:
+            totals, problems = in_athena.run_totals(loaded, book, athena)
+        else:
+            totals, problems = in_duckdb.run_totals(loaded, book)
         listed = [str(name) for name in loaded.manifest.get("tables", [])]
         loaded = replace(loaded, problems=in_order([*loaded.problems, *problems], listed))
     else:
