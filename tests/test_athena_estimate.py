@@ -14,11 +14,13 @@ CodeBuild general1.small Linux $0.005 per minute. Free tier off unless a test sa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import jsonschema
 import pandas as pd
 import pytest
 from athena_answers import execution
@@ -117,7 +119,12 @@ def test_the_queries_are_trino_and_read_only_the_tables_they_need(tmp_path: Path
     actions, builds = tables.sql["action_minutes"], tables.sql["build_minutes"]
     assert "(date_diff('millisecond', p.window_start, c.start) * 1000) AS start_us" in actions
     assert "is_infinite(b.billable_seconds)" in builds
+    # Trino reads 1000000.0 as DECIMAL(8,1): a bigint divided by it would keep one decimal place of seconds
+    assert "- (CASE WHEN b.start_us > 0 THEN b.start_us ELSE 0 END)) / 1000000.0E0" in builds
+    assert "greatest(ceil(round(c.seconds / 60.0E0, 9)), 1.0E0)" in actions
     for sql in tables.sql.values():
+        code = re.sub(r"'[^']*'|--[^\n]*", "", sql)  # no string, no comment
+        assert re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", code) == []  # no decimal literal
         assert "'microsecond'" not in sql
         assert "isinf(" not in sql
         assert sql.startswith('WITH\nparams AS (SELECT CAST(c0 AS TIMESTAMP) AS "window_start"')
@@ -336,6 +343,8 @@ def test_the_command_prices_the_same_bill_through_athena(
     assert local.exit_code == 0, local.output
     assert remote.exit_code == 0, remote.output
     by_snapshot, by_athena = json.loads(local.stdout), json.loads(remote.stdout)
+    jsonschema.validate(by_athena, json.loads((Path(__file__).parent.parent / "docs/estimate.schema.json").read_text()))
+    assert by_athena["options"]["engine"] == "athena"
     # (1 + 2 + 4 + 7,200) V2 minutes x $0.002 + 1 active V1 pipeline x $1; 63 general1.small minutes x $0.005
     assert by_athena["by_service"]["CodePipeline"] == pytest.approx(7207 * V2_MINUTE + 1 * V1_MONTH)
     assert by_athena["by_service"]["CodeBuild"] == pytest.approx(63 * SMALL)

@@ -63,9 +63,11 @@ SENT: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 }
 RUNS_OF = {"action_executions": "action_runs", "builds": "build_runs"}  # the per-run view an aggregate reads
 COUNTS = ("runs", "stale", "fleet_runs", "executions", "started_in_window", "row_count")  # integers, as DuckDB gives
-# DuckDB spellings in the SQL files -> Trino's (docs/scale.md). AWS records times to the millisecond.
+# DuckDB spellings in the SQL files -> Trino's (docs/scale.md). AWS records times to the millisecond. The parts
+# costkit writes itself (VALUES, the run tables, checks) are written in what both dialects read.
 _MICROSECONDS = re.compile(r"date_diff\('microsecond',\s*([^(),]+),\s*([^(),]+)\)")
 _ISINF = re.compile(r"\bisinf\(")
+_DECIMAL = re.compile(r"(?<![\w.'])(\d+\.\d+)(?![\w.'])")  # 60.0, not in a name, a string or 1.5E0
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,12 @@ def table_name(prefix: str, run_table: str) -> str:
 
 
 def to_trino(sql: str) -> str:
-    """The SQL files' DuckDB spellings in Trino's: date_diff in microseconds as milliseconds x 1,000, isinf as
-    is_infinite. Refuses (a programming error) a file that still names a DuckDB spelling afterwards."""
-    translated = _ISINF.sub("is_infinite(", _MICROSECONDS.sub(r"(date_diff('millisecond', \1, \2) * 1000)", sql))
+    """One SQL file's DuckDB spellings in Trino's: date_diff in microseconds as milliseconds x 1,000, isinf as
+    is_infinite, and decimal literals as doubles (in Trino `60.0` is DECIMAL(3,1), and a bigint divided by it
+    keeps one decimal place; DuckDB divides in double). Refuses (a programming error) a file that still names
+    a DuckDB spelling afterwards."""
+    translated = _MICROSECONDS.sub(r"(date_diff('millisecond', \1, \2) * 1000)", sql)
+    translated = _DECIMAL.sub(r"\1E0", _ISINF.sub("is_infinite(", translated))
     if "'microsecond'" in translated or _ISINF.search(translated):
         raise RuntimeError("an SQL file uses date_diff('microsecond', ...) or isinf in a form to_trino cannot read")
     return translated
@@ -199,14 +204,14 @@ def compose(
     months = window_months(*window_of(snapshot))
     for run in runs:
         parts.append(run_relation(run, tables, shapes[run], months))
-        parts.append(_relation(f"{run}_duplicates", query(f"{run}_duplicates")))
-        parts.append(_relation(f"checked_{run}", query(f"checked_{run}")))
+        parts.append(_relation(f"{run}_duplicates", to_trino(query(f"{run}_duplicates"))))
+        parts.append(_relation(f"checked_{run}", to_trino(query(f"checked_{run}"))))
     if name in ("action_minutes", "build_minutes"):
         view = RUNS_OF[runs[0]]
-        parts.append(_relation(view, query(view)))
-    final = _checks() if name == "checks" else query(name).rstrip()
+        parts.append(_relation(view, to_trino(query(view))))
+    final = _checks() if name == "checks" else to_trino(query(name)).rstrip()
     order = ", ".join(str(index) for index in range(1, keys + 1))
-    return to_trino("WITH\n" + ",\n".join(parts) + f"\n{final}\nORDER BY {order}\n")
+    return "WITH\n" + ",\n".join(parts) + f"\n{final}\nORDER BY {order}\n"
 
 
 def _checks() -> str:
