@@ -170,7 +170,7 @@ def run_relation(name: str, tables: Tables, shape: TableShape, months: list[str]
         if column in shape.columns:
             exprs.append(f'CAST("{column}" AS {SQL_TYPES[kind]}) AS "{column}"')
         else:
-            exprs.append(f'CAST({"0.0" if column in PHASES else "NULL"} AS {SQL_TYPES[kind]}) AS "{column}"')
+            exprs.append(f'CAST({"0.0E0" if column in PHASES else "NULL"} AS {SQL_TYPES[kind]}) AS "{column}"')
     key = ", ".join(f'"{column}"' for column in RUNS[name][0])
     order = ", ".join(['"$path"', *(f'"{column}"' for column in columns if column in shape.columns)])
     exprs.append(f"row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS row_order")
