@@ -52,6 +52,20 @@ class Repriced:
     new_missing: bool = field(default=False)  # some line is unpriced that was not before the edit
 
 
+@dataclass(frozen=True)
+class Batched:
+    """Many edits priced at once: each one's monthly total and whether it leaves a line unpriced that was
+    priced before; its unpriced lines by `missing(index)`."""
+
+    total_usd: np.ndarray
+    new_missing: np.ndarray
+    _missing: dict[int, frozenset[MissingKey]]
+    _baseline_missing: frozenset[MissingKey]
+
+    def missing(self, index: int) -> frozenset[MissingKey]:
+        return self._missing.get(index, self._baseline_missing)
+
+
 class Repricer:
     """The baseline's groups priced once (with `price()`'s options); edits of it priced by the groups they touch."""
 
@@ -181,9 +195,30 @@ class Repricer:
         """Every edit priced against the baseline, all in one vectorised pass over the groups they touch."""
         if not edits:
             return []
+        batched = self.price_batch(
+            np.concatenate([np.asarray(edit.removed, dtype=np.int64) for edit in edits]),
+            np.repeat(np.arange(len(edits)), [len(edit.removed) for edit in edits]),
+            pd.concat([edit.added for edit in edits], ignore_index=True),
+            np.repeat(np.arange(len(edits)), [len(edit.added) for edit in edits]),
+            len(edits),
+        )
+        return [
+            Repriced(float(batched.total_usd[index]), batched.missing(index), bool(batched.new_missing[index]))
+            for index in range(len(edits))
+        ]
+
+    def price_batch(
+        self, removed: np.ndarray, removed_by: np.ndarray, added: pd.DataFrame, added_by: np.ndarray, scenarios: int
+    ) -> Batched:
+        """`scenarios` edits given as one table: baseline rows at positions `removed` taken out of scenario
+        `removed_by`, `added` rows put into scenario `added_by`. All priced in one vectorised pass; Python work
+        per scenario only where a price goes missing (or a missing one is dropped)."""
         base_groups, base_pools = len(self._groups), len(self._pool_start) - 1
-        added = pd.concat([edit.added for edit in edits], ignore_index=True)
-        added_scenario = np.repeat(np.arange(len(edits)), [len(edit.added) for edit in edits])
+        order = np.argsort(removed_by, kind="stable")
+        removed = np.asarray(removed, dtype=np.int64)[order]
+        removed_scenario = np.asarray(removed_by, dtype=np.int64)[order]
+        added = added.reset_index(drop=True)
+        added_scenario = np.asarray(added_by, dtype=np.int64)
         keys, price_key, pool, factor = self._keys(added)
         group = _find(self._groups, keys)
         new = group < 0
@@ -196,8 +231,6 @@ class Repricer:
         group_price[group[new]] = price_key[new]
         group_pool[group[new]] = pool[new]
         group_factor[group[new]] = factor[new]
-        removed = np.concatenate([np.asarray(edit.removed, dtype=np.int64) for edit in edits])
-        removed_scenario = np.repeat(np.arange(len(edits)), [len(edit.removed) for edit in edits])
         removed_group = self._row_group[removed]
         # Touched groups, plus every baseline group of a pool a touched group draws on (its free share moves).
         touched_scenario = np.concatenate([added_scenario, removed_scenario])
@@ -219,26 +252,34 @@ class Repricer:
         quantity -= np.bincount(
             np.searchsorted(codes, removed_scenario * size + removed_group), self._quantity[removed], len(codes)
         )
+        added_quantity = added["quantity"].astype("float64").to_numpy() if len(added) else np.zeros(0)
         added_at = np.searchsorted(codes, added_scenario * size + group)
-        quantity += np.bincount(added_at, added["quantity"].astype("float64").to_numpy(), len(codes))
+        quantity += np.bincount(added_at, added_quantity, len(codes))
         net = self._net(scenario, quantity, group_price[groups], group_pool[groups], group_factor[groups])
         before = np.where(old, self._group_net[np.where(old, groups, 0)], 0.0)
-        delta = np.bincount(scenario, np.nan_to_num(net) - np.nan_to_num(before), len(edits))
-        unpriced_added = np.isnan(net[added_at]) & (added["quantity"].astype("float64").to_numpy() > 0)
-        results = []
-        for index in range(len(edits)):
-            mine = scenario == index
-            changed = mine & (np.isnan(net) | np.isnan(before))
-            removes_missing = self._missing_rows[removed[removed_scenario == index]].any()
-            if not changed.any() and not removes_missing:
-                missing, fresh = self.baseline_missing, False
-            else:
-                missing = self._missing_after(
-                    groups[changed & old], np.isnan(net[changed & old]), removed[removed_scenario == index]
-                ) | _keys_of(added, unpriced_added & (added_scenario == index))
-                fresh = not missing <= self.baseline_missing
-            results.append(Repriced(self.baseline_total + float(delta[index]), missing, fresh))
-        return results
+        delta = np.bincount(scenario, np.nan_to_num(net) - np.nan_to_num(before), scenarios)
+        unpriced_added = np.isnan(net[added_at]) & (added_quantity > 0)
+        # Only a scenario where some group has or had no price, or that drops an unpriced row, can change
+        # what is missing: its missing lines are worked out one scenario at a time; every other keeps the baseline's.
+        changed = np.isnan(net) | np.isnan(before)
+        suspect = np.zeros(scenarios, dtype=bool)
+        suspect[scenario[changed]] = True
+        suspect[removed_scenario[self._missing_rows[removed]]] = True
+        code_bounds = np.searchsorted(scenario, np.arange(scenarios + 1))
+        removed_bounds = np.searchsorted(removed_scenario, np.arange(scenarios + 1))
+        missing: dict[int, frozenset[MissingKey]] = {}
+        for index in np.flatnonzero(suspect):
+            mine = slice(code_bounds[index], code_bounds[index + 1])
+            again = changed[mine] & old[mine]
+            missing[int(index)] = self._missing_after(
+                groups[mine][again],
+                np.isnan(net[mine][again]),
+                removed[removed_bounds[index] : removed_bounds[index + 1]],
+            ) | _keys_of(added, unpriced_added & (added_scenario == index))
+        fresh = np.zeros(scenarios, dtype=bool)
+        for number, keys_after in missing.items():
+            fresh[number] = not keys_after <= self.baseline_missing
+        return Batched(self.baseline_total + delta, fresh, missing, self.baseline_missing)
 
     def _missing_after(self, groups: np.ndarray, unpriced: np.ndarray, removed: np.ndarray) -> frozenset[MissingKey]:
         """The baseline rows left unpriced once `groups` are priced again (`unpriced`: they have no price now)

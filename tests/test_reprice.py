@@ -6,6 +6,7 @@ S3 Standard us-east-1 $0.023 per GB-month for the first 51,200 GB, $0.022 for th
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +21,14 @@ from costkit.collect.run import CollectOptions, collect
 from costkit.estimate import Estimate, estimate
 from costkit.model.rows import ROW_COLUMNS
 from costkit.optimize import suggest
-from costkit.optimize.base import Context, Scoped
+from costkit.optimize.base import Batch, Context, Scoped
 from costkit.price import price
 from costkit.pricing import current_pricebook
 from costkit.reprice import Edit, Repricer
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.tables import PriceBook
 
+BATCHED = {"lambda-arm64"}  # the rules that price their candidates as one batch
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 OPTIONS = [
     {},
@@ -167,3 +169,74 @@ def test_a_thousand_changes_combine_without_nesting_a_thousand_calls() -> None:
 
     combined = combine([Change(f"c{i}", plus_one) for i in range(3000)])
     assert combined(_rows(_row("1", "web", "ActionExecutionMinutes", 5)))["quantity"].tolist() == [3005.0]
+
+
+def test_a_batch_prices_each_candidate_against_its_account_free_minutes(book: PriceBook) -> None:
+    rows = _rows(
+        _row("111111111111", "web", "ActionExecutionMinutes", 90),
+        _row("111111111111", "api", "ActionExecutionMinutes", 60),
+        _row("222222222222", "etl", "ActionExecutionMinutes", 300),
+    )
+    ctx = Context(baseline=estimate_of(rows, book), pricebook=book)
+    # candidate 0 halves web, candidate 1 drops etl's minutes to 50, candidate 2 moves api to a type with no price
+    batch = Batch(
+        3,
+        np.array([0, 2, 1]),
+        np.array([0, 1, 2]),
+        _rows(
+            _row("111111111111", "web", "ActionExecutionMinutes", 45),
+            _row("222222222222", "etl", "ActionExecutionMinutes", 50),
+            _row("111111111111", "api", "NoSuchUsageType", 60),
+        ),
+        np.array([0, 1, 2]),
+    )
+    saving = ctx.savings(batch)
+    # baseline: (150 - 100) x $0.002 + (300 - 100) x $0.002 = $0.50
+    # web halved: (45 + 60 - 100) x $0.002 = $0.01 for account 1: saves $0.10 - $0.01 = $0.09
+    assert saving[0] == pytest.approx(0.10 - (45 + 60 - 100) * 0.002)
+    # etl at 50 minutes is inside its 100 free minutes: saves all of its (300 - 100) x $0.002 = $0.40
+    assert saving[1] == pytest.approx((300 - 100) * 0.002)
+    assert np.isnan(saving[2])  # needs a price that does not exist: never a saving
+    assert ctx.repricings == 3
+    assert batch.edit([0, 1]).removed.tolist() == [0, 2]
+    together = ctx.repricer.price(batch.edit([0, 1])).total_usd
+    assert together == pytest.approx((45 + 60 - 100) * 0.002 + 0.0)  # $0.01 + etl free
+
+
+def estimate_of(rows: pd.DataFrame, book: PriceBook) -> Estimate:
+    """A baseline Estimate of bare usage rows (no runs or inventory: the rules are not run)."""
+    result = estimate(
+        {"version": 1, "region": "us-east-1", "pipelines": {}}, pricebook=book, period=Period.month(2026, 11)
+    )
+    result.usage = dataclasses.replace(result.usage, rows=rows)
+    return result
+
+
+def _table(rows: pd.DataFrame) -> list[tuple[object, ...]]:
+    """A usage table as sorted rows, for comparing tables that hold the same rows in another order."""
+    cells = rows.reset_index(drop=True)[list(ROW_COLUMNS)].astype(object)
+    return sorted(tuple(None if pd.isna(v) else v for v in row) for row in cells.itertuples(index=False))
+
+
+@pytest.mark.parametrize("source", [*EXAMPLES, "demo"], ids=lambda s: getattr(s, "stem", s))
+def test_batched_savings_equal_one_by_one_repricing(source: Path | str, book: PriceBook, demo: Snapshot) -> None:
+    """A suggestion priced in its rule's batch saves what its own transform saves re-priced alone, and its
+    batch edit leaves the very table the transform leaves."""
+    month = Period.month(2026, 10) if source == "demo" else Period.month(2026, 11)
+    found = suggest(
+        None if source == "demo" else source, snapshot=demo if source == "demo" else None, period=month, pricebook=book
+    )
+    rows = found.baseline.usage_rows.reset_index(drop=True)
+    ctx = Context(baseline=found.baseline, pricebook=book)
+    batched = [item for item in found.items if item.priced_in is not None]
+    for item in batched:
+        assert item.transform is not None
+        assert item.priced_in is not None
+        batch, number = item.priced_in
+        edit = batch.edit([number])
+        after = pd.concat([rows.drop(index=edit.removed), edit.added], ignore_index=True)
+        assert _table(after) == _table(item.transform(rows.copy()))
+        assert item.monthly_saving_usd == pytest.approx(ctx.saving(item.transform), abs=1e-9)
+    assert all(item.priced_in is not None for item in found.items if item.rule in BATCHED)
+    if "large-monorepo" in str(source):
+        assert batched, "the source has batched suggestions to compare"

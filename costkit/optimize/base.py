@@ -18,6 +18,7 @@ import pandas as pd
 from costkit.change import Change
 from costkit.change import RowChange as RowChange  # the rules import it from here
 from costkit.estimate import Estimate
+from costkit.model.rows import ROW_COLUMNS
 from costkit.reprice import Edit, Repricer
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.usage_file.schema import UsageFile
@@ -62,6 +63,46 @@ def _place(match: Mapping[str, object]) -> Place:
     return (str(match["account"]), str(match["region"]), str(match["resource"]))
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A rule's candidate changes as one table, each an edit of the baseline rows: rows at baseline positions
+    `removed` taken out of candidate `removed_by`, rows `added` (ROW_COLUMNS) put into candidate `added_by`.
+    `Context.savings` prices every candidate in one pass; a candidate's edit names only rows of the resources
+    its Suggestion's `transform` touches, and leaves the same table as that transform."""
+
+    size: int  # candidates, numbered 0 .. size - 1
+    removed: np.ndarray
+    removed_by: np.ndarray
+    added: pd.DataFrame
+    added_by: np.ndarray
+
+    @classmethod
+    def changed(cls, rows: pd.DataFrame, candidate: np.ndarray, **columns: object) -> Batch:
+        """Baseline rows changed in place: row i belongs to candidate `candidate[i]` (-1: untouched) and gets
+        `columns` (one value for all, or an array with one per baseline row)."""
+        at = np.flatnonzero(candidate >= 0)
+        added = rows.iloc[at].reset_index(drop=True)
+        for name, value in columns.items():
+            cells: Any = np.asarray(value)[at] if isinstance(value, np.ndarray | pd.Series) else value
+            added[name] = cells
+        return cls(int(candidate.max(initial=-1)) + 1, at, candidate[at], added, candidate[at])
+
+    @classmethod
+    def replaced(cls, rows: pd.DataFrame, candidate: np.ndarray, added: pd.DataFrame, added_by: np.ndarray) -> Batch:
+        """Baseline rows of candidate `candidate[i]` (-1: kept) dropped, `added` rows put into `added_by`."""
+        at = np.flatnonzero(candidate >= 0)
+        size = max(int(candidate.max(initial=-1)), int(np.max(added_by, initial=-1))) + 1
+        frame = added.reindex(columns=list(ROW_COLUMNS)).reset_index(drop=True)
+        frame["quantity"] = frame["quantity"].astype("float64")
+        return cls(size, at, candidate[at], frame, np.asarray(added_by, dtype=np.int64))
+
+    def edit(self, chosen: Iterable[int]) -> Edit:
+        """The `chosen` candidates applied together (they must touch different resources), as one edit."""
+        picked = np.zeros(self.size, dtype=bool)
+        picked[list(chosen)] = True
+        return Edit(self.removed[picked[self.removed_by]], self.added[picked[self.added_by]])
+
+
 @dataclass
 class Suggestion:
     """One change, its monthly saving in USD (re-priced), and why costkit believes it."""
@@ -80,6 +121,8 @@ class Suggestion:
     # The same change on a usage file: {"op": "set", "path": "a.b.c", "value": v} or {"op": "remove", "path": ...}
     usage_patch: list[dict[str, Any]] = field(default_factory=list)
     transform: RowChange | None = field(default=None, repr=False)
+    # Where the rule priced it: its batch and its candidate number there (the same edit as `transform`).
+    priced_in: tuple[Batch, int] | None = field(default=None, repr=False)
 
     @property
     def as_change(self) -> Change:
@@ -178,12 +221,27 @@ class Context:
         result = self.repricer.price(Edit.whole(len(self.rows), rows))
         return result.total_usd, set(result.missing)
 
+    def savings(self, batch: Batch) -> np.ndarray:
+        """Per candidate of `batch`: baseline total minus the total after its edit, NaN where the edit needs a
+        price that is missing. Every candidate priced in one pass (tiers and free tiers per account, as
+        `saving` prices one)."""
+        self.repricings += batch.size
+        if not batch.size:
+            return np.zeros(0)
+        repricer = self.repricer
+        after = repricer.price_batch(batch.removed, batch.removed_by, batch.added, batch.added_by, batch.size)
+        return np.where(after.new_missing, np.nan, repricer.baseline_total - after.total_usd)
+
     def worth(self, transform: RowChange, *, unpriced: str, too_small: str | None = None) -> float | None:
         """The saving of `transform` when it is worth a suggestion. Otherwise None, with a note saying why:
         `unpriced` when a price it needs is missing, `too_small` (if given; `{saving}` becomes the dollars) when
         it rounds to $0.00."""
-        saving = self.saving(transform)
-        if saving is None:
+        return self.judge(self.saving(transform), unpriced=unpriced, too_small=too_small)
+
+    def judge(self, saving: float | None, *, unpriced: str, too_small: str | None = None) -> float | None:
+        """`saving` (None or NaN: a price is missing) when it is worth a suggestion, else None and the note
+        `worth` writes. A rule pricing a batch calls it per candidate, in its own order."""
+        if saving is None or np.isnan(saving):
             self.notes.append(unpriced)
             return None
         if saving <= MIN_SAVING_USD:

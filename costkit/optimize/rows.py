@@ -30,6 +30,20 @@ def matching(rows: pd.DataFrame, match: Mapping[str, object]) -> pd.Series:
     return mask
 
 
+def candidates(rows: pd.DataFrame, selected: np.ndarray, by: list[str]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """The selected rows numbered by candidate (one per distinct `by` value, in sorted order, as `groupby`
+    walks them; -1 for the rest), and each candidate's `by` values as texts."""
+    candidate = np.full(len(rows), -1, dtype=np.int64)
+    selected = selected & rows[by].notna().all(axis=1).to_numpy()  # as `groupby` drops an empty key
+    picked = rows.loc[selected, by]
+    if picked.empty:
+        return candidate, []
+    number = picked.groupby(by, sort=True, dropna=False).ngroup().to_numpy()
+    candidate[selected] = number
+    first = picked.iloc[np.unique(number, return_index=True)[1]]
+    return candidate, [tuple(str(value) for value in key) for key in first.itertuples(index=False)]
+
+
 def retype(rows: pd.DataFrame, match: dict[str, str], mapping: dict[str, str], detail: str) -> pd.DataFrame:
     """Change the usage type of the matching rows (quantity unchanged: the same work at another rate)."""
     out = rows.copy()
