@@ -13,13 +13,16 @@ is its own:
 Usage:
     python benchmarks/snapshot_scale.py --rows 10000000 --engines duckdb pandas   # the 10 M case
     python benchmarks/snapshot_scale.py --rows 100000000 --engines duckdb          # the 10^8 case
-Figures go to docs/scale.md. The generated folder is deleted afterwards unless --keep.
+    python benchmarks/snapshot_scale.py --dir /some/where --keep ...              # generate once, then reuse it
+Figures go to docs/scale.md. The generated folder is deleted afterwards unless --keep; a --dir that already
+holds a generated snapshot (of any size: --rows is then ignored) is priced as it is and kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -290,11 +293,17 @@ def main() -> None:
         return
     parent = args.dir or Path(tempfile.mkdtemp(prefix="costkit-scale-"))
     folder = parent / "snapshot"
+    reused = (folder / "manifest.json").exists()
     try:
         began = time.perf_counter()
-        counts = generate(folder, args.rows)
+        if reused:
+            counts = {t: pq.read_metadata(folder / f"{t}.parquet").num_rows for t in ("action_executions", "builds")}
+            print(f"reusing {counts}", end="")
+        else:
+            counts = generate(folder, args.rows)
+            print(f"generated {counts} in {time.perf_counter() - began:.0f} s", end="")
         size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
-        print(f"generated {counts} in {time.perf_counter() - began:.0f} s; Parquet on disk {size / 2**20:,.0f} MiB")
+        print(f"; Parquet on disk {size / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f}")
         results = []
         for mode in [*(f"bare-{b}" for b in args.bare), *(f"costkit-{e}" for e in args.engines)]:
             out = subprocess.run([sys.executable, __file__, "--one", mode, "--dir", str(folder)],
@@ -302,18 +311,19 @@ def main() -> None:
             if out.returncode != 0:
                 print(f"{mode}: failed (exit {out.returncode}): {out.stderr.strip()[-600:]}")
                 continue
-            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            figures = json.loads(out.stdout.strip().splitlines()[-1]) | {"load": os.getloadavg()[0]}
             results.append(figures)
             print(f"{mode:>15}: {figures['seconds']:8.1f} s, peak {figures['peak_mib']:8,.0f} MiB "
                   f"({figures['peak_mib'] * 2**20 / size:.2f}x the Parquet size; after imports "
-                  f"{figures['baseline_mib']:,.0f} MiB), total ${figures['total_usd']:,.2f}")  # fmt: skip
+                  f"{figures['baseline_mib']:,.0f} MiB), total ${figures['total_usd']:,.2f}; "
+                  f"load average {figures['load']:.1f}")  # fmt: skip
         bare = {r["mode"]: r["seconds"] for r in results if r["mode"].startswith("bare-")}
         for r in results:
             if r["mode"].startswith("costkit-") and bare:
                 ratios = ", ".join(f"{r['seconds'] / s:.2f}x {m}" for m, s in bare.items())
                 print(f"{r['mode']}: time {ratios}")
     finally:
-        if not args.keep:
+        if not args.keep and not reused:
             shutil.rmtree(folder, ignore_errors=True)
             if args.dir is None:
                 shutil.rmtree(parent, ignore_errors=True)

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from costkit import Period
+from costkit import Period, load_pricebook
 from costkit.collect.context import Window
 from costkit.collect.fake_account import fake_account
 from costkit.collect.run import CollectOptions, collect
@@ -200,6 +200,60 @@ def test_rows_the_checks_leave_out_are_the_same_rows(tmp_path: Path) -> None:
     # What is left is what the clean snapshot bills.
     assert result.by_service()["CodePipeline"] == pytest.approx((1 + 2 + 4 + 7200) * V2_MINUTE + 1 * V1_MONTH)
     assert result.by_service()["CodeBuild"] == pytest.approx((3 + 60) * SMALL)
+
+
+def test_an_id_is_a_duplicate_only_within_its_account_and_region(tmp_path: Path) -> None:
+    # The duplicate check groups by the id alone first, then regroups the repeated ids by account and region:
+    # "src" in a second account and "bld" in a second region are other executions, each billed (1 and 2
+    # minutes, as the first ones); only the third "src" in the first account is a duplicate.
+    other = snapshot(ACTIONS, BUILDS)
+    first = other.tables["action_executions"].iloc[:2]
+    elsewhere = pd.concat([
+        first.iloc[[0]].assign(account="444455556666"), first.iloc[[1]].assign(region="eu-west-1"), first.iloc[[0]]
+    ])  # fmt: skip
+    other.tables["action_executions"] = pd.concat([other.tables["action_executions"], elsewhere], ignore_index=True)
+    other.tables["pipelines"] = pd.concat([
+        other.tables["pipelines"],
+        other.tables["pipelines"].iloc[[0]].assign(account="444455556666"),
+        other.tables["pipelines"].iloc[[0]].assign(region="eu-west-1"),
+    ], ignore_index=True)  # fmt: skip
+    folder = write(other, tmp_path / "snap")
+    _, result = both(folder, free_tier=False)
+    left_out = {(p["table"], p["kind"]): p["rows"] for p in result.data_quality}
+    assert left_out == {("action_executions", "duplicate-id"): 1}
+    pipeline_usd = result.lines[result.lines["service"] == "CodePipeline"].groupby(["account", "region"])["cost_usd"]
+    assert pipeline_usd.sum().to_dict() == pytest.approx({
+        (ACCOUNT, REGION): (1 + 2 + 4 + 7200) * V2_MINUTE + 1 * V1_MONTH,
+        ("444455556666", REGION): 1 * V2_MINUTE,
+        (ACCOUNT, "eu-west-1"): 2 * V2_MINUTE,
+    })  # fmt: skip
+
+
+def test_the_aggregates_count_the_rows_left_out_in_the_same_pass(tmp_path: Path) -> None:
+    # action_minutes.sql and build_minutes.sql group the rows with a read-time problem under it: counted (runs),
+    # billing nothing. A build still running in a window still open is not billed yet, but its duplicate is
+    # still counted as one.
+    late = action("late", "Source", "Source", "2026-11-05T10:00", 20)
+    running_twice = [build("api:2", "2026-10-03T10:00", None)]
+    folder = write(snapshot([*ACTIONS, late, late], [*BUILDS, *running_twice]), tmp_path / "snap")
+    lazy = read(folder, defer=in_duckdb.RUN_TABLES)
+    lazy.manifest["window"]["end"] = "2026-10-20T00:00:00+00:00"
+    lazy.manifest["created"] = "2026-10-19T23:58:00+00:00"
+    totals, problems = in_duckdb.run_totals(lazy, load_pricebook())
+    assert {(p.table, p.kind): p.rows for p in problems} == {
+        ("pipeline_executions", "outside-window"): 1,  # fresh's, 25 October
+        ("action_executions", "duplicate-id"): 1,  # the second "late"
+        ("action_executions", "outside-window"): 1,  # the first "late": November
+        ("builds", "duplicate-id"): 1,  # the second api:2, running
+    }
+    # Billed: 1 + 2 + 4 minutes + the running CodeDeploy action to the collection (9 x 1,440 + 23 x 60 + 58);
+    # the approval and the custom action none. Builds: 3 minutes (api:1) and one fleet build (api:4).
+    actions = totals.runs.actions
+    assert (actions["count"] * actions["billed"]).sum() == pytest.approx(1 + 2 + 4 + 9 * 1440 + 23 * 60 + 58)
+    assert actions["count"].sum() == 6
+    builds = totals.runs.builds.set_index("usage_type")
+    assert builds["count"].sum() == 3  # api:1, the Lambda-compute api:3, the fleet api:4; api:2 not yet
+    assert builds.loc["Build-Min:Linux:g1.small", "billed"] == 3
 
 
 def test_a_bad_account_id_in_a_run_table_is_refused(tmp_path: Path) -> None:

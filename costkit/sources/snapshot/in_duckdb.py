@@ -45,7 +45,14 @@ from costkit.sources.snapshot.stale import KEYS, timeouts
 from costkit.tables import PriceBook
 
 SQL_DIR = Path(__file__).with_name("sql")
-RUN_TABLES = frozenset({"pipeline_executions", "action_executions", "builds"})
+# Each run table and the one aggregate query that passes over it (in the order checks.py reports problems).
+AGGREGATES = {
+    "pipeline_executions": "pipeline_executions",
+    "action_executions": "action_minutes",
+    "builds": "build_minutes",
+}
+RUN_ORDER = tuple(AGGREGATES)
+RUN_TABLES = frozenset(RUN_ORDER)
 INSTALL = 'pip install "costkit[duckdb]"'
 # The columns the SQL reads from each run table; absent optional ones become NULL (phase seconds: 0, as if the
 # table had no phase times, which checks.py never flags).
@@ -118,24 +125,27 @@ def run_totals(
     with _connection(limits or Limits()) as con:
         _params(con, snapshot)
         _lookups(con, snapshot, pricebook)
-        problems: list[Problem] = []
-        for name in ("pipeline_executions", "action_executions", "builds"):
-            path = _run_table(con, snapshot, name)
+        paths: dict[str, Path | None] = {}
+        for name in RUN_ORDER:
+            paths[name] = _run_table(con, snapshot, name)
             con.execute(f"CREATE TEMP TABLE {name}_duplicates AS {query(name + '_duplicates')}")
             con.execute(f"CREATE TEMP VIEW checked_{name} AS {query('checked_' + name)}")
-            if path is not None:
-                problems += _problems(con, snapshot, name, path)
         con.execute(f"CREATE TEMP VIEW action_runs AS {query('action_runs')}")
         con.execute(f"CREATE TEMP VIEW build_runs AS {query('build_runs')}")
-        actions = con.execute(query("action_minutes")).df()
-        builds = con.execute(query("build_minutes")).df()
-        executions = con.execute(query("pipeline_executions")).df()
+        summed = {name: _summed(con, aggregate, paths[name]) for name, aggregate in AGGREGATES.items()}
+    problems = [
+        problem
+        for name in RUN_ORDER
+        if (path := paths[name]) is not None
+        for problem in problems_of(summed[name][1], snapshot, name, path)
+    ]
+    executions, actions, builds = (summed[name][0] for name in RUN_ORDER)
     return totals(actions, builds, executions, snapshot), problems
 
 
 def totals(actions: pd.DataFrame, builds: pd.DataFrame, executions: pd.DataFrame, snapshot: Snapshot) -> RunTotals:
-    """The three aggregates (action_minutes.sql, build_minutes.sql, pipeline_executions.sql: from DuckDB or
-    Athena) as the model's aggregated runs and counts."""
+    """The three aggregates' groups without a problem (action_minutes.sql, build_minutes.sql,
+    pipeline_executions.sql, from DuckDB or Athena, after `split`) as the model's aggregated runs and counts."""
     return RunTotals(
         runs=Runs(actions=_action_runs(actions, snapshot), builds=_build_runs(builds), planned=False),
         stale={
@@ -243,17 +253,24 @@ def _check_accounts(con: Any, name: str, path: Path) -> None:
         raise account_problem(path, name, int(bad["n"].sum()), None if pd.isna(first["account"]) else first["account"])
 
 
-def _problems(con: Any, snapshot: Snapshot, name: str, path: Path) -> list[Problem]:
-    """The rows of one run table the checks leave out, counted per check, in checks.py's order."""
+def _summed(con: Any, aggregate: str, path: Path | None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One aggregate query (one pass over its run table), `split`."""
     try:
-        counted = dict(
-            con.execute(
-                f"SELECT problem, count(*) FROM checked_{name} WHERE problem IS NOT NULL GROUP BY problem"
-            ).fetchall()
-        )
+        return split(con.execute(query(aggregate)).df())
     except _duckdb().Error as exc:
+        if path is None:
+            raise
         raise unreadable(path, exc) from None
-    return problems_of(counted, snapshot, name, path)
+
+
+def split(aggregate: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """An aggregate's answer as its groups without a read-time problem (the `problem` column dropped) and the
+    rows each problem left out (the groups' `runs`, or `executions`), by problem label."""
+    flagged = aggregate["problem"].notna()
+    count = "executions" if "executions" in aggregate else "runs"
+    counted = aggregate.loc[flagged].groupby("problem")[count].sum()
+    clean = aggregate.loc[~flagged].drop(columns="problem").reset_index(drop=True)
+    return clean, {str(label): int(n) for label, n in counted.items()}
 
 
 def problems_of(counted: dict[str, int], snapshot: Snapshot, name: str, path: Path) -> list[Problem]:
@@ -268,7 +285,7 @@ def problems_of(counted: dict[str, int], snapshot: Snapshot, name: str, path: Pa
     ]
     window = window_of(snapshot)
     return [
-        row_problem(kind, path, name, column, int(counted[label]), window)
+        row_problem(kind, path, name, column, counted[label], window)
         for label, kind, column in order
         if label in counted
     ]

@@ -1,20 +1,20 @@
--- One row per checked action execution with what it bills on V2 (costkit/sources/snapshot/observed.py
--- billed_actions): measured from its start to its last update, clipped to the window, rounded up per execution
--- to a whole minute, at least one (billing/codepipeline.py action_minutes); approvals and custom actions bill
--- none, V1 pipelines bill none. An execution still InProgress in a window closed when collected is billed to at
--- most its timeout (the action's declared timeoutInMinutes, else the most specific pricing/run_timeouts.csv row)
--- and is `stale` when the timeout came first; in a window still open it is billed to the collection.
+-- One row per action execution with its read-time `problem` (NULL: none) and, when it has none, what it bills on
+-- V2 (costkit/sources/snapshot/observed.py billed_actions): measured from its start to its last update, clipped
+-- to the window, rounded up per execution to a whole minute, at least one (billing/codepipeline.py
+-- action_minutes); approvals and custom actions bill none (V1 pipelines bill none: action_minutes.sql joins the
+-- pipeline types after summing). A row with a problem bills nothing (seconds NULL, minutes 0): it is only
+-- counted, under its problem, in the same pass over the table. An execution still InProgress in a window closed
+-- when collected is billed to at most its timeout (the action's declared timeoutInMinutes, else the most
+-- specific pricing/run_timeouts.csv row) and is `stale` when the timeout came first; in a window still open it
+-- is billed to the collection.
 -- Times are counted in microseconds from the window's start (Trino: date_diff('millisecond', ...) * 1000).
--- Reads: checked_action_executions, params, pipeline_types, declared_action_timeouts, action_timeouts.
-WITH clean AS (
-    SELECT a.* FROM checked_action_executions AS a WHERE a.problem IS NULL
-),
-unfinished AS (
+-- Reads: checked_action_executions, params, declared_action_timeouts, action_timeouts.
+WITH unfinished AS (
     -- The few running executions, each with its timeout: declared, else the best matching row (lowest rank).
     SELECT
         c.account, c.region, c.action_execution_id, c.row_order,
         coalesce(max(d.timeout_minutes), min_by(t.timeout_minutes, t.rank)) AS timeout_minutes
-    FROM clean AS c
+    FROM checked_action_executions AS c
     LEFT JOIN declared_action_timeouts AS d
         ON d.account = c.account AND d.region = c.region AND d.pipeline = c.pipeline
         AND d.stage = c.stage AND d.action = c.action
@@ -22,25 +22,22 @@ unfinished AS (
         ON (t.category = c.category OR t.category = '*')
         AND (t.owner = c.owner OR t.owner = '*')
         AND (t.provider = c.provider OR t.provider = '*')
-    WHERE c.status = 'InProgress'
+    WHERE c.status = 'InProgress' AND c.problem IS NULL
     GROUP BY c.account, c.region, c.action_execution_id, c.row_order
 ),
 timed AS (
     SELECT
         c.*,
-        coalesce(pt.pipeline_type = 'V2', FALSE) AS v2,
         c.category IS DISTINCT FROM 'Approval' AND c.owner IS DISTINCT FROM 'Custom' AS chargeable,
         date_diff('microsecond', p.window_start, c.start) AS start_us,
         date_diff('microsecond', p.window_start, c.last_update) AS recorded_us,
         date_diff('microsecond', p.window_start, p.window_end) AS window_us,
         date_diff('microsecond', p.window_start, p.collected) AS collected_us,
         p.closed,
-        c.status = 'InProgress' AS running,
+        c.status = 'InProgress' AND c.problem IS NULL AS running,
         u.timeout_minutes
-    FROM clean AS c
+    FROM checked_action_executions AS c
     CROSS JOIN params AS p
-    LEFT JOIN pipeline_types AS pt
-        ON pt.account = c.account AND pt.region = c.region AND pt.pipeline = c.pipeline
     LEFT JOIN unfinished AS u
         ON u.account = c.account AND u.region = c.region
         AND u.action_execution_id = c.action_execution_id AND u.row_order = c.row_order
@@ -67,7 +64,7 @@ clipped AS (
     SELECT
         b.*,
         CASE
-            WHEN b.start_us IS NULL OR b.end_us IS NULL THEN NULL
+            WHEN b.problem IS NOT NULL OR b.start_us IS NULL OR b.end_us IS NULL THEN NULL
             WHEN (CASE WHEN b.end_us < b.window_us THEN b.end_us ELSE b.window_us END)
                 - (CASE WHEN b.start_us > 0 THEN b.start_us ELSE 0 END) < 0 THEN 0.0
             ELSE ((CASE WHEN b.end_us < b.window_us THEN b.end_us ELSE b.window_us END)
@@ -77,7 +74,7 @@ clipped AS (
 )
 SELECT
     c.account, c.region, c.pipeline, c.stage, c.action, c.category, c.owner, c.provider,
-    c.execution_id, c.action_execution_id, c.status, c.v2, c.v2 AND c.chargeable AS charged, c.stale,
+    c.execution_id, c.action_execution_id, c.status, c.problem, c.stale,
     CAST(c.start AS DATE) AS day,
     c.seconds,
     CASE
