@@ -133,8 +133,8 @@ def test_the_queries_are_trino_and_read_only_the_tables_they_need(tmp_path: Path
     assert "october_builds" not in actions
     assert '"costkit"."october_builds"' in builds
     assert "pipeline_types AS" not in builds
-    assert actions.rstrip().endswith("ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9")
-    assert tables.sql["pipeline_executions"].rstrip().endswith("ORDER BY 1, 2, 3")
+    assert actions.rstrip().endswith("ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10")
+    assert tables.sql["pipeline_executions"].rstrip().endswith("ORDER BY 1, 2, 3, 4")
 
 
 def test_hostile_names_in_the_lookups_stay_data(tmp_path: Path) -> None:

@@ -3,8 +3,15 @@
 -- `minutes` what they would bill on V2. The executions with a read-time problem are counted in the same pass,
 -- in groups of their own (`problem` not NULL: `runs` is how many, and they bill nothing); the estimate reads
 -- only the groups whose `problem` is NULL. The pipeline types are joined to the groups, not to every execution.
+-- One SELECT without WITH, so that it can follow the WITH list of the relations it reads.
 -- Reads: action_runs, pipeline_types.
-WITH grouped AS (
+SELECT
+    g.problem, g.account, g.region, g.pipeline, g.stage, g.action, g.category, g.owner,
+    coalesce(t.pipeline_type = 'V2', FALSE) AS v2,
+    g.day, g.runs, g.seconds, g.minutes,
+    CASE WHEN coalesce(t.pipeline_type = 'V2', FALSE) THEN g.minutes ELSE 0.0 END AS billed,
+    g.stale
+FROM (
     SELECT
         r.problem, r.account, r.region, r.pipeline, r.stage, r.action, r.category, r.owner, r.day,
         CAST(count(*) AS BIGINT) AS runs,
@@ -13,13 +20,6 @@ WITH grouped AS (
         CAST(sum(CASE WHEN r.stale THEN 1 ELSE 0 END) AS BIGINT) AS stale
     FROM action_runs AS r
     GROUP BY r.problem, r.account, r.region, r.pipeline, r.stage, r.action, r.category, r.owner, r.day
-)
-SELECT
-    g.problem, g.account, g.region, g.pipeline, g.stage, g.action, g.category, g.owner,
-    coalesce(t.pipeline_type = 'V2', FALSE) AS v2,
-    g.day, g.runs, g.seconds, g.minutes,
-    CASE WHEN coalesce(t.pipeline_type = 'V2', FALSE) THEN g.minutes ELSE 0.0 END AS billed,
-    g.stale
-FROM grouped AS g
+) AS g
 LEFT JOIN pipeline_types AS t
     ON t.account = g.account AND t.region = g.region AND t.pipeline = g.pipeline
