@@ -429,6 +429,34 @@ def test_lambda_compute_is_priced_per_second_when_the_price_book_has_the_price(
     wiring_reprice_matches_saving(observed, web)
 
 
+def test_lambda_compute_prices_every_project_on_its_own_lambda_size(tmp_path: Path) -> None:
+    # Two small-type projects and a medium one, found in one pass over the builds: general1.small (3 GB) -> 4 GB,
+    # general1.medium (7 GB) -> 8 GB. $0.00005/s and $0.0001/s are TEST figures.
+    book = book_with(tmp_path, price_row("Build-Sec:Linux:Lambda:x86-64.4GB", "Second", 0.00005),
+                     price_row("Build-Sec:Linux:Lambda:x86-64.8GB", "Second", 0.0001))  # fmt: skip
+    usage = usage_file(
+        codebuild={
+            "quick": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 1000, "minutes_per_build": 2.5},
+            "lint": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 400, "minutes_per_build": 0.5},
+            "tests": {"compute_type": "BUILD_GENERAL1_MEDIUM", "builds_per_month": 200, "minutes_per_build": 4.2},
+        }
+    )
+    ctx = context_for_usage(usage, book)
+    found = {s.resources[0]: s for s in not_priced.lambda_compute(ctx)}
+    assert sorted(found) == ["lint", "quick", "tests"]
+    # quick: 1,000 x ceil(2.5) = 3,000 min x $0.005 on EC2; 1,000 x 150 s x $0.00005 on Lambda.
+    assert found["quick"].monthly_saving_usd == pytest.approx(3000 * 0.005 - 1000 * 150 * 0.00005)
+    # lint: 400 x 1 min (at least a minute) x $0.005; 400 x 30 s x $0.00005.
+    assert found["lint"].monthly_saving_usd == pytest.approx(400 * 1 * 0.005 - 400 * 30 * 0.00005)
+    # tests: 200 x ceil(4.2) = 1,000 min x $0.01; 200 x 252 s x $0.0001.
+    assert found["tests"].monthly_saving_usd == pytest.approx(1000 * 0.01 - 200 * 252 * 0.0001)
+    assert found["tests"].evidence["suggested_compute_type"] == "BUILD_LAMBDA_8GB"
+    assert found["tests"].evidence["builds"] == 200.0
+    assert found["lint"].evidence["longest_build_minutes"] == pytest.approx(0.5)
+    for suggestion in found.values():
+        wiring_reprice_matches_saving(ctx, suggestion)
+
+
 def test_reserved_capacity_is_only_a_note_with_the_shipped_tables() -> None:
     ctx = context_for_usage(FLEET_USAGE)
     assert not_priced.reserved_capacity(ctx) == []

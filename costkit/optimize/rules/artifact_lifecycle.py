@@ -16,8 +16,10 @@ stated assumption that everything stored is older than N days (the bucket has be
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from costkit.billing.s3 import GB_PER_KB, of_class
@@ -31,6 +33,10 @@ SIA = of_class("storage", "STANDARD_IA")
 SIA_TRANSITION = of_class("transition", "STANDARD_IA")
 PUT = of_class("put-requests", "STANDARD")
 IA_MIN_KB = 128
+PLACE = ["account", "region", "resource"]
+ENTRY = {"account": "entry_account", "region": "entry_region", "pipeline": "entry_pipeline"}
+CANDIDATE_COLUMNS = ["account", "region", "bucket", "standard_gb", "monthly_puts", "objects", "versioning",
+                     *ENTRY.values()]  # fmt: skip
 ROLLBACK = (
     "expired artifacts are gone: a pipeline cannot roll back to, or re-run a stage with, an artifact older than "
     "the rule keeps (keep N above your longest rollback window; the release pipeline's last deployed revision may be "
@@ -43,9 +49,11 @@ def _standard_storage(rows: pd.DataFrame) -> pd.Series:
     return (rows["usage_type"] == STANDARD) & (rows["meter"] == "storage")
 
 
-def _candidates(ctx: Context) -> list[dict[str, Any]]:
-    """Buckets without an expiration rule: Standard storage GB, object count, monthly writes, settings. A usage
-    file states no lifecycle rules: its STANDARD entries are taken as having none."""
+def _candidates(ctx: Context) -> pd.DataFrame:
+    """Buckets without an expiration rule, one row each in (account, region, bucket) order: Standard storage GB,
+    monthly writes (NaN: none known), object count (NaN: unknown), versioning, and what the bucket's inventory
+    entry states (`entry_region`, `entry_account`, `entry_pipeline`). A usage file states no lifecycle rules: its
+    STANDARD entries are taken as having none."""
     rows = ctx.rows
     s3 = rows[rows["service"] == "S3"]
     standard = s3[_standard_storage(s3)]
@@ -57,41 +65,29 @@ def _candidates(ctx: Context) -> list[dict[str, Any]]:
                 f"{RULE}: the snapshot has no bucket lifecycle rules (buckets.has_expiration was not collected): "
                 "not checked; collect again with this costkit to check them"
             )
-        return []
-    found: list[dict[str, Any]] = []
-    for (account, region, bucket), group in standard.groupby(["account", "region", "resource"]):
-        puts = s3[matching(s3, {"account": account, "region": region, "resource": bucket}) & (s3["usage_type"] == PUT)]
-        mine = buckets[(buckets["account"] == account) & (buckets["bucket"] == bucket)]
-        kind = "storage_class" if usage.planned else "storage_type"
-        mine = mine[mine[kind] == ("STANDARD" if usage.planned else "StandardStorage")]
-        if mine.empty:
-            continue
-        first = mine.iloc[0]
-        if not usage.planned:
-            if not _flag(first["found"], default=True):
-                continue
-            if pd.isna(first["has_expiration"]):
-                ctx.notes.append(f"{bucket}: lifecycle rules could not be read (access denied): not checked")
-                continue
-            if bool(first["has_expiration"]):
-                continue
-        found.append(
-            {
-                "account": account,
-                "region": region,
-                "bucket": bucket,
-                "standard_gb": float(group["quantity"].sum()),
-                "monthly_puts": float(puts["quantity"].sum()) if not puts.empty else None,
-                "objects": None if pd.isna(first["objects"]) else float(first["objects"]),
-                "versioning": None if pd.isna(first["versioning"]) else first["versioning"],
-                "entry": first,
-            }
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    stored = standard.groupby(PLACE)["quantity"].sum().rename("standard_gb").reset_index()
+    puts = s3[s3["usage_type"] == PUT].groupby(PLACE)["quantity"].sum().rename("monthly_puts").reset_index()
+    kind = "storage_class" if usage.planned else "storage_type"
+    entries = buckets[buckets[kind] == ("STANDARD" if usage.planned else "StandardStorage")]
+    entries = entries.drop_duplicates(["account", "bucket"]).rename(columns=ENTRY)  # a bucket's first entry
+    if stored.empty or entries.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    found = (
+        stored.merge(puts, how="left", on=PLACE)
+        .merge(entries, how="inner", left_on=["account", "resource"], right_on=["entry_account", "bucket"])
+        .reset_index(drop=True)
+    )
+    if not usage.planned:
+        present = found["found"].isna().to_numpy() | np.asarray(found["found"].to_numpy(dtype=object), dtype=bool)
+        unread = found["has_expiration"].isna().to_numpy()
+        ctx.notes.extend(
+            f"{bucket}: lifecycle rules could not be read (access denied): not checked"
+            for bucket in found.loc[present & unread, "bucket"]
         )
-    return found
-
-
-def _flag(value: object, *, default: bool) -> bool:
-    return default if value is None or (isinstance(value, float) and pd.isna(value)) else bool(value)
+        expires = np.asarray(found["has_expiration"].to_numpy(dtype=object), dtype=bool)
+        found = found[present & ~unread & ~expires]
+    return found[CANDIDATE_COLUMNS].reset_index(drop=True)
 
 
 def _lifecycle(
@@ -128,22 +124,30 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
     if ctx.rows.empty:
         return []
     month_days = ctx.baseline.period.days
+    found = _candidates(ctx)
+    found = found[found["standard_gb"] > 0]
+    puts = found["monthly_puts"].to_numpy(dtype="float64")
+    objects = found["objects"].to_numpy(dtype="float64")
+    written = puts * days / month_days if month_days > 0 else np.full(len(found), np.nan)
+    estimated = (objects > 0) & ~np.isnan(written)
+    found = found.assign(
+        written=written,
+        estimated=estimated,
+        old_share=np.where(estimated, 1.0 - written / np.where(estimated, objects, 1.0), 1.0),
+        old_objects=np.where(estimated, objects - written, objects),
+    )
     suggestions: list[Suggestion] = []
-    for item in _candidates(ctx):
+    for item in found.to_dict("records"):
         bucket, account, region = str(item["bucket"]), item["account"], item["region"]
-        stored, objects, puts = item["standard_gb"], item["objects"], item["monthly_puts"]
-        if stored <= 0:
-            continue
-        written = None if puts is None or month_days <= 0 else puts * days / month_days
-        estimated = objects is not None and objects > 0 and written is not None
+        stored, objects, puts = item["standard_gb"], _known(item["objects"]), _known(item["monthly_puts"])
+        written, estimated = _known(item["written"]), bool(item["estimated"])
         if estimated and written >= objects:
             ctx.notes.append(
                 f"{bucket}: no expiration rule, but its ~{objects:,.0f} objects are about what the pipelines write in "
                 f"{days} days (~{written:,.0f}): little is older than {days} days"
             )
             continue
-        old_share = 1.0 - written / objects if estimated else 1.0
-        old_objects = (objects - written) if estimated else objects
+        old_share, old_objects = float(item["old_share"]), _known(item["old_objects"])
         key: dict[str, object] = {"service": "S3", "account": account, "region": region, "resource": bucket}
         assumptions = [
             "artifacts are written at a steady rate and nothing deletes them, so the bucket holds every age",
@@ -169,7 +173,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
             "older_share": old_share,
             "assumptions": assumptions,
             "warning": ROLLBACK,
-            "versioning": item["versioning"],
+            "versioning": _known(item["versioning"]),
         }
         noncurrent = " NoncurrentVersionExpiration={NoncurrentDays=" + str(days) + "}," if versioned else ""
         if estimated:
@@ -288,6 +292,11 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
     return suggestions
 
 
+def _known(value: Any) -> Any:
+    """A number of the candidates table, None where it is unknown (NaN)."""
+    return None if pd.isna(value) else value
+
+
 def _add_transitions(rows: pd.DataFrame, key: dict[str, object], moved: float) -> pd.DataFrame:
     """The first run of the rule: `moved` backlog objects transitioned once (priced as the one-off cost)."""
     hit = matching(rows, key) & _standard_storage(rows)
@@ -302,7 +311,7 @@ def _add_transitions(rows: pd.DataFrame, key: dict[str, object], moved: float) -
 
 def _patch(
     ctx: Context,
-    item: dict[str, Any],
+    item: Mapping[Any, Any],
     standard_gb: float,
     objects: float | None,
     old_share: float,
@@ -311,7 +320,7 @@ def _patch(
     """The same change on a usage file: smaller Standard entry; for a transition, a STANDARD_IA entry beside it."""
     if not ctx.baseline.usage.planned:
         return []
-    bucket, entry = str(item["bucket"]), item["entry"]
+    bucket = str(item["bucket"])
     patch: list[dict[str, Any]] = [{"op": "set", "path": f"s3.{bucket}.storage_gb", "value": standard_gb}]
     if objects is not None:
         patch.append({"op": "set", "path": f"s3.{bucket}.objects", "value": objects * (1.0 - old_share)})
@@ -324,7 +333,8 @@ def _patch(
         usage = ctx.baseline.usage
         stated = {"region": usage.defaults.get("region"), "account": usage.defaults.get("account"), "pipeline": None}
         for name, default in stated.items():  # what the bucket's entry says beyond the file's defaults
-            if not pd.isna(entry[name]) and entry[name] != default and not (name == "region" and usage.region):
-                ia[name] = entry[name]
+            stated_value = item[ENTRY[name]]
+            if not pd.isna(stated_value) and stated_value != default and not (name == "region" and usage.region):
+                ia[name] = stated_value
         patch.append({"op": "set", "path": f"s3.{bucket}-standard-ia", "value": ia})
     return patch

@@ -37,6 +37,7 @@ LAMBDA_CONSTRAINTS = [
     "or a custom single-architecture image",
     "check the rest of the CodeBuild user guide's 'Limitations of AWS Lambda compute' (caching, VPC, file systems)",
 ]
+FLEET_KEY = ["account", "region", "resource", "component", "usage_type"]
 FLEET_MIN_CONCURRENCY = 0.5  # billed minutes at least half the minutes in the month: one instance half busy
 REFRESH = (
     "refresh the price tables from the AWS Price List API (`costkit pricing refresh`) and price with them, "
@@ -88,55 +89,58 @@ def _convert(
     return out
 
 
-def _lambda_candidates(ctx: Context) -> list[dict[str, Any]]:
-    """Per project on a small EC2 type: the row keys with factor minutes -> seconds, and the build lengths, from
-    its build runs (planned or observed, each weighed by `count`)."""
-    found: list[dict[str, Any]] = []
+PLACEMENT = ["account", "region", "project", "compute_type", "environment_type"]
+ROW_KEY = ["pipeline", "component", "billing_unit"]  # with the placement: one CodeBuild usage row
+
+
+def _lambda_candidates(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per project and small EC2 type (in the order the builds first show them): its builds, the longest in
+    minutes and the seconds Lambda would bill, from its build runs (planned or observed, each weighed by
+    `count`); and per candidate the usage rows it moves, with the factor minutes -> seconds (`changes`)."""
     builds = on_demand_builds(ctx)
     if builds.empty:
-        return found
+        return pd.DataFrame(columns=[*PLACEMENT, "longest_minutes", "builds", "billed_seconds"]), pd.DataFrame()
     builds = builds[(builds["billing_unit"] == "Minute") & builds["compute_type"].isin(LAMBDA_FROM)].copy()
     ran = True if ctx.baseline.runs.planned else None  # a planned build always runs; an observed one if timed
     count = builds["count"].astype(float)
     builds["billed"] = count * builds["billed"].astype(float)
     builds["billed_seconds"] = count * billed_for(builds["seconds"], "Second", ran=ran)
-    placement = ["account", "region", "project", "compute_type", "environment_type"]
-    for (account, region, project, compute, environment), mine in builds.groupby(placement, dropna=False, sort=False):
-        groups = mine.groupby(["account", "region", "project", "pipeline", "component", "billing_unit"], dropna=False)[
-            ["billed", "billed_seconds"]
-        ].sum()
-        changes = [
-            (build_row_key(g), g["billed_seconds"] / g["billed"])
-            for g in groups.reset_index().to_dict("records")
-            if g["billed"] > 0
-        ]
-        found.append(
-            {
-                "account": account,
-                "region": region,
-                "project": project,
-                "compute_type": compute,
-                "environment_type": environment,
-                "longest_minutes": float(mine["seconds"].max()) / 60.0,
-                "builds": float(mine["count"].sum()),
-                "changes": changes,
-                "billed_seconds": float(mine["billed_seconds"].sum()),
-            }
-        )
-    return found
+    placement = builds.groupby(PLACEMENT, dropna=False, sort=False)
+    builds["candidate"] = placement.ngroup().to_numpy()
+    found = placement.agg(
+        longest=("seconds", "max"), builds=("count", "sum"), billed_seconds=("billed_seconds", "sum")
+    ).reset_index()
+    found["longest_minutes"] = found.pop("longest").astype(float) / 60.0
+    found["builds"] = found["builds"].astype(float)
+    changes = (
+        builds.groupby(["candidate", *PLACEMENT[:3], *ROW_KEY], dropna=False)[["billed", "billed_seconds"]]
+        .sum()
+        .reset_index()
+    )
+    changes = changes[changes["billed"] > 0].reset_index(drop=True)
+    changes["factor"] = changes["billed_seconds"] / changes["billed"]
+    return found, changes
 
 
 def lambda_compute(ctx: Context) -> list[Suggestion]:
     """Short builds on small EC2 types -> CodeBuild Lambda compute, priced only where the price book can."""
     if ctx.rows.empty:
         return []
+    found, changes = _lambda_candidates(ctx)
+    keys: dict[int, list[tuple[dict[str, object], float]]] = {}
+    for change in changes.to_dict("records"):
+        keys.setdefault(int(change["candidate"]), []).append((build_row_key(change), float(change["factor"])))
+    pairs = {(str(compute), str(environment)) for compute, environment in zip(
+        found["compute_type"], found["environment_type"], strict=True)}  # fmt: skip
+    targets = {pair: _lambda_target(ctx, *pair) for pair in pairs}  # a few compute types, not one per project
     suggestions: list[Suggestion] = []
-    for item in _lambda_candidates(ctx):
+    for number, item in enumerate(found.to_dict("records")):
         project, account, region = str(item["project"]), item["account"], item["region"]
         compute, environment = str(item["compute_type"]), str(item["environment_type"])
+        item["changes"] = keys.get(number, [])
         if item["longest_minutes"] > LAMBDA_MAX_MINUTES or not item["changes"]:
             continue
-        target = _lambda_target(ctx, compute, environment)
+        target = targets[(compute, environment)]
         if target is None:
             continue
         lambda_type, usage_type = target
@@ -219,21 +223,21 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
         (rows["service"] == "CodeBuild") & (rows["unit"] == "Minute") & is_on_demand_minutes(rows["usage_type"])
     ]
     month_minutes = ctx.baseline.period.days * 1440.0
+    found = on_demand.groupby(FLEET_KEY).agg(
+        billed=("quantity", "sum"), pipelines=("pipeline", "nunique"), pipeline=("pipeline", "first")
+    )
+    found["concurrency"] = found["billed"] / month_minutes if month_minutes > 0 else 0.0
+    found = found[found["concurrency"] >= FLEET_MIN_CONCURRENCY].reset_index()
     suggestions: list[Suggestion] = []
-    for (account, region, project, component, usage_type), group in on_demand.groupby(
-        ["account", "region", "resource", "component", "usage_type"]
-    ):
-        billed = float(group["quantity"].sum())
-        concurrency = billed / month_minutes if month_minutes > 0 else 0.0
-        if concurrency < FLEET_MIN_CONCURRENCY:
-            continue
+    for item in found.to_dict("records"):
+        account, region, project, component, usage_type = (item[column] for column in FLEET_KEY)
+        billed, concurrency = float(item["billed"]), float(item["concurrency"])
         capacity = max(1, math.ceil(concurrency))
         fleet_type = fleet_minutes(str(usage_type))
-        pipelines = group["pipeline"].dropna().unique()
         key = {"service": "CodeBuild", "account": account, "region": region, "resource": project,
                "component": component, "usage_type": usage_type}  # fmt: skip
         fleet_row = {**key, "component": f"fleet of {capacity} x {component}",
-                     "pipeline": pipelines[0] if len(pipelines) == 1 else None, "usage_type": fleet_type,
+                     "pipeline": item["pipeline"] if item["pipelines"] == 1 else None, "usage_type": fleet_type,
                      "quantity": capacity * month_minutes, "unit": "Minute",
                      "detail": f"{capacity} instance(s) x {month_minutes:,.0f} min, busy or idle"}  # fmt: skip
 
