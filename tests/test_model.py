@@ -101,7 +101,7 @@ def test_an_execution_in_progress_bills_the_same_minutes_in_the_estimate_and_the
     baseline = estimate_snapshot(snap, free_tier=False, pricebook=book)
     # 570 s to the collection, rounded up per action execution: ceil(9.5) = 10 minutes.
     assert list(baseline.runs.actions["minutes"]) == [10.0]
-    found = pipeline_type.rule(Context(baseline=baseline, pricebook=book, snapshot=snap))
+    found = pipeline_type.rule(Context(baseline=baseline, pricebook=book))
     assert [s.id for s in found] == ["pipeline-type-v2-legacy"]
     assert found[0].evidence["v2_action_minutes"] == 10.0
     # V1 $1 a month against 10 minutes x $0.002 on V2.

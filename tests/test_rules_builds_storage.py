@@ -22,7 +22,6 @@ from costkit.optimize import suggest
 from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rules import artifact_lifecycle, build_caching, not_priced, right_size
 from costkit.sources.snapshot.folder import Snapshot
-from costkit.sources.usage_file.load import load_usage
 from costkit.tables import PriceBook, load_pricebook, pricing_dir
 
 OCTOBER = Period.month(2026, 10)  # 31 days: the snapshot window, so no projection
@@ -39,14 +38,14 @@ def context_for_usage(usage: dict[str, Any], book: PriceBook | None = None) -> C
     book = book or load_pricebook()
     baseline = estimate(usage, period=NOVEMBER, free_tier=False, pricebook=book)
     assert baseline.complete
-    return Context(baseline=baseline, pricebook=book, spec=load_usage(usage, pricebook=book).spec)
+    return Context(baseline=baseline, pricebook=book)
 
 
 def context_for_snapshot(snapshot: Snapshot, book: PriceBook | None = None) -> Context:
     book = book or load_pricebook()
     baseline = estimate_snapshot(snapshot, period=OCTOBER, free_tier=False, pricebook=book)
     assert baseline.complete
-    return Context(baseline=baseline, pricebook=book, snapshot=snapshot)
+    return Context(baseline=baseline, pricebook=book)
 
 
 def usage_file(**sections: dict[str, Any]) -> dict[str, Any]:

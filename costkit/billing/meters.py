@@ -70,12 +70,6 @@ def names(service: str, meter: str, values: pd.Series, key: str) -> pd.Series:
     return mapped.where(mapped.notna(), None)
 
 
-def meters(service: str, key: str) -> pd.DataFrame:
-    """(meter, value, usage_type) rows of every meter of a service selected by `key`."""
-    found = table()
-    return found.loc[(found["service"] == service) & (found["key"] == key), ["meter", "value", "usage_type"]]
-
-
 def pattern(service: str, meter: str) -> str:
     """A usage-type pattern with {placeholders} (CodeBuild's on-demand and fleet names)."""
     return name(service, meter)

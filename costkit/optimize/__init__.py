@@ -146,12 +146,9 @@ def suggest(
         assert snapshot is not None
         source = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
     baseline = estimate(source, period=period, free_tier=free_tier, free_tier_scope=free_tier_scope, pricebook=book)
-    if isinstance(source, UsageDocument):
-        context = Context(baseline=baseline, pricebook=book, spec=source.spec)
-    else:
-        if not isinstance(snapshot, Snapshot):
-            baseline.source = str(snapshot)
-        context = Context(baseline=baseline, pricebook=book, snapshot=source)
+    if snapshot is not None and not isinstance(snapshot, Snapshot):
+        baseline.source = str(snapshot)
+    context = Context(baseline=baseline, pricebook=book)
     found: list[Suggestion] = []
     for rule in rules or RULES:
         found += rule(context)

@@ -20,8 +20,6 @@ from costkit.change import RowChange as RowChange  # the rules import it from he
 from costkit.estimate import Estimate
 from costkit.model.rows import ROW_COLUMNS
 from costkit.reprice import Edit, Repricer
-from costkit.sources.snapshot.folder import Snapshot
-from costkit.sources.usage_file.schema import UsageFile
 from costkit.tables import PriceBook
 
 Confidence = Literal["high", "medium", "low"]
@@ -148,12 +146,10 @@ class Suggestion:
 
 @dataclass
 class Context:
-    """The estimate being improved, plus whatever the rules may read about where it came from."""
+    """The estimate being improved: rules read its model (`baseline.usage`), never the source it came from."""
 
     baseline: Estimate
     pricebook: PriceBook
-    spec: UsageFile | None = None
-    snapshot: Snapshot | None = None
     notes: list[str] = field(default_factory=list)  # what a rule considered and why it did not suggest it
     _repricer: Repricer | None = field(default=None, repr=False)
     _places: dict[Place, np.ndarray] | None = field(default=None, repr=False)
