@@ -83,17 +83,8 @@ class Change:
     def apply(self, baseline: Estimate, pricebook: PriceBook | None = None) -> Estimate:
         """The baseline re-priced with this change, with the baseline's options (free tiers, tiers, fallback)."""
         book = pricebook or current_pricebook()
-        options = baseline.options
         changed = self.transform(baseline.usage, book)
-        changed = replace(changed, source=f"{baseline.source} + {self.title}")
-        result = price_usage(
-            changed,
-            book,
-            free_tier=bool(options.get("free_tier", True)),
-            free_tier_scope=options.get("free_tier_scope", "account"),
-            fallback_region=options.get("fallback_region"),
-        )
-        return replace(result, options={**baseline.options, **result.options}, actuals=baseline.actuals)
+        return priced_like(baseline, replace(changed, source=f"{baseline.source} + {self.title}"), book)
 
     def apply_to(self, usage: UsageDocument, pricebook: PriceBook | None = None) -> UsageDocument:
         """The usage file with this change's patch applied, validated again: a new document to estimate or change."""
@@ -102,6 +93,19 @@ class Change:
         data = usage.spec.model_dump(by_alias=True, exclude_unset=True)
         changed = load_usage(apply_patch(data, self.usage_patch), pricebook=pricebook)
         return UsageDocument(spec=changed.spec, source=f"{usage.source} + {self.title}")
+
+
+def priced_like(baseline: Estimate, usage: Usage, pricebook: PriceBook) -> Estimate:
+    """`usage` (the baseline's, changed) priced with the baseline's options: free tiers, their scope, fallback."""
+    options = baseline.options
+    result = price_usage(
+        usage,
+        pricebook,
+        free_tier=bool(options.get("free_tier", True)),
+        free_tier_scope=options.get("free_tier_scope", "account"),
+        fallback_region=options.get("fallback_region"),
+    )
+    return replace(result, options={**baseline.options, **result.options}, actuals=baseline.actuals)
 
 
 def combine(changes: list[Change]) -> Change:

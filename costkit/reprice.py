@@ -281,6 +281,23 @@ class Repricer:
             fresh[number] = not keys_after <= self.baseline_missing
         return Batched(self.baseline_total + delta, fresh, missing, self.baseline_missing)
 
+    def price_quantities(self, quantities: np.ndarray) -> list[Repriced]:
+        """The baseline's rows with other quantities: one row of `quantities` per scenario, one column per
+        baseline row. The groups are the baseline's, so nothing is looked up again; all scenarios in one pass."""
+        quantity = np.asarray(quantities, dtype="float64").reshape(-1, len(self._quantity))
+        scenarios, size = len(quantity), len(self._groups)
+        codes = (np.arange(scenarios)[:, None] * size + self._row_group[None, :]).ravel()
+        grouped = np.bincount(codes, quantity.ravel(), scenarios * size)
+        scenario = np.repeat(np.arange(scenarios), size)
+        tiled = [np.tile(column, scenarios) for column in (self._group_price, self._group_pool, self._group_factor)]
+        net = self._net(scenario, grouped, *tiled).reshape(scenarios, size)
+        unpriced = np.isnan(net[:, self._row_group]) & (quantity > 0)
+        results = []
+        for index, total in enumerate(np.nansum(net, axis=1)):
+            missing = _keys_of(self.rows, unpriced[index])
+            results.append(Repriced(float(total), missing, not missing <= self.baseline_missing))
+        return results
+
     def _missing_after(self, groups: np.ndarray, unpriced: np.ndarray, removed: np.ndarray) -> frozenset[MissingKey]:
         """The baseline rows left unpriced once `groups` are priced again (`unpriced`: they have no price now)
         and the `removed` rows are gone."""

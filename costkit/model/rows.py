@@ -55,4 +55,11 @@ def concat_rows(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def fmt(values: pd.Series | np.ndarray) -> pd.Series:
     """Numbers as people write them in the detail column: 1,234.5 not 1234.5000."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
-    return series.map(lambda v: f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}")
+    if series.empty:
+        return series.map(_written)
+    codes, distinct = pd.factorize(series, use_na_sentinel=False)  # each distinct number written once
+    return pd.Series(np.asarray([_written(v) for v in distinct], dtype=object)[codes], index=series.index)
+
+
+def _written(value: float) -> str:
+    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"

@@ -19,8 +19,9 @@ import pandas as pd
 from costkit.errors import ParameterError
 from costkit.estimate import Estimate
 from costkit.tables import PriceBook
-from costkit.whatif.explore import Builder, priced
+from costkit.whatif.explore import Builder, as_change, priced
 from costkit.whatif.frames import INCOMPLETE_COLOR, figure, finish, label
+from costkit.whatif.points import price_points
 from costkit.whatif.scenario import prices
 
 if TYPE_CHECKING:
@@ -94,9 +95,11 @@ def breakeven(
 
 def _curve(baseline: Estimate, left: Builder, right: Builder, values: np.ndarray, pricebook: PriceBook) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
+    changes = [as_change(side(float(x))) for x in values for side in (left, right)]
+    points = iter(price_points(baseline, changes, pricebook))
     for x in values:
-        a, b = priced(baseline, left(float(x)), pricebook), priced(baseline, right(float(x)), pricebook)
-        records.append({"value": float(x), "left_usd": a.total, "right_usd": b.total,
+        a, b = next(points), next(points)
+        records.append({"value": float(x), "left_usd": a.total_usd, "right_usd": b.total_usd,
                         "left_complete": a.complete, "right_complete": b.complete})  # fmt: skip
     columns = ["value", "left_usd", "right_usd", "left_complete", "right_complete"]
     return pd.DataFrame.from_records(records, columns=columns)

@@ -17,6 +17,7 @@ from costkit.change import Change
 from costkit.estimate import Estimate
 from costkit.tables import SERVICES, PriceBook
 from costkit.whatif.frames import INCOMPLETE_COLOR, INCOMPLETE_HATCH, INCOMPLETE_NOTE, PlotFrame, figure, finish, label
+from costkit.whatif.points import Point, price_points
 from costkit.whatif.scenario import Scenario, prices
 
 if TYPE_CHECKING:
@@ -25,17 +26,18 @@ if TYPE_CHECKING:
 Builder = Callable[[float], Change | Scenario]
 
 
-def _change(made: Change | Scenario) -> Change:
+def as_change(made: Change | Scenario) -> Change:
+    """A builder's result as one Change (a Scenario's changes combined)."""
     return made.change if isinstance(made, Scenario) else made
 
 
 def priced(baseline: Estimate, change: Change | Scenario, pricebook: PriceBook | None = None) -> Estimate:
-    return _change(change).apply(baseline, pricebook)
+    return as_change(change).apply(baseline, pricebook)
 
 
-def _delta(result: Estimate, baseline: Estimate) -> float:
+def _delta(point: Point, baseline: Estimate) -> float:
     """Scenario minus baseline, NaN unless both are complete."""
-    return result.total - baseline.total if result.complete and baseline.complete else float("nan")
+    return point.total_usd - baseline.total if point.complete and baseline.complete else float("nan")
 
 
 class Sweep(PlotFrame):
@@ -69,19 +71,18 @@ def sweep(
     """`builder(value)` priced for each value: value, cost_usd, delta_usd, delta_pct, complete and the cost of
     each service. `.plot()` is cost against value, incomplete points hollow."""
     records = []
-    pricebook = prices(pricebook)
-    for value in values:
-        result = priced(baseline, builder(value), pricebook)
-        delta = _delta(result, baseline)
-        services = result.by_service()
+    listed = list(values)
+    points = price_points(baseline, [as_change(builder(value)) for value in listed], prices(pricebook))
+    for value, point in zip(listed, points, strict=True):
+        delta = _delta(point, baseline)
         records.append(
             {
                 "value": value,
-                "cost_usd": result.total,
+                "cost_usd": point.total_usd,
                 "delta_usd": delta,
                 "delta_pct": 100.0 * delta / baseline.total if baseline.total else float("nan"),
-                "complete": result.complete,
-                **{name: float(services[name]) for name in SERVICES},
+                "complete": point.complete,
+                **point.by_service,
             }
         )
     table = Sweep(pd.DataFrame.from_records(records, columns=[
@@ -138,20 +139,21 @@ def sensitivity(
     """Each builder priced at its low and its high value; sorted by swing (high minus low cost), biggest first.
     `.plot()` is a tornado chart around the baseline total."""
     records = []
-    pricebook = prices(pricebook)
-    for name, builder in builders.items():
-        lo, hi = _per_builder(low, name), _per_builder(high, name)
-        at_low, at_high = priced(baseline, builder(lo), pricebook), priced(baseline, builder(hi), pricebook)
+    ends = {name: (_per_builder(low, name), _per_builder(high, name)) for name in builders}
+    changes = [as_change(builders[name](value)) for name, pair in ends.items() for value in pair]
+    points = iter(price_points(baseline, changes, prices(pricebook)))
+    for name, (lo, hi) in ends.items():
+        at_low, at_high = next(points), next(points)
         records.append(
             {
                 "name": name,
                 "low": lo,
                 "high": hi,
-                "low_usd": at_low.total,
-                "high_usd": at_high.total,
+                "low_usd": at_low.total_usd,
+                "high_usd": at_high.total_usd,
                 "low_delta_usd": _delta(at_low, baseline),
                 "high_delta_usd": _delta(at_high, baseline),
-                "swing_usd": abs(at_high.total - at_low.total),
+                "swing_usd": abs(at_high.total_usd - at_low.total_usd),
                 "low_complete": at_low.complete,
                 "high_complete": at_high.complete,
                 "complete": at_low.complete and at_high.complete and baseline.complete,

@@ -17,6 +17,7 @@ from costkit.estimate import Estimate
 from costkit.tables import PriceBook
 from costkit.whatif.builders import growth as grown
 from costkit.whatif.frames import INCOMPLETE_COLOR, PlotFrame, figure, finish, label, money
+from costkit.whatif.points import price_points
 from costkit.whatif.scenario import prices
 
 if TYPE_CHECKING:
@@ -74,17 +75,16 @@ def project(
     if int(months) != months or months < 1:
         raise ParameterError("months", months, "is not a number of months: give a whole number, at least 1")
     start = baseline.period.start
-    pricebook = prices(pricebook)
+    later = price_points(baseline, [grown(growth, ahead) for ahead in range(1, int(months))], prices(pricebook))
     records = []
-    for ahead in range(int(months)):
-        result = baseline if ahead == 0 else grown(growth, ahead).apply(baseline, pricebook)
-        cost = result.total
+    for ahead, (cost, complete) in enumerate([(baseline.total, baseline.complete),
+                                              *((point.total_usd, point.complete) for point in later)]):  # fmt: skip
         if budget is None:
             over: bool | None = None
         elif cost > budget:
             over = True
         else:
-            over = False if result.complete else None
+            over = False if complete else None
         records.append(
             {
                 "month": _month_label(start.year, start.month, ahead),
@@ -93,7 +93,7 @@ def project(
                 "cost_usd": cost,
                 "budget_usd": float(budget) if budget is not None else float("nan"),
                 "over_budget": over,
-                "complete": result.complete,
+                "complete": complete,
             }
         )
     table = Projection(pd.DataFrame.from_records(records, columns=COLUMNS))
