@@ -66,6 +66,7 @@ BUILDERS: dict[str, Callable[[float], Change | Scenario]] = {
     "lambda": lambda v: lambda_functions(memory_mb=512, architecture="arm64", duration_factor=v),
     "tokyo": lambda v: Scenario.of("Tokyo", move_region("ap-northeast-1"), scale_executions(v)),
     "rows only": lambda v: Scenario.of("rows", Change("storage x2", doubled_storage), scale_builds(v)),
+    "remove or scale": lambda v: remove_pipeline("web") if v == 0 else scale_executions(v),  # two touched sets
 }
 VALUES = [0.0, 2.5]
 
@@ -161,3 +162,16 @@ def test_removing_a_pipeline_in_a_sweep_prices_the_rows_it_left(base: Estimate) 
     assert list(table["cost_usd"]) == pytest.approx([3.00, 6.00], rel=1e-12)  # nightly alone: 300 x $0.01, x2
     assert list(table["CodeBuild"]) == pytest.approx([300 * MEDIUM, 600 * MEDIUM], rel=1e-12)
     assert SMALL > 0  # web-build went with web
+
+
+def test_each_account_keeps_its_own_allowance_in_a_sweep() -> None:
+    """api runs in a second account: 100 executions x 1 min, with that account's own 100 free V2 minutes.
+    At executions x 2: web bills 1,600 - 100 = 1,500 minutes ($3.00) and api 200 - 100 = 100 ($0.20)."""
+    planned = usage()
+    planned["pipelines"]["api"] = {"type": "V2", "account": "999988887777", "executions_per_month": 100,
+                                   "actions": [{"name": "Build", "category": "Build", "minutes": 1}]}  # fmt: skip
+    baseline = priced_estate(planned, free_tier=True)
+    table = sweep(baseline, scale_executions, [1.0, 2.0], pricebook=BOOK).set_index("value")
+    assert table.loc[1.0, "CodePipeline"] == pytest.approx((800 - 100) * V2_MINUTE, rel=1e-12)  # api: all free
+    assert table.loc[2.0, "CodePipeline"] == pytest.approx((1_600 - 100 + 200 - 100) * V2_MINUTE, rel=1e-12)
+    assert_points_equal_whole(baseline, scale_executions, [0.5, 2.0])

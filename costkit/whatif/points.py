@@ -12,13 +12,16 @@ point of a service in one vectorised pass (costkit/reprice.py). Equal to `Change
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from costkit.change import Change, priced_like
+from costkit.billing.rows import derive as derive_rows
+from costkit.change import Change
 from costkit.estimate import Estimate
+from costkit.model.inventory import Inventory
+from costkit.model.rows import empty_rows
 from costkit.model.usage import Usage
 from costkit.reprice import MISSING_KEY, Edit, Repriced, Repricer
 from costkit.tables import SERVICES, PriceBook
@@ -35,13 +38,12 @@ class Point:
 
 def price_points(baseline: Estimate, changes: Sequence[Change], pricebook: PriceBook) -> list[Point]:
     """Each change priced against `baseline` with the baseline's options, as `change.apply(baseline)` would be."""
-    usages = [change.transform(baseline.usage, pricebook) for change in changes]
     rows = baseline.usage_rows.reset_index(drop=True)
-    if not _per_service(rows, usages, pricebook):
-        return [_point(priced_like(baseline, usage, pricebook)) for usage in usages]
     names = [*SERVICES, *sorted(set(rows["service"].dropna().astype(str)) - set(SERVICES))]
     before = _blocks(rows, names)
-    after = [_blocks(usage.rows.reset_index(drop=True), names) for usage in usages]
+    usages, after = _changed(baseline.usage, list(changes), before, pricebook)
+    if not _per_service([rows, *(block for blocks in after for block in blocks.values())], pricebook):
+        return [_point(change.apply(baseline, pricebook)) for change in changes]
     options = baseline.options
     costs = np.zeros((len(usages), len(names)))
     unpriced = np.zeros((len(usages), len(names)), dtype=bool)
@@ -55,7 +57,7 @@ def price_points(baseline: Estimate, changes: Sequence[Change], pricebook: Price
         )
         costs[:, column] = pricer.baseline_total
         unpriced[:, column] = bool(pricer.baseline_missing)
-        moved = [index for index, blocks in enumerate(after) if not blocks[name].equals(before[name])]
+        moved = [index for index, blocks in enumerate(after) if name in blocks]
         same = [index for index in moved if _same_groups(after[index][name], before[name])]
         if same:  # only quantities moved: the baseline's groups priced with the new quantities
             quantities = np.stack([after[index][name]["quantity"].to_numpy(dtype="float64") for index in same])
@@ -72,6 +74,91 @@ def price_points(baseline: Estimate, changes: Sequence[Change], pricebook: Price
         )
         for index, usage in enumerate(usages)
     ]
+
+
+def _changed(
+    usage: Usage, changes: list[Change], before: dict[str, pd.DataFrame], pricebook: PriceBook
+) -> tuple[list[Usage], list[dict[str, pd.DataFrame]]]:
+    """Each change's model, and the rows of each service it changed (a service left out kept the baseline's).
+    Model edits alone are derived together (`_derive_together`); any other change is transformed on its own."""
+    edited = [change.edited(usage) for change in changes]
+    plain = [model for model in edited if model is not None and _derives_alike(usage, model)]
+    if changes and len(plain) == len(changes):
+        return plain, _derive_together(usage, plain, pricebook)
+    usages = [change.transform(usage, pricebook) for change in changes]
+    after = []
+    for changed in usages:
+        blocks = _blocks(changed.rows.reset_index(drop=True), list(before))
+        after.append({name: block for name, block in blocks.items() if not block.equals(before[name])})
+    return usages, after
+
+
+def _derives_alike(usage: Usage, edited: Usage) -> bool:
+    """Whether billing derives `edited` under the same terms as `usage` (what billing reads besides the tables)."""
+    return (edited.planned, edited.projection, edited.runs.planned) == (usage.planned, usage.projection,
+                                                                        usage.runs.planned)  # fmt: skip
+
+
+def _derive_together(usage: Usage, edited: list[Usage], pricebook: PriceBook) -> list[dict[str, pd.DataFrame]]:
+    """The rows of the services each edited model touched, derived for all the models at once: their tables
+    stacked, each model's accounts tagged with its position (billing keeps accounts apart, as AWS bills them),
+    one derivation per set of touched services, then split and the accounts given back."""
+    touched = [tuple(usage.touched(model)) for model in edited]
+    out: list[dict[str, pd.DataFrame]] = [{} for _ in edited]
+    for services in dict.fromkeys(touched):
+        if not services:
+            continue
+        points = [index for index, names in enumerate(touched) if names == services]
+        models = [edited[index] for index in points]
+        accounts = _accounts(models)
+        tags = pd.Index([f"{position}{_TAG}{code}" for position in range(len(points)) for code in range(len(accounts))])
+        rows = derive_rows(_stacked(usage, models, accounts, tags), pricebook.compute_types, services, meter=True).rows
+        combo = tags.get_indexer(pd.Index(rows["account"]))
+        if (combo < 0).any():  # billing made up an account: never, but never guess whose rows they are
+            raise RuntimeError("a stacked derivation returned rows of an account no model has")
+        point = combo // max(len(accounts), 1)
+        rows["account"] = pd.Series(accounts[combo % max(len(accounts), 1)], index=rows.index, dtype=object)
+        order = np.argsort(point, kind="stable")
+        bounds = np.searchsorted(point[order], np.arange(len(points) + 1))
+        for position, index in enumerate(points):
+            part = rows.iloc[order[bounds[position] : bounds[position + 1]]]
+            service = part["service"].to_numpy(dtype=object)
+            out[index] = {name: part[service == name].reset_index(drop=True) for name in services}
+    return out
+
+
+_TAG = "\x1f"  # between a model's position and its account's number in a tagged account
+
+
+def _accounts(models: list[Usage]) -> np.ndarray:
+    """Every account the models' tables name, once each (as objects: whatever text a file gave)."""
+    values = [pd.unique(frame["account"].to_numpy(dtype=object)) for model in models for frame in _tables(model)]
+    return np.asarray(pd.unique(np.concatenate([np.asarray([], dtype=object), *values])), dtype=object)
+
+
+def _tables(model: Usage) -> list[pd.DataFrame]:
+    runs, inventory = model.runs, model.inventory
+    return [runs.actions, runs.builds, runs.executions, inventory.pipelines, inventory.projects, inventory.functions,
+            inventory.buckets]  # fmt: skip
+
+
+def _stacked(usage: Usage, models: list[Usage], accounts: np.ndarray, tags: pd.Index) -> Usage:
+    """One model holding every model's tables, each row's account replaced by its tag (model position, account)."""
+    known = pd.Index(accounts)
+
+    def tagged(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        kept = [(position, frame) for position, frame in enumerate(frames) if len(frame)]
+        if not kept:
+            return frames[0]
+        frame = pd.concat([part for _, part in kept], ignore_index=True)
+        position = np.repeat([position for position, _ in kept], [len(part) for _, part in kept])
+        combo = position * len(known) + known.get_indexer(pd.Index(frame["account"]))
+        frame["account"] = pd.Series(tags.to_numpy(dtype=object)[combo], index=frame.index, dtype=object)
+        return frame
+
+    tables = [tagged(list(group)) for group in zip(*(_tables(model) for model in models), strict=True)]
+    runs = replace(usage.runs, actions=tables[0], builds=tables[1], executions=tables[2])
+    return replace(usage, rows=empty_rows(), runs=runs, inventory=Inventory(*tables[3:]))
 
 
 def _record(points: list[int], column: int, results: list[Repriced], costs: np.ndarray, unpriced: np.ndarray) -> None:
@@ -100,14 +187,11 @@ def _blocks(rows: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame]:
     return {name: rows[service == name].reset_index(drop=True) for name in names}
 
 
-def _per_service(rows: pd.DataFrame, usages: list[Usage], pricebook: PriceBook) -> bool:
+def _per_service(frames: list[pd.DataFrame], pricebook: PriceBook) -> bool:
     """Whether every usage type and every free pool in these rows belongs to one service (so each service can be
     priced alone)."""
-    pairs = pd.concat(
-        [frame[["service", "usage_type"]].drop_duplicates() for frame in [rows, *(u.rows for u in usages)]],
-        ignore_index=True,
-    ).dropna()
-    pairs = pairs.astype(str).drop_duplicates()
+    pairs = pd.concat([frame[["service", "usage_type"]].drop_duplicates() for frame in frames], ignore_index=True)
+    pairs = pairs.dropna().astype(str).drop_duplicates()
     pools = pairs.merge(pricebook.free_tiers[["usage_type", "group"]].astype(str), on="usage_type")
     return bool(
         pairs.groupby("usage_type")["service"].nunique().le(1).all()
