@@ -16,6 +16,8 @@ from test_billing_boundaries import (
     BOOK,
     GIB,
     GLACIER,
+    INT_MONITORING,
+    KB_IN_GB,
     NOVEMBER,
     REQUEST,
     V2_MINUTE,
@@ -179,16 +181,20 @@ def test_standard_ia_requests_retrieval_and_transitions_by_hand() -> None:
 
 def test_lambda_compute_given_as_monthly_minutes_bills_seconds() -> None:
     # Bug caught: the monthly total of a Lambda-compute project left in minutes (100 instead of 6,000 s).
+    # Bugs caught too: a given-minutes row losing its component, resource or pipeline.
     lam = {"compute_type": "BUILD_LAMBDA_1GB", "environment_type": "LINUX_LAMBDA_CONTAINER",
-           "build_minutes_per_month": 100}  # fmt: skip
+           "build_minutes_per_month": 100, "pipeline": "web"}  # fmt: skip
     ec2 = {
         "compute_type": "BUILD_GENERAL1_MEDIUM",
         "environment_type": "LINUX_CONTAINER",
         "build_minutes_per_month": 100,
     }
-    result = from_file(usage_file(codebuild={"lam": lam, "ec2": ec2}))
+    web = {"web": {"type": "V1", "active": False, "created": dt.date(2024, 1, 1)}}  # no change ran: $0
+    result = from_file(usage_file(pipelines=web, codebuild={"lam": lam, "ec2": ec2}))
     lines = result.lines.set_index("resource")
     assert lines.loc["lam", ["quantity", "unit"]].tolist() == [100 * 60.0, "Second"]  # 100 min x 60 s
+    assert lines.loc["lam", ["component", "pipeline"]].tolist() == ["BUILD_LAMBDA_1GB / LINUX_LAMBDA_CONTAINER", "web"]
+    assert pd.isna(lines.loc["ec2", "pipeline"])
     assert lines.loc["ec2", ["quantity", "unit"]].tolist() == [100.0, "Minute"]
     assert lines.loc["ec2", "cost_usd"] == pytest.approx(100 * 0.01)
     assert "codebuild-lambda-seconds" in {a["id"] for a in result.assumptions}
@@ -205,3 +211,49 @@ def test_s3_conventions_are_stated_for_the_buckets_that_rely_on_them() -> None:
     both = {**standard, "ia": {"storage_class": "STANDARD_IA", "storage_gb": 1, "objects": 10},
             "cold": {"storage_class": "GLACIER", "storage_gb": 1, "objects": 10}}  # fmt: skip
     assert ids(both) == {"s3-no-free-tier", "s3-min-object-size", "s3-archive-overhead", "s3-minimum-duration"}
+
+
+# --- S3 per-object rows: the archive index and Intelligent-Tiering monitoring, labelled and attributed -----------
+
+
+def test_per_object_rows_are_labelled_attributed_and_monitoring_is_intelligent_tiering_only() -> None:
+    # Bugs caught: `monitored & has_objects` as `|` (monitoring billed for a Standard bucket that gives an object
+    # count); the archive-index or monitoring row losing its component, unit, meter, resource or pipeline.
+    buckets = {
+        "cold": {"storage_class": "GLACIER", "storage_gb": 100, "objects": 1_048_576, "pipeline": "web"},
+        "it": {"storage_class": "INTELLIGENT_TIERING", "storage_gb": 1000, "objects": 1_000_000, "pipeline": "web"},
+        "std": {"storage_class": "STANDARD", "storage_gb": 500, "objects": 1_000_000},  # 500 KB average
+    }
+    web = {"web": {"type": "V1", "active": False, "created": dt.date(2024, 1, 1)}}  # no change ran: $0
+    result = from_file(usage_file(pipelines=web, s3=buckets))
+    rows = result.usage_rows
+    per_object = rows[rows["meter"].isin(["archive-index", "monitoring"])]
+    fields = ["resource", "pipeline", "component", "usage_type", "unit", "meter", "quantity"]
+    assert per_object[fields].to_dict("records") == [
+        # 1,048,576 objects x 8 KB = 8 GB at S3 Standard's usage type
+        {"resource": "cold", "pipeline": "web", "component": "archive index (8 KB per object at S3 Standard)",
+         "usage_type": "TimedStorage-ByteHrs", "unit": "GB-Month", "meter": "archive-index",
+         "quantity": 1_048_576 * 8 / (1024 * 1024)},
+        # 1000 GB / 1,000,000 objects = 1 MB average, above 128 KB: every object monitored
+        {"resource": "it", "pipeline": "web", "component": "Intelligent-Tiering monitoring",
+         "usage_type": "Monitoring-Automation-INT", "unit": "Object-Month", "meter": "monitoring",
+         "quantity": 1_000_000.0},
+    ]  # fmt: skip
+    cold = (100 + 1_048_576 * 32 * KB_IN_GB) * GLACIER + 1_048_576 * 8 * KB_IN_GB * 0.023  # 132 GB + 8 GB index
+    it = 1000 * 0.023 + 1_000_000 * INT_MONITORING  # frequent-access tier at the Standard rate + monitoring
+    per_pipeline = result.by_pipeline().set_index("pipeline")["S3"]
+    assert per_pipeline["web"] == pytest.approx(cold + it)
+    assert per_pipeline["(not attributed)"] == pytest.approx(500 * 0.023)  # storage only: no monitoring
+
+
+def test_intelligent_tiering_without_an_object_count_says_monitoring_is_unknown() -> None:
+    # Bugs caught: the monitoring-unknown note dropped, or given to a bucket whose objects are counted.
+    def ids(bucket: dict[str, object]) -> set[str]:
+        return {a["id"] for a in from_file(usage_file(s3={"it": bucket})).assumptions if a["id"].startswith("s3-")}
+
+    uncounted = {"storage_class": "INTELLIGENT_TIERING", "storage_gb": 10}
+    counted = {**uncounted, "objects": 100}
+    assert ids(uncounted) == {"s3-intelligent-tiering", "s3-int-monitoring-unknown", "s3-no-free-tier",
+                              "s3-minimum-duration"}  # fmt: skip
+    assert ids(counted) == {"s3-intelligent-tiering", "s3-no-free-tier", "s3-minimum-duration"}
+    assert quantity(from_file(usage_file(s3={"it": uncounted})), "Monitoring-Automation-INT") == 0.0
