@@ -175,3 +175,22 @@ def test_inventory_edits_of_functions_and_buckets_are_billed_again() -> None:
     assert baseline.by_service()["S3"] == pytest.approx(100 * 0.023 + 10 * 0.005)
     assert after.by_service()["S3"] == pytest.approx(40 * 0.023 + 10 * 0.005)
     assert after.by_service()["CodePipeline"] == pytest.approx(baseline.by_service()["CodePipeline"])
+
+
+def test_a_changed_model_stays_planned_and_keeps_its_observed_executions() -> None:
+    # Bugs caught: `Runs.copy` dropping `planned` (the re-metered runs of a usage file then bill as observed: a
+    # planned run of no stated time bills nothing) or the observed executions (the rules that read them see none).
+    usage = {**USAGE, "pipelines": {"web": {"type": "V2", "executions_per_month": 100, "actions": [
+        {"name": "Build", "category": "Build", "minutes": 4.5},
+        {"name": "Source", "category": "Source", "minutes": 0},  # a planned run always ran: 1 minute each
+    ]}}}  # fmt: skip
+    baseline = estimate(usage, period=NOVEMBER)
+    assert baseline.by_service()["CodePipeline"] == pytest.approx(100 * (5 + 1) * V2_MINUTE)
+    after = doubled_executions("web").apply(baseline)
+    assert after.runs.planned is True
+    assert after.by_service()["CodePipeline"] == pytest.approx(200 * (5 + 1) * V2_MINUTE)
+
+    observed = estimate(load_snapshot(small_snapshot()), free_tier=False)
+    changed = doubled_executions("api").apply(observed)
+    assert changed.runs.planned is False
+    assert list(changed.runs.executions["execution_id"]) == ["e0", "e1", "e2"]  # the snapshot's 3 executions
