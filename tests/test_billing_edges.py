@@ -257,3 +257,20 @@ def test_intelligent_tiering_without_an_object_count_says_monitoring_is_unknown(
                               "s3-minimum-duration"}  # fmt: skip
     assert ids(counted) == {"s3-intelligent-tiering", "s3-no-free-tier", "s3-minimum-duration"}
     assert quantity(from_file(usage_file(s3={"it": uncounted})), "Monitoring-Automation-INT") == 0.0
+
+
+# --- observed runs of unknown time: billed as nothing, never guessed ---------------------------------------------
+
+
+def test_an_observed_run_with_an_unknown_start_or_end_bills_nothing() -> None:
+    # Bug caught: a run of unknown time (NaN seconds) counted as having run, billing a whole minute.
+    actions = [action_run("p", i, "Build", 90) for i in range(3)]  # 90 s: ceil 2 minutes each
+    actions[0]["start"] = None
+    actions[1]["last_update"] = None
+    builds = [build_run("b", i, 90, "BUILD_GENERAL1_MEDIUM", "LINUX_CONTAINER") for i in range(3)]
+    builds[0]["start"] = builds[0]["billed_start"] = None
+    snap = snapshot(pipelines=[pipeline("p", "V2", WINDOW_START - pd.Timedelta(days=400))], action_executions=actions,
+                    builds=builds)  # fmt: skip
+    services = from_snapshot(snap).by_service()
+    assert services["CodePipeline"] == pytest.approx(1 * 2 * V2_MINUTE)  # only e2's 2 minutes
+    assert services["CodeBuild"] == pytest.approx(2 * 2 * 0.01)  # b:1 and b:2, 2 minutes each on general1.medium
