@@ -133,7 +133,7 @@ def functions_snapshot(*functions: dict[str, Any]) -> Snapshot:
     [(29, 0.0), (30, 0.0), (31, 1 * V1_MONTH)],  # in the trial up to and including day 30; charged from day 31
 )
 def test_v1_trial_boundary_on_a_usage_file(age_days: int, expected: float) -> None:
-    created = NOVEMBER.end - dt.timedelta(days=age_days)
+    created = NOVEMBER.end_date - dt.timedelta(days=age_days)
     usage = usage_file(pipelines={"p": {"type": "V1", "active": True, "created": created}})
     result = from_file(usage)
     assert result.by_service()["CodePipeline"] == pytest.approx(expected)

@@ -145,7 +145,7 @@ def test_a_v1_pipeline_created_at_or_after_the_month_end_has_no_pipeline_month(
     age_days: int, billed_quantity: float
 ) -> None:
     # Bug caught: `age > 0` as `age >= 0`, counting a trial month for a pipeline created as the month ends.
-    created = NOVEMBER.end - dt.timedelta(days=age_days)
+    created = NOVEMBER.end_date - dt.timedelta(days=age_days)
     result = from_file(usage_file(pipelines={"p": {"type": "V1", "active": True, "created": created}}))
     assert quantity(result, "TrialPipeline") == billed_quantity  # the trial month is free either way: $0
     assert result.by_service()["CodePipeline"] == 0.0

@@ -16,10 +16,9 @@ from conftest import GOLDEN, NOVEMBER_2026
 from test_duckdb_engine import assert_same
 
 from costkit.estimate import Estimate, estimate
-from costkit.model.period import Window
 from costkit.sources.snapshot.folder import Snapshot, write
 
-WINDOW = Window.of(NOVEMBER_2026)
+WINDOW = NOVEMBER_2026
 START = pd.Timestamp(WINDOW.start)
 RUN_SERVICES = ["CodePipeline", "CodeBuild"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -30,16 +31,77 @@ def at(*parts: int) -> dt.datetime:
     return dt.datetime(*parts, tzinfo=dt.UTC)  # type: ignore[misc]
 
 
-def test_a_month_is_the_same_span_as_a_period_and_a_window() -> None:
+def test_a_month_is_one_span_whether_given_as_dates_instants_or_a_window() -> None:
+    assert Window is Period  # what a collection observes and what an estimate prices: one type
     assert Period.month(2026, 12) == Period(dt.date(2026, 12, 1), dt.date(2027, 1, 1))
-    assert Window.month(2026, 12) == Window(at(2026, 12, 1), at(2027, 1, 1))
-    assert Window.of(Period.month(2026, 2)).days == 28.0
+    assert Period.month(2026, 12) == Period(at(2026, 12, 1), at(2027, 1, 1))
+    assert Period.month(2026, 12) == Period(dt.datetime(2026, 12, 1), dt.datetime(2027, 1, 1))  # no zone: UTC
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert Period.month(2026, 12).start == dt.datetime(2026, 12, 1, 1, tzinfo=paris)
+    assert Period.month(2026, 2).days == 28.0
+    assert Period.month(2028, 2).days == 29.0  # a leap year
+    assert Period(at(2026, 11, 1), at(2026, 11, 16, 12)).days == 15.5  # an observed window: to the second
 
 
-def test_the_period_a_window_covers() -> None:
-    assert Period.covering(Window.month(2026, 10)) == Period.month(2026, 10)
-    assert Period.covering(Window(at(2026, 10, 12), at(2026, 11, 11))) == Period.month(2026, 11)
-    assert Period.covering(Window(at(2026, 11, 20), at(2026, 12, 1))) == Period.month(2026, 11)
+def test_the_calendar_month_a_period_is_or_ends_in() -> None:
+    assert Period.month(2026, 10).calendar_month() == Period.month(2026, 10)
+    assert Period(at(2026, 10, 12), at(2026, 11, 11)).calendar_month() == Period.month(2026, 11)
+    assert Period(at(2026, 11, 20), at(2026, 12, 1)).calendar_month() == Period.month(2026, 11)
+    assert Period.month_of(at(2026, 12, 31, 23, 59, 59)) == Period.month(2026, 12)
+    # 00:30 on 1 January in Paris is 23:30 on 31 December in UTC.
+    assert Period.month_of(dt.datetime(2027, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))).name == "2026-12"
+    assert Period.current(dt.date(2026, 2, 28)) == Period.month(2026, 2)
+
+
+def test_months_apart_and_the_months_a_period_touches() -> None:
+    assert Period.month(2026, 1).shift(-1) == Period.month(2025, 12)
+    assert Period.month(2026, 11).shift(14) == Period.month(2028, 1)
+    assert Period.month(2026, 3).shift(-26).name == "2024-01"
+    assert [m.name for m in Period(at(2026, 11, 19, 10), at(2027, 2, 1)).months()] == ["2026-11", "2026-12", "2027-01"]
+    assert [m.name for m in Period(at(2026, 11, 19), at(2027, 2, 1, 0, 0, 1)).months()][-1] == "2027-02"
+    assert [m.name for m in Period.month(2026, 10).months()] == ["2026-10"]
+
+
+def test_the_day_view_is_the_json_contract_and_a_window_keeps_its_instants() -> None:
+    november = Period.month(2026, 11).to_dict()
+    assert november == {"start": "2026-11-01", "end": "2026-12-01", "days": 30}
+    assert isinstance(november["days"], int)
+    assert str(Period.month(2026, 11)) == "2026-11-01 to 2026-12-01"
+    window = Period(at(2026, 11, 1), at(2026, 11, 16, 12))
+    assert window.to_dict() == {"start": "2026-11-01T00:00:00+00:00", "end": "2026-11-16T12:00:00+00:00", "days": 15.5}
+    assert (window.start_date, window.end_date) == (dt.date(2026, 11, 1), dt.date(2026, 11, 16))
+
+
+def test_an_estimate_prices_whole_utc_days_only() -> None:
+    half = Period(at(2026, 11, 1), at(2026, 11, 15, 12))
+    with pytest.raises(
+        ParameterError, match=r"^period='2026-11-01T00:00:00\+00:00 to 2026-11-15T12:00:00\+00:00' is not"
+    ):
+        estimate(USAGE, period=half)
+    with pytest.raises(ParameterError, match="is not whole UTC days"):
+        observed.load_snapshot(in_progress_snapshot(), period=half)
+    fortnight = estimate(USAGE, period=Period(dt.date(2026, 11, 1), dt.date(2026, 11, 15)))
+    assert fortnight.to_dict()["period"] == {"start": "2026-11-01", "end": "2026-11-15", "days": 14}
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        {"start": "2026-10-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00"},  # what collect writes
+        {"start": "2026-10-01T00:00:00", "end": "2026-11-01T00:00:00"},  # no zone: UTC
+        {"start": "2026-10-01T02:00:00+02:00", "end": "2026-11-01T00:00:00Z"},
+        {"start": "2026-10-01", "end": "2026-11-01"},
+    ],
+)
+def test_a_manifest_window_reads_as_the_same_period(bounds: dict[str, str]) -> None:
+    assert Period.parse(bounds) == Period.month(2026, 10)
+    assert Snapshot(tables={}, manifest={"window": bounds}).window == Period.month(2026, 10)
+
+
+@pytest.mark.parametrize("bounds", [None, {}, {"start": "2026-10-01"}, {"start": 1, "end": 2}])
+def test_a_manifest_without_a_window_says_so(bounds: object) -> None:
+    with pytest.raises(ValueError, match=re.escape("is not {'start': ISO 8601 time")):
+        Period.parse(bounds)
 
 
 def test_library_errors_name_the_parameter_not_a_flag() -> None:

@@ -315,6 +315,7 @@ def test_lifecycle_on_a_snapshot_bucket_without_expiration(bucket_snapshot: Snap
     assert expire.monthly_saving_usd == pytest.approx(97 * 0.023)
     assert expire.one_off_cost_usd == 0
     assert "roll back" in expire.confidence_reason
+    assert "310 PUTs a month x 30/31 days = 300 of 10,000 objects" in expire.confidence_reason
     assert "roll back" in expire.evidence["warning"]
     # To Standard-IA: 97 GB (9,700 x 128 KB = 1.2 GB is less) at $0.0125, plus 310 transitions a month;
     # one-off: the 9,700 objects already older than 30 days.

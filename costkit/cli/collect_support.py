@@ -18,7 +18,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from costkit.collect.athena import Place, SnapshotTables, default_wait, snapshot_tables, split_name
 from costkit.collect.aws import CallTimeout, Limits, in_flight, time_limit
 from costkit.collect.aws import session as make_session
-from costkit.collect.context import Window
 from costkit.collect.cur import CurTable
 from costkit.collect.run import CollectOptions, Silent
 from costkit.collect.run import Progress as ProgressSink
@@ -89,22 +88,22 @@ def athena_summary(tables: SnapshotTables, console: Console) -> None:
     )
 
 
-def window_from(days: int | None, month: str | None, now: dt.datetime | None = None) -> Window:
+def window_from(days: int | None, month: str | None, now: dt.datetime | None = None) -> Period:
     """The observed window. A month still under way is observed up to now, and the estimate projects it."""
     moment = now or dt.datetime.now(dt.UTC)
     if days is not None and month is not None:
         raise CostkitError("give --days or --month, not both")
     if month is not None:
-        whole = Window.of(Period.parse_month(month))
+        whole = Period.parse_month(month)
         if whole.start >= moment:
             raise CostkitError(f"--month {month} has not started yet", hint="collect a past or the current month")
-        return whole if whole.end <= moment else Window(whole.start, moment.replace(microsecond=0))
+        return whole if whole.end <= moment else Period(whole.start, moment.replace(microsecond=0))
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise CostkitError(
             f"--days {days}: give 1 to {MAX_DAYS} days",
             hint="CodePipeline keeps 12 months of execution history; use --month for a calendar month",
         )
-    return Window.last_days(days or 30, moment)
+    return Period.last_days(days or 30, moment)
 
 
 def check_regions(regions: list[str] | None) -> None:
@@ -283,27 +282,27 @@ def summary(snapshot: Snapshot, console: Console, *, redact: bool = False) -> No
 
 def collect_live(profile: str, console: Console, *, redact: bool = False) -> Snapshot:
     """`costkit estimate --profile`: the last 30 days of the profile's region, no Cost Explorer calls."""
-    options = CollectOptions(window=Window.last_days(30), cost_explorer=False, cache_dir=DEFAULT_CACHE)
+    options = CollectOptions(window=Period.last_days(30), cost_explorer=False, cache_dir=DEFAULT_CACHE)
     snapshot = run(options, console, profile=profile, redact=redact)
     summary(snapshot, console, redact=redact)
     return snapshot
 
 
-def history_months(root: Path, since: str | None, month: str | None) -> tuple[list[tuple[Window, Path]], list[Path]]:
+def history_months(root: Path, since: str | None, month: str | None) -> tuple[list[tuple[Period, Path]], list[Path]]:
     """The months `collect --history` collects, each with its folder: --since to --month (default: this month),
     leaving out (and returning apart) the folders of months the store holds as closed."""
-    from costkit.sources.snapshot.history import is_final, month_folder, month_name, months_between
+    from costkit.sources.snapshot.history import is_final, month_folder, months_between
 
-    last = window_from(None, month or month_name(Period.current()))
-    first = Period.parse_month(since) if since is not None else Period.covering(last)
-    final = Period.covering(last)
+    last = window_from(None, month or Period.current().name)
+    first = Period.parse_month(since) if since is not None else last.calendar_month()
+    final = last.calendar_month()
     if first.start > final.start:
-        raise CostkitError(f"--since {since} is after {month_name(final)}", hint="give an earlier month")
+        raise CostkitError(f"--since {since} is after {final.name}", hint="give an earlier month")
     found, reused = [], []
     for period in months_between(first, final):
         folder = month_folder(root, period)
         if is_final(root, period):
             reused.append(folder)
         else:
-            found.append((window_from(None, month_name(period)), folder))
+            found.append((window_from(None, period.name), folder))
     return found, reused

@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from costkit.collect.context import RegionContext, Window
+from costkit.model.period import utc
 
 CE_REGION = "us-east-1"
 REQUEST_COST_USD = 0.01
@@ -62,19 +63,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
 def time_period(window: Window, now: dt.datetime) -> dict[str, str]:
     """Whole UTC days covering [window.start, window.end), End exclusive and no later than next month's 1st."""
-    start, end = _utc(window.start), _utc(window.end)
+    start, end = window.start, window.end
     end_day = end.date() + dt.timedelta(days=1) if end.time() != dt.time(0) else end.date()
-    end_day = min(end_day, _next_month(_utc(now).date()))
+    end_day = min(end_day, Window.month_of(now).end_date)
     if end_day <= start.date():
         raise ValueError(f"window {window.start} .. {window.end} holds no Cost Explorer day before {end_day}")
     return {"Start": start.date().isoformat(), "End": end_day.isoformat()}
@@ -230,7 +223,7 @@ def collect(
     Returns the "actuals" table and {"requests", "cost_usd", "cache_hits", "cache_file"}: `requests` is the
     number of billed GetCostAndUsage calls made (pages), `cache_hits` the number of pages answered from the cache.
     """
-    now = _utc(utcnow())
+    now = utc(utcnow())
     queries = requests_for(ctx.window, now, linked_accounts=linked_accounts)
     path = cache_dir / f"ce-{cache_key(ctx.account_id, queries)[:32]}.json" if cache_dir is not None else None
     entry = _read_cache(path, ctx.account_id, queries, now) if path is not None else None

@@ -58,13 +58,7 @@ def _timestamp(moment: dt.datetime) -> str:
 
 def months(window: Window) -> list[str]:
     """The billing periods (YYYY-MM) the window touches."""
-    start = window.start.astimezone(dt.UTC) if window.start.tzinfo else window.start
-    last = (window.end.astimezone(dt.UTC) if window.end.tzinfo else window.end) - dt.timedelta(microseconds=1)
-    found, year, month = [], start.year, start.month
-    while (year, month) <= (last.year, last.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
+    return [month.name for month in window.months()]
 
 
 def query(table: str, window: Window, *, partitioned: bool = False) -> str:

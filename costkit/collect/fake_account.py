@@ -37,6 +37,7 @@ from moto.codebuild.models import codebuild_backends
 from moto.codepipeline.models import codepipeline_backends
 
 from costkit.collect.context import Window
+from costkit.model.period import utc
 
 DATA_FILE = Path(__file__).with_name("demo_account.yaml")
 GIB = 1024**3
@@ -169,19 +170,17 @@ class Timeline:
         """The window cut where the estate changes (a month's start, a `from` day, a pipeline's creation), each
         part with its estate."""
         cuts = {window.start, window.end}
-        day = window.start.date().replace(day=1)
-        while dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) < window.end:
-            month = self.months.get(f"{day.year:04d}-{day.month:02d}", {})
-            cuts.add(_midnight(day))
-            cuts |= {_midnight(day.replace(day=int(entry["day"]))) for entry in month.get("from") or []}
-            day = (day + dt.timedelta(days=32)).replace(day=1)
-        cuts |= {_midnight(dt.date.fromisoformat(p["created"])) for p in self.base["pipelines"].values()
+        for calendar in window.months():
+            month = self.months.get(calendar.name, {})
+            cuts.add(calendar.start)
+            cuts |= {calendar.start.replace(day=int(entry["day"])) for entry in month.get("from") or []}
+        cuts |= {utc(dt.date.fromisoformat(p["created"])) for p in self.base["pipelines"].values()
                  if p.get("created")}  # fmt: skip
         points = sorted(cut for cut in cuts if window.start <= cut <= window.end)
         return [(Window(a, b), self.estate_at(a)) for a, b in itertools.pairwise(points) if b > a]
 
     def estate_at(self, moment: dt.datetime) -> Estate:
-        month = self.months.get(f"{moment.year:04d}-{moment.month:02d}", {})
+        month = self.months.get(Window.month_of(moment).name, {})
         data = _changed(self.base, month.get("changes") or {})
         for entry in month.get("from") or []:
             if moment.day >= int(entry["day"]):
@@ -189,7 +188,7 @@ class Timeline:
         if month.get("actuals"):
             data["actuals"] = month["actuals"]
         estate = _estate(data, self.account)
-        started = tuple(p for p in estate.pipelines if p.created is None or _midnight(p.created) <= moment)
+        started = tuple(p for p in estate.pipelines if p.created is None or utc(p.created) <= moment)
         gone = {f"codepipeline/{p.name}" for p in estate.pipelines if p not in started}
         return replace(estate, pipelines=started, builds=tuple(b for b in estate.builds if b.initiator not in gone))
 
@@ -216,10 +215,6 @@ def union(parts: list[tuple[Window, Estate]]) -> Estate:
         account=last.account,
         tags=last.tags,
     )
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 @lru_cache(maxsize=1)
@@ -616,9 +611,7 @@ def seed(window: Window, estate: Estate) -> None:
         boto3.client("codepipeline", region_name=spec.region).create_pipeline(pipeline=declaration)
         stored = codepipeline_backends[estate.account][spec.region].pipelines[spec.name]
         stored._created = (
-            _midnight(spec.created)
-            if spec.created
-            else window.start - dt.timedelta(days=spec.created_days_before_window)
+            utc(spec.created) if spec.created else window.start - dt.timedelta(days=spec.created_days_before_window)
         )
         stored._updated = stored._created  # fixed, so the same window always gives the same snapshot
     projects = {(b.region, b.project): b for b in estate.builds}

@@ -11,7 +11,7 @@ import pandas as pd
 
 from costkit.billing.codebuild import CACHEABLE_PHASES
 from costkit.billing.codepipeline import ACTION_MINUTES
-from costkit.model.period import Window
+from costkit.model.period import Period
 from costkit.optimize.base import Context, RowChange
 from costkit.optimize.rows import Reduction, lowering
 
@@ -33,7 +33,7 @@ def project_runs_key(account: str, region: str, project: str) -> str:
 def window(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The collection window the baseline observed, [start, end) in UTC (a usage file: its period)."""
     bounds = ctx.baseline.usage.observed.get("window")
-    span = Window.parse(bounds) if bounds else Window.of(ctx.baseline.period)
+    span = Period.parse(bounds) if bounds else ctx.baseline.period
     return pd.Timestamp(span.start), pd.Timestamp(span.end)
 
 
@@ -43,7 +43,7 @@ def observed_executions(ctx: Context) -> pd.DataFrame:
 
 
 def factor(ctx: Context) -> float:
-    """Window -> month projection the baseline applied to every flow."""
+    """Observed window -> month projection the baseline applied to every flow."""
     return float(ctx.baseline.options.get("projection_factor", 1.0))
 
 

@@ -120,8 +120,8 @@ def _credit(free: float) -> str:
 def _header(estimate: Estimate, console: Console) -> None:
     regions = sorted(estimate.lines["region"].dropna().unique())
     console.print(
-        f"[bold]costkit estimate[/bold] of {term(estimate.source)}: {estimate.period.start} to {estimate.period.end} "
-        f"({estimate.period.days} days), {term(', '.join(regions)) or 'no resources'}, "
+        f"[bold]costkit estimate[/bold] of {term(estimate.source)}: {estimate.period} "
+        f"({estimate.period.days:g} days), {term(', '.join(regions)) or 'no resources'}, "
         f"{_free_tier_words(estimate)}"
     )
     window = estimate.options.get("window")
@@ -192,8 +192,7 @@ def markdown(estimate: Estimate, *, by_pipeline: bool = False) -> str:
     out = [
         f"## costkit estimate: {money(estimate.total)} per month",
         "",
-        f"Source {markdown_code(estimate.source)}, period {estimate.period.start} to {estimate.period.end}, "
-        f"{_free_tier_words(estimate)}.",
+        f"Source {markdown_code(estimate.source)}, period {estimate.period}, {_free_tier_words(estimate)}.",
         "",
         "| Service | Monthly cost |",
         "|---|---:|",

@@ -59,7 +59,7 @@ def table(found: Suggestions, console: Console, *, top: int | None = TOP, min_sa
     baseline = found.baseline
     console.print(
         f"[bold]costkit suggest[/bold] for {term(baseline.source)}: baseline {money(baseline.total)} per month "
-        f"({baseline.period.start} to {baseline.period.end})"
+        f"({baseline.period})"
     )
     console.print(_summary(found))
     shown = found.top(top, min_saving_usd)
@@ -110,8 +110,8 @@ def markdown(found: Suggestions, *, top: int | None = TOP, min_saving_usd: float
     out = [
         f"## costkit suggest: {money(found.combined_saving_usd)} per month",
         "",
-        f"Baseline {money(baseline.total)} per month for {markdown_code(baseline.source)} ({baseline.period.start} to "
-        f"{baseline.period.end}). {_summary(found)}",
+        f"Baseline {money(baseline.total)} per month for {markdown_code(baseline.source)} ({baseline.period}). "
+        f"{_summary(found)}",
     ]
     shown = found.top(top, min_saving_usd)
     for total in found.by_rule:

@@ -71,7 +71,7 @@ NUMERIC = {"Monthly cost", "Delta", "Delta %", *SERVICES}
 
 def table(result: WhatIf, console: Console) -> None:
     period = result.baseline.period
-    console.print(f"[bold]costkit whatif[/bold] of {term(result.baseline.source)}: {period.start} to {period.end}")
+    console.print(f"[bold]costkit whatif[/bold] of {term(result.baseline.source)}: {period}")
     console.print(_grid(HEADERS, _rows(result), NUMERIC))
     if not result.complete:
         console.print(term(NOTE))
@@ -105,7 +105,7 @@ def _unique_missing(found: Estimate) -> list[Any]:
 
 def markdown(result: WhatIf) -> str:
     period = result.baseline.period
-    lines = [f"## What if: {md(result.baseline.source)}, {period.start} to {period.end}", ""]
+    lines = [f"## What if: {md(result.baseline.source)}, {period}", ""]
     lines += _markdown_table(HEADERS, _rows(result), NUMERIC)
     if not result.complete:
         lines += ["", f"_{md(NOTE)}_", ""]

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from costkit.estimate import Estimate, estimate
-from costkit.model.period import Period, Window
+from costkit.model.period import Period
 from costkit.sources.snapshot.folder import Snapshot
-from costkit.sources.snapshot.history import closed_when_collected, month_name
+from costkit.sources.snapshot.history import closed_when_collected
 from costkit.tables import PriceBook
 
 # Tables whose rows are runs that start at a time: cut at the same span of the previous month.
@@ -35,7 +35,7 @@ class MonthView:
 
     @property
     def name(self) -> str:
-        return month_name(self.month)
+        return self.month.name
 
     @property
     def total(self) -> float:
@@ -46,20 +46,14 @@ class MonthView:
         return float(self.estimate.options.get("projection_factor") or 1.0)
 
 
-def window_of(snapshot: Snapshot) -> Window:
-    return Window.parse(snapshot.manifest.get("window") or {})
-
-
 def is_open(snapshot: Snapshot, month: Period) -> bool:
     """Collected before the month ended, or covering less than the month."""
-    return not closed_when_collected(snapshot.manifest) or window_of(snapshot) != Window.of(month)
+    return not closed_when_collected(snapshot.manifest) or snapshot.window != month
 
 
 def span_days(snapshot: Snapshot, month: Period) -> float:
     """Days from the month's first instant to the end of what was observed (at most the month)."""
-    observed = window_of(snapshot)
-    start = Window.of(month).start
-    return max(0.0, min((observed.end - start).total_seconds() / 86400.0, float(month.days)))
+    return max(0.0, min(Period(month.start, snapshot.window.end).days, month.days))
 
 
 def to_date(month: Period, days: float) -> Period:
@@ -80,9 +74,8 @@ def same_days(snapshot: Snapshot, month: Period, days: float) -> Snapshot:
     """`snapshot` cut to the first `days` days of `month`: runs starting later are left out, runs crossing the
     cut are clipped by the estimate, Lambda's monthly metric sums are scaled by the share of days, storage
     levels are kept, and actuals (a whole month's bill) are dropped."""
-    start = Window.of(month).start
-    cut = start + dt.timedelta(days=days)
-    observed = window_of(snapshot)
+    cut = month.start + dt.timedelta(days=days)
+    observed = snapshot.window
     share = (cut - observed.start) / (observed.end - observed.start) if observed.end > observed.start else 0.0
     tables: dict[str, pd.DataFrame] = {}
     for name, frame in snapshot.tables.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from costkit.estimate import UNATTRIBUTED
-from costkit.report.months import MonthView, window_of
+from costkit.report.months import MonthView
 
 KEY = ["account", "region", "pipeline"]
 PIPELINE_COLUMNS = [
@@ -19,7 +19,7 @@ def executions(view: MonthView) -> pd.DataFrame:
     runs = view.snapshot.table("pipeline_executions")
     if runs.empty:
         return pd.DataFrame(columns=[*KEY, "executions", "succeeded"])
-    observed = window_of(view.snapshot)
+    observed = view.snapshot.window
     start = pd.to_datetime(runs["start"], utc=True)
     inside = runs[(start >= pd.Timestamp(observed.start)) & (start < pd.Timestamp(observed.end))]
     return (

@@ -25,7 +25,7 @@ from costkit.report.savings import savings
 from costkit.report.showback import DEFAULT_KEYS, showback
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.snapshot.folder import read as read_snapshot
-from costkit.sources.snapshot.history import month_name, previous_month, read_months
+from costkit.sources.snapshot.history import read_months
 from costkit.tables import SERVICES, PriceBook
 
 HISTORY_MONTHS = 12  # months before the report month that are read
@@ -187,7 +187,7 @@ def build_report(
     current = price_month(stored[period], period, book)
     before = [price_month(stored[p], p, book) for p in stored if p != period]
     closed = [view for view in before if not view.open]
-    last = previous_month(period)
+    last = period.shift(-1)
     previous = next((view for view in before if view.month == last), None)
     quality = _quality(current, previous, last, history is not None)
     if previous is not None and current.open:
@@ -233,7 +233,7 @@ def _quality(current: MonthView, previous: MonthView | None, last: Period, from_
     if current.open:
         notes.append({
             "kind": "open-month",
-            "message": f"{current.name} was still open when collected: priced to date over {current.period.days} "
+            "message": f"{current.name} was still open when collected: priced to date over {current.period.days:g} "
             "day(s) and compared with the same days of the previous month; S3 storage is priced as a whole "
             "month's GB-months on both sides, so the to-date storage figure is an upper bound",
         })  # fmt: skip
@@ -252,7 +252,7 @@ def _quality(current: MonthView, previous: MonthView | None, last: Period, from_
     if previous is None:
         notes.append({
             "kind": "no-previous-month",
-            "message": f"no snapshot of {month_name(last)}"
+            "message": f"no snapshot of {last.name}"
             + (" in the history" if from_history else "")
             + ": no month-over-month change or drivers",
         })  # fmt: skip

@@ -26,11 +26,6 @@ if TYPE_CHECKING:
 COLUMNS = ["month", "months_ahead", "growth_factor", "cost_usd", "budget_usd", "over_budget", "complete"]
 
 
-def _month_label(year: int, month: int, ahead: int) -> str:
-    index = year * 12 + (month - 1) + ahead
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
 class Projection(PlotFrame):
     """project's table: one row per month. `over_budget` is True, False, or None (a lower bound under budget:
     not known)."""
@@ -74,7 +69,6 @@ def project(
     """`months` months from the baseline's month on, flows growing by `growth` a month (0.05 = 5%)."""
     if int(months) != months or months < 1:
         raise ParameterError("months", months, "is not a number of months: give a whole number, at least 1")
-    start = baseline.period.start
     later = price_points(baseline, [grown(growth, ahead) for ahead in range(1, int(months))], prices(pricebook))
     records = []
     for ahead, (cost, complete) in enumerate([(baseline.total, baseline.complete),
@@ -87,7 +81,7 @@ def project(
             over = False if complete else None
         records.append(
             {
-                "month": _month_label(start.year, start.month, ahead),
+                "month": baseline.period.shift(ahead).name,
                 "months_ahead": ahead,
                 "growth_factor": (1.0 + growth) ** ahead,
                 "cost_usd": cost,

@@ -153,7 +153,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
             "artifacts are written at a steady rate and nothing deletes them, so the bucket holds every age",
             (
                 f"objects written in {days} days estimated from artifact writes: {puts:,.0f} PUTs a month x "
-                f"{days}/{month_days} days = {written:,.0f} of {objects:,.0f} objects; older share "
+                f"{days}/{month_days:g} days = {written:,.0f} of {objects:,.0f} objects; older share "
                 f"{old_share:.0%} of the bytes (artifacts of similar size)"
                 if estimated
                 else f"object ages unknown ({'no object count' if not objects else 'no artifact write rate'}): "

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from costkit.errors import CostkitError
+from costkit.model.period import Period
 from costkit.sources.snapshot.checks import Problem
 from costkit.sources.snapshot.checks import load as checked_load
 
@@ -48,6 +49,11 @@ class Snapshot:
     @property
     def partial(self) -> bool:
         return bool(self.manifest.get("failures"))
+
+    @property
+    def window(self) -> Period:
+        """The span the collection observed (the manifest's `window`)."""
+        return Period.parse(self.manifest.get("window"))
 
 
 def write(snapshot: Snapshot, target: Path) -> Path:

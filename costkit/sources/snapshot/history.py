@@ -3,7 +3,6 @@ months before it. A month that was closed when collected is final and reused; an
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -11,34 +10,20 @@ from pathlib import Path
 import pandas as pd
 
 from costkit.errors import CostkitError
-from costkit.model.period import Period, Window
+from costkit.model.period import Period
 from costkit.sources.snapshot.folder import MANIFEST, Snapshot, read
 
 MONTH_FOLDER = re.compile(r"([0-9]{4})-([0-9]{2})")
 CACHE_FOLDER = ".cost-explorer-cache"  # Cost Explorer answers kept beside the months they were asked for
 
 
-def month_name(period: Period) -> str:
-    return f"{period.start.year:04d}-{period.start.month:02d}"
-
-
 def month_folder(root: Path, period: Period) -> Path:
-    return root / month_name(period)
-
-
-def previous_month(period: Period) -> Period:
-    last = period.start - dt.timedelta(days=1)
-    return Period.month(last.year, last.month)
+    return root / period.name
 
 
 def months_between(first: Period, last: Period) -> list[Period]:
     """Every calendar month from `first` to `last`, both included."""
-    found: list[Period] = []
-    month = last
-    while month.start >= first.start:
-        found.append(month)
-        month = previous_month(month)
-    return found[::-1]
+    return Period(first.start, last.end).months() if first.start <= last.start else []
 
 
 def stored_months(root: Path) -> list[Period]:
@@ -59,9 +44,8 @@ def closed_when_collected(manifest: dict[str, object]) -> bool:
     created = manifest.get("created")
     if not isinstance(bounds, dict) or not isinstance(created, str):
         return False
-    window = Window.parse(bounds)
-    month = Period.covering(window)
-    return window == Window.of(month) and pd.Timestamp(created) >= pd.Timestamp(window.end)
+    window = Period.parse(bounds)
+    return window == window.calendar_month() and pd.Timestamp(created) >= pd.Timestamp(window.end)
 
 
 def is_final(root: Path, period: Period) -> bool:
@@ -78,19 +62,12 @@ def read_months(root: Path, month: Period, back: int = 12) -> dict[Period, Snaps
     """`month` and up to `back` stored months before it, oldest first. The month itself must be stored."""
     if not root.is_dir():
         raise CostkitError(f"{root}: no history folder there", hint="collect months into it with `costkit collect`")
-    wanted = months_between(_months_before(month, back), month)
+    wanted = months_between(month.shift(-max(0, back)), month)
     stored = set(stored_months(root))
     if month not in stored:
-        held = ", ".join(month_name(p) for p in sorted(stored, key=lambda p: p.start)) or "no month"
+        held = ", ".join(p.name for p in sorted(stored, key=lambda p: p.start)) or "no month"
         raise CostkitError(
-            f"{root}: holds no snapshot for {month_name(month)} (it holds {held})",
+            f"{root}: holds no snapshot for {month.name} (it holds {held})",
             hint=f"collect it into {month_folder(root, month)}",
         )
     return {period: read(month_folder(root, period)) for period in wanted if period in stored}
-
-
-def _months_before(month: Period, back: int) -> Period:
-    first = month
-    for _ in range(max(0, back)):
-        first = previous_month(first)
-    return first

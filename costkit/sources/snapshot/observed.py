@@ -24,7 +24,7 @@ from costkit.model.inventory import (
     Inventory,
     table,
 )
-from costkit.model.period import Period, Window
+from costkit.model.period import Period
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, EXECUTION_COLUMNS, Runs
 from costkit.model.usage import Usage
 from costkit.pricing import current_pricebook
@@ -36,11 +36,6 @@ from costkit.tables import PriceBook
 
 if TYPE_CHECKING:
     from costkit.sources.snapshot.in_athena import Tables
-
-
-def _timestamp(value: object) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _clipped_seconds(
@@ -113,8 +108,7 @@ def derive_observed(
     """The usage model of a snapshot for `period`: observed runs and inventory; billing derives the rows,
     scaling flows from the observed window to the period (`projection`). With `totals` (the run tables summed
     out of core) the runs are the aggregated ones and no run table is read here."""
-    window_start, window_end = window_of(snapshot)
-    window_days = (window_end - window_start).total_seconds() / 86400.0
+    window_days = snapshot.window.days
     factor = period.days / window_days if window_days > 0 else 0.0
     noted = {"observed-window"} | ({"observed-projection"} if abs(factor - 1.0) > 1e-9 else set())
     if totals is None:
@@ -187,9 +181,9 @@ def _ran_in_window(counted: RunCounts, pipelines: pd.DataFrame) -> pd.Series:
 
 
 def window_of(snapshot: Snapshot) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The snapshot's observed window, [start, end) in UTC."""
-    bounds = snapshot.manifest.get("window") or {}
-    return _timestamp(bounds["start"]), _timestamp(bounds["end"])
+    """The snapshot's observed window, [start, end) in UTC, as Timestamps to compare with run tables."""
+    window = snapshot.window
+    return pd.Timestamp(window.start), pd.Timestamp(window.end)
 
 
 def billed_actions(snapshot: Snapshot) -> pd.DataFrame:
@@ -399,7 +393,7 @@ def load_snapshot(
         loaded = replace(loaded, problems=in_order([*loaded.problems, *problems], listed))
     else:
         loaded = snapshot if isinstance(snapshot, Snapshot) else read_snapshot(Path(snapshot))
-    when = period or snapshot_period(loaded)
+    when = period.billing() if period is not None else snapshot_period(loaded)
     usage = derive_observed(loaded, book, when, totals=totals)
     usage.source = str(snapshot) if not isinstance(snapshot, Snapshot) else "<snapshot>"
     usage.observed = {
@@ -416,7 +410,7 @@ def load_snapshot(
 
 def snapshot_period(snapshot: Snapshot) -> Period:
     """The calendar month a snapshot's window covers, or the month its window ends in."""
-    return Period.covering(Window.parse(snapshot.manifest.get("window") or {}))
+    return snapshot.window.calendar_month()
 
 
 def _comparable(snapshot: Snapshot, period: Period, projection: float) -> bool:
@@ -426,7 +420,7 @@ def _comparable(snapshot: Snapshot, period: Period, projection: float) -> bool:
     bounds = snapshot.manifest.get("window") or {}
     if actuals.empty or not bounds or snapshot.partial or projection != 1.0:
         return False
-    window = Window.parse(bounds)
+    window = snapshot.window
     created = pd.Timestamp(snapshot.manifest.get("created") or "1970-01-01T00:00:00+00:00")
     final = "estimated" not in actuals or not actuals["estimated"].astype(bool).any()
-    return window == Window.of(period) and created >= window.end and final
+    return window == period and created >= window.end and final

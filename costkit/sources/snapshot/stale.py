@@ -80,9 +80,7 @@ def billed_end(snapshot: Snapshot, kind: Literal["action", "build"], runs: pd.Da
     open window an action ends at the collection, a build is not billed (NaT). Clipping to the window is the
     caller's.
     """
-    bounds = snapshot.manifest.get("window") or {}
-    window_end = pd.Timestamp(bounds["end"])
-    window_end = window_end.tz_localize("UTC") if window_end.tzinfo is None else window_end.tz_convert("UTC")
+    window_end = pd.Timestamp(snapshot.window.end)
     created = pd.Timestamp(snapshot.manifest.get("created") or window_end)
     collected = created.tz_localize("UTC") if created.tzinfo is None else created.tz_convert("UTC")
     closed = collected >= window_end

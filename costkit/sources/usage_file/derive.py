@@ -78,7 +78,7 @@ def _pipelines(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     stated = frame.rename(columns={"name": "pipeline"})
     for column, default in (("execution_mode", "SUPERSEDED"), ("triggers", False), ("variables", False)):
         stated[column] = stated[column].fillna(default) if column in stated else default  # V1 has none of them
-    created = pd.to_datetime(stated["created"])
+    created = pd.to_datetime(stated["created"], utc=True)
     stated["age_days"] = (pd.Timestamp(period.end) - created).dt.days.astype(float)
     stated["active"] = stated["active"].fillna(True).astype(bool) if "active" in stated else True
     return table(stated, PIPELINE_COLUMNS)
@@ -170,4 +170,4 @@ def derive_usage(
     """A usage file (path, dict or UsageDocument) as the planned usage model for `period` (default: this
     month); `region` places every resource in one region."""
     book = pricebook or current_pricebook()
-    return derive(load_usage(source, pricebook=book), book, period or Period.current(), region=region)
+    return derive(load_usage(source, pricebook=book), book, (period or Period.current()).billing(), region=region)
