@@ -31,9 +31,6 @@ from costkit.pricing import current_pricebook
 from costkit.pricing.usage_types import billing_prefix, mapping, strip_prefix
 from costkit.tables import PriceBook
 
-FOCUS_VERSION = "1.2"
-SPEC_URL = "https://focus.finops.org/focus-specification/v1-2/"
-
 # (column, FOCUS data type, nulls allowed) in the spec's alphabetical order: the 21 Mandatory columns of 1.2 ...
 MANDATORY: tuple[tuple[str, str, bool], ...] = (
     ("BilledCost", "Decimal", False),

@@ -24,7 +24,6 @@ TIMEOUTS_FILE = "run_timeouts.csv"
 KEYS = ("category", "owner", "provider")
 ANY = "*"
 UNFINISHED_ACTION = "InProgress"
-UNFINISHED_BUILD = "IN_PROGRESS"
 
 
 @lru_cache(maxsize=4)
