@@ -21,6 +21,7 @@ from costkit.billing.rows import derive as derive_rows
 from costkit.estimate import Estimate, price_usage
 from costkit.model.usage import Usage
 from costkit.pricing import current_pricebook
+from costkit.sources.snapshot.observed import follow_executions
 from costkit.sources.usage_file.load import UsageDocument, load_usage
 from costkit.tables import PriceBook
 
@@ -49,14 +50,16 @@ class Change:
         return self.rows(rows.copy())
 
     def transform(self, usage: Usage, pricebook: PriceBook | None = None) -> Usage:
-        """`usage` changed: the edit on a copy, the rows of the services it touched re-derived (their runs
-        billed again), then the row edit."""
+        """`usage` changed: the edit on a copy, what a snapshot derives from its executions derived again when
+        the edit changed them (sources/snapshot/observed.py `follow_executions`), the rows of the services it
+        touched re-derived (their runs billed again), then the row edit."""
         out = usage
         if self.edit is not None:
             edited = self.edit(usage.copy())
             if self._derived:
                 out = edited
             else:
+                edited = follow_executions(usage, edited)
                 touched = usage.touched(edited)
                 book = pricebook or current_pricebook()
                 out = derive_rows(edited, book.compute_types, touched, meter=True) if touched else edited

@@ -25,10 +25,11 @@ PROJECT_COLUMNS = [
 ]  # fmt: skip
 FUNCTION_COLUMNS = [
     "account", "region", "function", "pipeline", "share", "memory_mb", "architecture", "ephemeral_storage_mb",
-    "requests", "duration_ms", "invocations",
+    "requests", "duration_ms", "invocations", "actions",
 ]  # fmt: skip
 # One row per function and pipeline invoking it; `share` of its requests billed to that pipeline (1: all);
-# `invocations`: what a snapshot counted (empty for a usage file, whose `requests` are planned).
+# `invocations`: what a snapshot counted (empty for a usage file, whose `requests` are planned); `actions`: the
+# pipeline's actions invoking it, comma-separated (a snapshot: its share is their executions over all of them).
 BUCKET_COLUMNS = [
     "account", "region", "bucket", "pipeline", "share", "storage_class", "storage_type", "storage_gb", "objects",
     "put_requests", "get_requests", "retrieval_gb", "transitions", "executions", "put_actions", "get_actions",

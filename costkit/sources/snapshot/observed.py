@@ -78,7 +78,12 @@ class RunTotals:
 def run_counts(snapshot: Snapshot) -> RunCounts:
     """RunCounts of an eagerly read snapshot."""
     window_start, _ = window_of(snapshot)
-    executions = snapshot.table("pipeline_executions")
+    return count_runs(snapshot.table("pipeline_executions"), snapshot.table("action_executions"), window_start)
+
+
+def count_runs(executions: pd.DataFrame, actions: pd.DataFrame, window_start: pd.Timestamp) -> RunCounts:
+    """RunCounts of pipeline executions and action executions: a snapshot's tables, or a model's runs (an action
+    run standing for `count` runs where it has one)."""
     if executions.empty:
         per_pipeline = pd.DataFrame(columns=[*EXECUTION_KEYS, "executions", "started_in_window"])
     else:
@@ -93,12 +98,11 @@ def run_counts(snapshot: Snapshot) -> RunCounts:
             .sum()
             .reset_index()
         )
-    actions = snapshot.table("action_executions")
-    per_action = (
-        actions.groupby(ACTION_COUNT_KEYS, dropna=False).size().rename("runs").reset_index()
-        if not actions.empty
-        else pd.DataFrame(columns=[*ACTION_COUNT_KEYS, "runs"])
-    )
+    if actions.empty:
+        per_action = pd.DataFrame(columns=[*ACTION_COUNT_KEYS, "runs"])
+    else:
+        weight = actions["count"].astype(float) if "count" in actions else pd.Series(1, index=actions.index)
+        per_action = actions.assign(runs=weight).groupby(ACTION_COUNT_KEYS, dropna=False)["runs"].sum().reset_index()
     return RunCounts(executions=per_pipeline, actions=per_action)
 
 
@@ -275,12 +279,22 @@ def _artifact_requests(snapshot: Snapshot, counted: RunCounts) -> pd.DataFrame:
         .groupby(key)[["put_actions", "get_actions"]]
         .sum()
     )
-    runs = executions.groupby(key)["executions"].sum()
     stores = pipelines.assign(bucket=pipelines["artifact_buckets"].str.split(",")).explode("bucket")
     stores = stores[stores["bucket"].notna() & (stores["bucket"] != "")]
-    frame = stores[[*key, "bucket"]].join(counts, on=key).join(runs, on=key).fillna(0)
-    frame["put_requests"] = frame["executions"] * frame["put_actions"]
-    frame["get_requests"] = frame["executions"] * frame["get_actions"]
+    return _artifact_flows(stores[[*key, "bucket"]].join(counts, on=key).fillna(0), counted)
+
+
+def _artifact_flows(stores: pd.DataFrame, counted: RunCounts) -> pd.DataFrame:
+    """Artifact-store rows (bucket, pipeline, `put_actions`, `get_actions`) with their pipeline's `executions`
+    and the requests they made (executions x actions); rows of pipelines that did not run are left out."""
+    key = ["account", "region", "pipeline"]
+    runs = counted.executions.groupby(key)["executions"].sum() if not counted.executions.empty else None
+    if runs is None or runs.empty:
+        return stores.iloc[0:0]
+    frame = stores.drop(columns=["executions"], errors="ignore").join(runs.astype(float), on=key)
+    frame["executions"] = frame["executions"].fillna(0.0)
+    frame["put_requests"] = frame["executions"] * frame["put_actions"].astype(float)
+    frame["get_requests"] = frame["executions"] * frame["get_actions"].astype(float)
     return frame[frame["executions"] > 0].reset_index(drop=True)
 
 
@@ -308,29 +322,41 @@ def _settings(snapshot: Snapshot, sized: pd.DataFrame) -> pd.DataFrame:
     return sized.drop(columns=[c for c in wanted if c in sized]).merge(settings, on=key, how="left")
 
 
+FUNCTION_KEY = ["account", "region", "function"]
+INVOKER_KEY = [*FUNCTION_KEY, "pipeline"]
+
+
 def _invoking_pipelines(snapshot: Snapshot, counted: RunCounts) -> pd.DataFrame:
-    """function -> the pipelines whose Invoke actions call it, each with its `share` of the function's use:
-    its action executions in the window over all of them (equal shares when none ran)."""
-    columns = ["account", "region", "function", "pipeline", "share"]
+    """function -> the pipelines whose Invoke actions call it (`actions`: their names, comma-separated), each
+    with its `share` of the function's use (`_invoker_runs`)."""
+    columns = [*INVOKER_KEY, "actions", "share"]
     actions = snapshot.table("pipeline_actions")
     if actions.empty or "function_name" not in actions:
         return pd.DataFrame(columns=columns)
     calls = actions.loc[actions["function_name"].notna(), ["account", "region", "pipeline", "action", "function_name"]]
     calls = calls.rename(columns={"function_name": "function"}).drop_duplicates()
-    if not counted.actions.empty:
-        runs = counted.actions.groupby(ACTION_COUNT_KEYS)["runs"].sum().reset_index()
-        calls = calls.merge(runs, on=ACTION_COUNT_KEYS, how="left")
+    calls["action"] = calls["action"].astype(str)
+    invokers: pd.DataFrame = calls.groupby(INVOKER_KEY)["action"].agg(lambda a: ",".join(sorted(a))).reset_index()
+    invokers = invokers.rename(columns={"action": "actions"})
+    return invokers.assign(share=_invoker_runs(invokers, counted)[1])[columns]
+
+
+def _invoker_runs(invokers: pd.DataFrame, counted: RunCounts) -> tuple[pd.Series, pd.Series]:
+    """Per (function, invoking pipeline) row: its Invoke action executions, and its share of the function's use,
+    those runs over all its pipelines' (equal shares when none ran)."""
+    if invokers.empty:
+        return pd.Series(0.0, index=invokers.index), pd.Series(1.0, index=invokers.index)
+    calls = invokers.assign(action=invokers["actions"].astype(str).str.split(",")).explode("action")
+    runs = counted.actions.groupby(ACTION_COUNT_KEYS)["runs"].sum() if not counted.actions.empty else None
+    if runs is None or runs.empty:
+        calls["runs"] = 0.0
     else:
-        calls = calls.assign(runs=0)
-    calls["runs"] = calls["runs"].astype(float).fillna(0.0)
-    per_pipeline: pd.DataFrame = (
-        calls.groupby(["account", "region", "function", "pipeline"])["runs"].sum().reset_index()
-    )
-    key = ["account", "region", "function"]
-    total = per_pipeline.groupby(key)["runs"].transform("sum")
-    count = per_pipeline.groupby(key)["runs"].transform("size")
-    per_pipeline["share"] = (per_pipeline["runs"] / total.where(total > 0)).fillna(1.0 / count)
-    return per_pipeline[columns]
+        calls = calls.join(runs.astype(float), on=ACTION_COUNT_KEYS)
+    per_row = calls["runs"].astype(float).fillna(0.0).groupby(level=0).sum().reindex(invokers.index, fill_value=0.0)
+    frame = invokers[FUNCTION_KEY].assign(runs=per_row)
+    total = frame.groupby(FUNCTION_KEY)["runs"].transform("sum")
+    count = frame.groupby(FUNCTION_KEY)["runs"].transform("size")
+    return per_row, (per_row / total.where(total > 0)).fillna(1.0 / count)
 
 
 def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame, counted: RunCounts) -> pd.DataFrame:
@@ -341,20 +367,70 @@ def _share_buckets(snapshot: Snapshot, sized: pd.DataFrame, counted: RunCounts) 
         return sized.assign(pipeline=None, share=1.0)
     users = pipelines.assign(bucket=pipelines["artifact_buckets"].str.split(",")).explode("bucket")
     users = users[users["bucket"].notna() & (users["bucket"] != "")][["account", "pipeline", "bucket"]]
+    shared = sized.merge(users.drop_duplicates(), on=["account", "bucket"], how="left")
+    return shared.assign(share=_storage_shares(shared, counted))
+
+
+def _storage_shares(stored: pd.DataFrame, counted: RunCounts) -> pd.Series:
+    """Per stored row (bucket, storage type, pipeline): that pipeline's share of the bucket, its executions over
+    those of all the bucket's pipelines (equal shares when none ran); 1 for a bucket no pipeline uses."""
+    users = stored["pipeline"].notna()
+    key = ["account", "pipeline"]
     executions = counted.executions
     runs = (
-        executions.groupby(["account", "pipeline"])["executions"].sum().rename("runs").reset_index()
+        executions.groupby(key)["executions"].sum().rename("runs").reset_index()
         if not executions.empty
-        else pd.DataFrame(columns=["account", "pipeline", "runs"])
+        else pd.DataFrame(columns=[*key, "runs"])
     )
-    users = users.merge(runs, on=["account", "pipeline"], how="left")
-    users["runs"] = users["runs"].astype(float).fillna(0.0)
-    totals = users.groupby(["account", "bucket"])["runs"].transform("sum")
-    count = users.groupby(["account", "bucket"])["runs"].transform("size")
-    users["share"] = np.where(totals > 0, users["runs"] / totals.where(totals > 0, 1.0), 1.0 / count)
-    shared = sized.merge(users[["account", "bucket", "pipeline", "share"]], on=["account", "bucket"], how="left")
-    shared["share"] = shared["share"].fillna(1.0)
-    return shared
+    found = stored[key].astype(object).merge(runs.astype(dict.fromkeys(key, object)), on=key, how="left")["runs"]
+    mine = pd.Series(found.astype(float).to_numpy(), index=stored.index).fillna(0.0).where(users)
+    group = [stored["account"], stored["bucket"], stored["storage_type"].astype(object).fillna("")]
+    totals = mine.groupby(group).transform("sum")
+    count = mine.groupby(group).transform("count")
+    share = pd.Series(np.where(totals > 0, mine / totals.where(totals > 0, 1.0), 1.0 / count), index=stored.index)
+    return share.where(users, 1.0)
+
+
+def follow_executions(before: Usage, after: Usage) -> Usage:
+    """`after`, an edit of the observed `before`, with what a snapshot derives from its pipeline executions
+    derived again, by the same code, when the edit changed which executions ran (`runs.executions`): a V1
+    pipeline's `active`, the artifact requests (executions x actions), the buckets' storage shares, and the
+    functions' shares by their Invoke runs (`runs.actions`). A function's requests move with its pipelines'
+    Invoke runs (per run they stay as observed); stored GB is a level and only its attribution moves."""
+    if after.planned or after.runs.executions.equals(before.runs.executions):
+        return after
+    bounds = after.observed.get("window")
+    start = pd.Timestamp((Period.parse(bounds) if bounds else after.period).start)
+    old = count_runs(before.runs.executions, before.runs.actions, start)
+    new = count_runs(after.runs.executions, after.runs.actions, start)
+    inventory = after.inventory
+    pipelines = inventory.pipelines
+    if not pipelines.empty:
+        inventory.pipelines = pipelines.assign(active=_ran_in_window(new, pipelines))
+    buckets = inventory.buckets
+    if not buckets.empty:
+        stored = buckets["storage_type"].notna()
+        flows = ~stored & buckets["put_actions"].notna()
+        kept = buckets[~flows].copy()
+        kept.loc[stored[~flows], "share"] = _storage_shares(buckets[stored], new)
+        requests = _artifact_flows(buckets[flows], new)
+        inventory.buckets = table(pd.concat([kept, requests], ignore_index=True), BUCKET_COLUMNS)
+    functions = inventory.functions
+    invoked = functions["actions"].notna() if not functions.empty else pd.Series(False, index=functions.index)
+    if invoked.any():
+        rows = functions[invoked]
+        was, _ = _invoker_runs(rows, old)
+        runs, share = _invoker_runs(rows, new)
+        by_function = [rows[column] for column in FUNCTION_KEY]
+        total_was, total = was.groupby(by_function).transform("sum"), runs.groupby(by_function).transform("sum")
+        scale = (total / total_was.where(total_was > 0)).fillna(1.0)
+        changed = functions.copy()
+        changed.loc[invoked, "share"] = share
+        for column in ("requests", "invocations"):
+            changed[column] = changed[column].astype(float)
+            changed.loc[invoked, column] = rows[column].astype(float) * scale
+        inventory.functions = changed
+    return after
 
 
 def load_snapshot(
