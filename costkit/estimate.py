@@ -234,23 +234,6 @@ def to_usage(
     return derive_usage(source, period=period, region=region, pricebook=book)
 
 
-def estimate_snapshot(
-    snapshot: str | Path | Snapshot,
-    *,
-    period: Period | None = None,
-    free_tier: bool = True,
-    free_tier_scope: FreeTierScope | None = None,
-    fallback_region: str | None = None,
-    pricebook: PriceBook | None = None,
-) -> Estimate:
-    """`estimate` of a snapshot (kept for callers written before `estimate` took both sources)."""
-    book = pricebook or current_pricebook()
-    usage = load_snapshot(snapshot, period=period, pricebook=book)
-    return price_usage(
-        usage, book, free_tier=free_tier, free_tier_scope=free_tier_scope, fallback_region=fallback_region
-    )
-
-
 def price_usage(
     usage: Usage,
     pricebook: PriceBook,

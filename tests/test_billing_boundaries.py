@@ -1,5 +1,5 @@
 """Each billing rule tested just below, at and just above its boundary, on both paths: a usage file
-(`costkit.estimate`) and a snapshot of what ran (`estimate_snapshot`).
+and a snapshot of what ran, both through `costkit.estimate`.
 
 Every expected figure is price x quantity written out here from the pricing pages' figures (the same
 ones pricing/*.csv ships for us-east-1), never copied from costkit's output:
@@ -21,7 +21,6 @@ import pandas as pd
 import pytest
 
 from costkit import Estimate, Period, estimate, load_pricebook
-from costkit.estimate import estimate_snapshot
 from costkit.sources.snapshot.folder import Snapshot
 
 BOOK = load_pricebook()
@@ -51,7 +50,7 @@ def from_file(usage: dict[str, Any]) -> Estimate:
 
 
 def from_snapshot(snapshot: Snapshot, free_tier: bool = False) -> Estimate:
-    return estimate_snapshot(snapshot, period=OCTOBER, free_tier=free_tier, pricebook=BOOK)
+    return estimate(snapshot, period=OCTOBER, free_tier=free_tier, pricebook=BOOK)
 
 
 def cost(result: Estimate, usage_type: str, resource: str | None = None) -> float:

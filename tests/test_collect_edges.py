@@ -17,7 +17,7 @@ from costkit.collect.context import Window
 from costkit.collect.fake_account import fake_account
 from costkit.collect.run import CollectOptions, collect
 from costkit.errors import CostkitError
-from costkit.estimate import estimate_snapshot
+from costkit.estimate import estimate
 from costkit.optimize import suggest
 from costkit.sources.snapshot.folder import Snapshot
 
@@ -32,7 +32,7 @@ def test_a_quiet_month_with_no_executions_is_priced() -> None:
                 "action_executions": snapshot.table("action_executions").iloc[0:0]},
         manifest=snapshot.manifest,
     )  # fmt: skip
-    result = estimate_snapshot(quiet, period=Period.month(2026, 10))
+    result = estimate(quiet, period=Period.month(2026, 10))
     # No V2 minutes, and no V1 pipeline ran: CodePipeline costs nothing; storage is still there.
     assert result.by_service()["CodePipeline"] == 0
     assert result.by_service()["S3"] == pytest.approx(42.5 * 0.023)
@@ -53,7 +53,7 @@ def test_the_month_under_way_is_projected_not_taken_as_whole() -> None:
     window = Window(dt.datetime(2026, 11, 1, tzinfo=dt.UTC), dt.datetime(2026, 11, 16, tzinfo=dt.UTC))
     with fake_account(window) as session:
         snapshot = collect(session, CollectOptions(window=window, regions=["us-east-1"], cache_dir=None))
-    result = estimate_snapshot(snapshot)
+    result = estimate(snapshot)
     assert result.period == Period.month(2026, 11)
     assert result.options["projection_factor"] == pytest.approx(30 / 15)
     assert result.comparison().empty  # a partial month is never set against a bill
@@ -64,15 +64,15 @@ def test_a_rolling_window_is_not_compared_with_actuals(tmp_path: Path) -> None:
     with fake_account(window) as session:
         snapshot = collect(session, CollectOptions(window=window, regions=["us-east-1"], cache_dir=None))
     assert not snapshot.table("actuals").empty
-    assert estimate_snapshot(snapshot).comparison().empty
+    assert estimate(snapshot).comparison().empty
 
 
 def test_estimated_actuals_are_not_compared() -> None:
     with fake_account(OCTOBER) as session:
         snapshot = collect(session, CollectOptions(window=OCTOBER, regions=["us-east-1"], cache_dir=None))
-    assert not estimate_snapshot(snapshot).comparison().empty
+    assert not estimate(snapshot).comparison().empty
     snapshot.tables["actuals"] = snapshot.table("actuals").assign(estimated=True)
-    assert estimate_snapshot(snapshot).comparison().empty
+    assert estimate(snapshot).comparison().empty
 
 
 def test_unknown_region_names_are_refused_before_any_call(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from costkit.cli import app
 from costkit.collect.context import Window
 from costkit.collect.fake_account import fake_account
 from costkit.collect.run import CollectOptions, collect
-from costkit.estimate import estimate_snapshot
+from costkit.estimate import estimate
 from costkit.sources.snapshot.folder import Snapshot
 
 OCTOBER = Window.month(2026, 10)
@@ -51,7 +51,7 @@ def test_collection_is_complete_and_counts_its_calls(snapshot: Snapshot) -> None
 
 
 def test_each_service_costs_what_the_bill_says(snapshot: Snapshot) -> None:
-    result = estimate_snapshot(snapshot, period=Period.month(2026, 10))
+    result = estimate(snapshot, period=Period.month(2026, 10))
     by_service = result.by_service()
     # V2: web-app 120 x (ceil 20 s + ceil 372 s + ceil 45 s = 1 + 7 + 1 min), approval free;
     # tokyo-service 60 x (1 + ceil 185 s = 4 min); 100 free minutes. V1: one active pipeline, one free.
@@ -65,7 +65,7 @@ def test_each_service_costs_what_the_bill_says(snapshot: Snapshot) -> None:
     assert by_service["Lambda"] == 0
     # The free tier must not hide a Lambda error: without it, 120 x $0.20 per million requests and
     # 25.5 GB-s x $0.0000133334 (arm64).
-    gross = estimate_snapshot(snapshot, period=Period.month(2026, 10), free_tier=False).by_service()
+    gross = estimate(snapshot, period=Period.month(2026, 10), free_tier=False).by_service()
     assert gross["Lambda"] == pytest.approx(120 * 0.0000002 + 120 * 0.85 * 0.25 * 0.0000133334)
     # Storage 42.5 GB and 8 GB; artifact requests estimated from executions (PUT per Source/Build action,
     # GET per later non-approval action): us-east-1 web-app 120 x (2 PUT, 2 GET), legacy-api 10 x (2 PUT, 1 GET);
@@ -77,7 +77,7 @@ def test_each_service_costs_what_the_bill_says(snapshot: Snapshot) -> None:
 
 
 def test_per_pipeline_view_attributes_builds_functions_and_storage(snapshot: Snapshot) -> None:
-    per_pipeline = estimate_snapshot(snapshot, period=Period.month(2026, 10)).by_pipeline().set_index("pipeline")
+    per_pipeline = estimate(snapshot, period=Period.month(2026, 10)).by_pipeline().set_index("pipeline")
     assert per_pipeline.loc["web-app", "CodeBuild"] == pytest.approx(720 * 0.01)  # its 120 builds, not alice's 3
     # The us-east-1 bucket serves web-app (120 runs), legacy-api (10) and docs (0): storage shared 120:10:0.
     assert per_pipeline.loc["legacy-api", "S3"] == pytest.approx(
@@ -87,7 +87,7 @@ def test_per_pipeline_view_attributes_builds_functions_and_storage(snapshot: Sna
 
 
 def test_closed_month_is_compared_with_cost_explorer_actuals(snapshot: Snapshot) -> None:
-    comparison = estimate_snapshot(snapshot, period=Period.month(2026, 10)).comparison().set_index("service")
+    comparison = estimate(snapshot, period=Period.month(2026, 10)).comparison().set_index("service")
     assert comparison.loc["CodeBuild", "actual_usd"] == pytest.approx(7.29 + 0.44)  # the fake answer's two rows
     assert comparison.loc["CodePipeline", "difference_usd"] == pytest.approx((120 * 9 + 60 * 5 - 100) * 0.002 - 2.38)
 
@@ -96,7 +96,7 @@ def test_a_partial_window_is_projected_to_the_month() -> None:
     window = Window(OCTOBER.start, OCTOBER.start + (OCTOBER.end - OCTOBER.start) / 2)  # 15.5 days
     with fake_account(window) as session:
         half = collect(session, CollectOptions(window=window, regions=["us-east-1"], cost_explorer=False))
-    result = estimate_snapshot(half, period=Period.month(2026, 10))
+    result = estimate(half, period=Period.month(2026, 10))
     assert result.options["projection_factor"] == pytest.approx(31 / 15.5)
     assert "observed-projection" in {a["id"] for a in result.assumptions}
     # The estate runs at a steady rate: 60 of web-app's 120 monthly executions fall in the half window, and
@@ -117,7 +117,7 @@ def test_cli_demo_then_estimate_by_pipeline(tmp_path: Path) -> None:
     for name in ("web-app", "tokyo-service", "legacy-api", "Estimate vs. Cost Explorer actuals"):
         assert name in shown.stdout
     printed = runner.invoke(app, ["estimate", "--snapshot", str(out), "--format", "json"])
-    library = estimate_snapshot(out).to_dict()
+    library = estimate(out).to_dict()
     assert json.loads(printed.stdout) == json.loads(json.dumps(library))
 
 
@@ -131,7 +131,7 @@ def test_a_function_invoked_by_two_pipelines_is_split_by_their_invocations(snaps
                 "action_executions": pd.concat([runs, legacy_runs])},
         manifest=snapshot.manifest,
     )  # fmt: skip
-    lines = estimate_snapshot(shared, period=Period.month(2026, 10)).lines
+    lines = estimate(shared, period=Period.month(2026, 10)).lines
     requests = lines[(lines["resource"] == "deploy-notifier") & (lines["usage_type"] == "Request-ARM")]
     by_pipeline = requests.set_index("pipeline")["quantity"]
     # 120 invocations observed; web-app ran its Deploy action 120 times, legacy-api its Notify 40 times.

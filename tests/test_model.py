@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from costkit import Period, estimate, load_pricebook
 from costkit.cli import app
 from costkit.errors import ParameterError
-from costkit.estimate import estimate_snapshot
 from costkit.model.period import Window
 from costkit.optimize import suggest
 from costkit.optimize.base import Context
@@ -160,7 +159,7 @@ def in_progress_snapshot() -> Snapshot:
 def test_an_execution_in_progress_bills_the_same_minutes_in_the_estimate_and_the_pipeline_type_rule() -> None:
     snap = in_progress_snapshot()
     book = load_pricebook()
-    baseline = estimate_snapshot(snap, free_tier=False, pricebook=book)
+    baseline = estimate(snap, free_tier=False, pricebook=book)
     # 570 s to the collection, rounded up per action execution: ceil(9.5) = 10 minutes.
     assert list(baseline.runs.actions["minutes"]) == [10.0]
     found = pipeline_type.rule(Context(baseline=baseline, pricebook=book))
@@ -210,7 +209,7 @@ def test_a_usage_file_yields_planned_runs_from_its_averages() -> None:
 def test_one_estimate_entry_point_for_both_sources() -> None:
     snap = in_progress_snapshot()
     observed_total = estimate(snap, free_tier=False).total
-    assert observed_total == estimate_snapshot(snap, free_tier=False).total
+    assert observed_total == estimate(snap, free_tier=False).total
     assert observed_total == pytest.approx(1.0)  # the V1 pipeline ran in the window: one active pipeline-month
     with pytest.raises(ParameterError, match=r"^region='us-east-1' re-prices a usage file"):
         estimate(snap, region="us-east-1")

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from costkit import Period
-from costkit.estimate import Estimate, estimate, estimate_snapshot
+from costkit.estimate import Estimate, estimate
 from costkit.optimize import suggest
 from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rules import artifact_lifecycle, build_caching, not_priced, right_size
@@ -43,7 +43,7 @@ def context_for_usage(usage: dict[str, Any], book: PriceBook | None = None) -> C
 
 def context_for_snapshot(snapshot: Snapshot, book: PriceBook | None = None) -> Context:
     book = book or load_pricebook()
-    baseline = estimate_snapshot(snapshot, period=OCTOBER, free_tier=False, pricebook=book)
+    baseline = estimate(snapshot, period=OCTOBER, free_tier=False, pricebook=book)
     assert baseline.complete
     return Context(baseline=baseline, pricebook=book)
 
@@ -202,7 +202,7 @@ def test_caching_halves_the_cacheable_phases_of_uncached_projects_only(build_sna
     shorter = build_snapshot.tables["builds"].copy()
     web = shorter["project"] == "web-build"
     shorter.loc[web, "end"] = shorter.loc[web, "billed_start"] + pd.Timedelta(seconds=210)
-    after = estimate_snapshot(
+    after = estimate(
         Snapshot(tables={**build_snapshot.tables, "builds": shorter}, manifest={"window": WINDOW}),
         period=OCTOBER,
         free_tier=False,

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from costkit import Period, estimate, load_pricebook
-from costkit.estimate import estimate_snapshot
 from costkit.optimize.base import Context, Rule, Suggestion
 from costkit.optimize.rules import idle_pipelines, rounding_waste, wasted_runs
 from costkit.sources.snapshot.folder import Snapshot
@@ -104,7 +103,7 @@ def snapshot(
 
 def context(snap: Snapshot, free_tier: bool = False) -> Context:
     book = load_pricebook()
-    return Context(baseline=estimate_snapshot(snap, free_tier=free_tier, pricebook=book), pricebook=book)
+    return Context(baseline=estimate(snap, free_tier=free_tier, pricebook=book), pricebook=book)
 
 
 def wiring_reprice_matches_saving(ctx: Context, suggestion: Suggestion) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from costkit import load_pricebook
-from costkit.estimate import estimate_snapshot
+from costkit.estimate import estimate
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.snapshot.observed import billed_actions, billed_builds
 
@@ -83,7 +83,7 @@ def test_a_stale_in_progress_action_in_a_closed_month_is_billed_to_its_action_ty
     runs = billed_actions(snapshot(actions, []))
     assert runs["billed"].tolist() == [5 * 1440, 1440, 5]
     assert runs["stale"].tolist() == [True, True, False]
-    result = estimate_snapshot(snapshot(actions, []), free_tier=False)
+    result = estimate(snapshot(actions, []), free_tier=False)
     assert result.by_service()["CodePipeline"] == pytest.approx((7200 + 1440 + 5) * V2_MINUTE)
 
 
@@ -110,7 +110,7 @@ def test_a_build_stuck_past_its_project_timeout_is_billed_to_the_timeout() -> No
     billed = billed_builds(snapshot([], builds), load_pricebook())
     assert billed.set_index("build_id")["billed"].to_dict() == {"api:stuck": 60, "api:ok": 12}
     assert billed.set_index("build_id")["stale"].to_dict() == {"api:stuck": True, "api:ok": False}
-    result = estimate_snapshot(snapshot([], builds), free_tier=False)
+    result = estimate(snapshot([], builds), free_tier=False)
     assert result.by_service()["CodeBuild"] == pytest.approx((60 + 12) * SMALL)
 
 
@@ -134,7 +134,7 @@ def test_in_an_open_window_running_runs_are_billed_to_the_collection_as_before()
     assert runs["billed"].tolist() == [1440]
     assert not runs["stale"].any()
     assert billed_builds(open_month, load_pricebook()).empty
-    result = estimate_snapshot(open_month, free_tier=False)
+    result = estimate(open_month, free_tier=False)
     assert "observed-stale-runs" not in {a["id"] for a in result.assumptions}
     assert result.options["data_quality"] == {"stale_action_executions": 0, "stale_builds": 0}
 
@@ -144,7 +144,7 @@ def test_the_assumptions_line_names_both_kinds_with_their_counts() -> None:
         run("Deploy", "Deploy", "CodeDeploy", "2026-10-10T00:00"),
         run("Notify", "Invoke", "Lambda", "2026-10-20"),
     ]
-    result = estimate_snapshot(snapshot(actions, [build("api:stuck", "2026-10-20T10:00", None)]), free_tier=False)
+    result = estimate(snapshot(actions, [build("api:stuck", "2026-10-20T10:00", None)]), free_tier=False)
     text = {a["id"]: a["text"] for a in result.assumptions}["observed-stale-runs"]
     assert "2 CodePipeline action executions" in text
     assert "1 CodeBuild builds" in text
