@@ -26,7 +26,7 @@ from costkit.errors import CostkitError
 from costkit.sources.snapshot import in_duckdb
 from costkit.sources.snapshot.checks import ACCOUNT_ID, PHASES, REQUIRED, RUNS, Problem, account_problem
 from costkit.sources.snapshot.folder import Snapshot
-from costkit.sources.snapshot.observed import RunTotals, window_of
+from costkit.sources.snapshot.observed import RunTotals
 from costkit.tables import PriceBook
 
 RUN_TABLES = ("pipeline_executions", "action_executions", "builds")
@@ -201,7 +201,7 @@ def compose(
                 rows = rows[SENT[lookup.name](rows)]
             rows = rows.astype(object)
             parts.append(values(lookup.name, lookup.columns, rows.where(rows.notna(), None).values.tolist()))
-    months = window_months(*window_of(snapshot))
+    months = [month.name for month in snapshot.window.months()]  # the months (YYYY-MM) the window touches
     for run in runs:
         parts.append(run_relation(run, tables, shapes[run], months))
         parts.append(_relation(f"{run}_duplicates", to_trino(query(f"{run}_duplicates"))))
@@ -227,16 +227,6 @@ def _checks() -> str:
         for run in RUN_TABLES
     ]
     return "\nUNION ALL\n".join([*problems, *accounts])
-
-
-def window_months(start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
-    """The months (YYYY-MM) the window touches."""
-    last = end - pd.Timedelta(microseconds=1)
-    found, year, month = [], start.year, start.month
-    while (year, month) <= (last.year, last.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
 
 
 def shapes_of(tables: Tables) -> dict[str, TableShape]:
