@@ -158,33 +158,35 @@ def suggest(
     for item in found:  # biggest first: the first of each exclusive group is the one counted
         best.setdefault(item.exclusive, item)
     combined = combine([item.as_change for item in best.values()])
-    after = _applied(context, list(best.values()))
+    counted = list(best.values())
+    after, by_rule = _applied(context, found, counted)
     return Suggestions(
         items=found,
         baseline=baseline,
         combined_saving_usd=baseline.total - after if best else 0.0,
         notes=context.notes,
-        counted={item.id for item in best.values()},
+        counted={item.id for item in counted},
         change=combined,
-        by_rule=_by_rule(context, found, list(best.values())),
+        by_rule=by_rule,
     )
 
 
-def _applied(context: Context, items: list[Suggestion]) -> float:
-    """The monthly total with `items` applied together, re-priced by the groups they touch."""
-    context.repricings += 1
-    return context.repricer.price(context.edit_of([item.transform for item in items if item.transform])).total_usd
-
-
-def _by_rule(context: Context, found: list[Suggestion], counted: list[Suggestion]) -> list[RuleTotal]:
-    """Each rule's counted suggestions applied together: one re-pricing per rule."""
-    totals = []
+def _applied(context: Context, found: list[Suggestion], counted: list[Suggestion]) -> tuple[float, list[RuleTotal]]:
+    """The monthly total with the counted suggestions applied together, and each rule's counted suggestions
+    applied together (its rolled-up total): all re-priced in one pass by the groups they touch."""
+    rules = list(dict.fromkeys(item.rule for item in found))
+    mine = {rule: [item for item in counted if item.rule == rule] for rule in rules}
+    shown = [rule for rule in rules if mine[rule]]
+    edits = [context.together(counted)] + [context.together(mine[rule]) for rule in shown]
+    context.repricings += len(edits)
+    after, *per_rule = context.repricer.price_many(edits)
     before = context.repricer.baseline_total
-    for rule in dict.fromkeys(item.rule for item in found):
-        mine = [item for item in counted if item.rule == rule]
-        saving = before - _applied(context, mine) if mine else 0.0
-        totals.append(RuleTotal(rule, sum(item.rule == rule for item in found), len(mine), saving))
-    return sorted(totals, key=lambda total: (-total.saving_usd, total.rule))
+    saving = dict(zip(shown, (before - priced.total_usd for priced in per_rule), strict=True))
+    totals = [
+        RuleTotal(rule, sum(item.rule == rule for item in found), len(mine[rule]), saving.get(rule, 0.0))
+        for rule in rules
+    ]
+    return after.total_usd, sorted(totals, key=lambda total: (-total.saving_usd, total.rule))
 
 
 def _unique_ids(found: list[Suggestion]) -> None:

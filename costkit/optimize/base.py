@@ -8,7 +8,8 @@ toward the total.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -209,6 +210,35 @@ class Context:
         return Edit(
             self._rows_of(owner),
             pd.concat(added, ignore_index=True) if added else self.rows.iloc[0:0],
+        )
+
+    def together(self, items: Sequence[Suggestion]) -> Edit:
+        """The row edits of `items` applied together in order, as one edit of the baseline. A suggestion
+        priced in a batch that shares no resource with another item is taken from its batch as it is (its
+        place in the order cannot matter); the others are composed resource by resource (`edit_of`)."""
+        transforms = [item.transform for item in items if item.transform is not None]
+        if not all(isinstance(transform, Scoped) for transform in transforms):
+            return self.edit_of(transforms)
+        seen = Counter(place for transform in transforms for place in cast(Scoped, transform).places)
+        alone: dict[int, tuple[Batch, list[int]]] = {}  # id(batch) -> the batch and its candidates taken
+        composed: list[RowChange] = []
+        for item in items:
+            transform = item.transform
+            if transform is None:
+                continue
+            if item.priced_in is not None and all(seen[place] == 1 for place in cast(Scoped, transform).places):
+                batch, number = item.priced_in
+                alone.setdefault(id(batch), (batch, []))[1].append(number)
+            else:
+                composed.append(transform)
+        edits = [batch.edit(numbers) for batch, numbers in alone.values()]
+        if composed:
+            edits.append(self.edit_of(composed))
+        if not edits:
+            return Edit(np.zeros(0, dtype=np.int64), self.rows.iloc[0:0])
+        return Edit(
+            np.concatenate([edit.removed for edit in edits]),
+            pd.concat([edit.added for edit in edits], ignore_index=True) if len(edits) > 1 else edits[0].added,
         )
 
     def reprice(self, rows: pd.DataFrame) -> tuple[float, set[tuple[str, ...]]]:

@@ -44,6 +44,13 @@ def candidates(rows: pd.DataFrame, selected: np.ndarray, by: list[str]) -> tuple
     return candidate, [tuple(str(value) for value in key) for key in first.itertuples(index=False)]
 
 
+def keep(candidate: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """`candidate` numbers with only the `kept` candidates left (a mask over the old numbers), numbered again
+    from 0 in the same order; the others become -1."""
+    renumbered = np.where(kept, np.cumsum(kept) - 1, -1)
+    return np.where(candidate >= 0, renumbered[np.maximum(candidate, 0)], -1)
+
+
 def retype(rows: pd.DataFrame, match: dict[str, str], mapping: dict[str, str], detail: str) -> pd.DataFrame:
     """Change the usage type of the matching rows (quantity unchanged: the same work at another rate)."""
     out = rows.copy()

@@ -4,16 +4,20 @@ variables, QUEUED or PARALLEL mode) is never told to go back to V1."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
 from costkit.billing.codepipeline import ACTION_MINUTES, ACTIVE_PIPELINE
-from costkit.optimize.base import MIN_SAVING_USD, Context, RowChange, Suggestion, scoped
-from costkit.optimize.rows import replace
+from costkit.model.rows import ROW_COLUMNS
+from costkit.optimize.base import MIN_SAVING_USD, Batch, Context, RowChange, Suggestion, scoped
+from costkit.optimize.rows import candidates, keep, replace
 
 RULE = "pipeline-type"
 FEATURE_COLUMNS = ["account", "region", "pipeline", "type", "blockers"]
 PipelineKey = tuple[str, str, str]
+PLACE = ["account", "region", "resource"]
 CHANGE_TO = {
     "V1": {
         "console": "CodePipeline > pipeline > Edit > Pipeline type: V1",
@@ -110,21 +114,38 @@ def rule(ctx: Context) -> list[Suggestion]:
         (str(a), str(r), str(p)): str(b)
         for a, r, p, b in features[["account", "region", "pipeline", "blockers"]].itertuples(index=False)
     }
-    pipeline_rows = rows[rows["service"] == "CodePipeline"]
     would_be_minutes = _v2_minutes_of_v1(ctx)
-    for (account, region, name), group in pipeline_rows.groupby(["account", "region", "resource"]):
-        place = (str(account), str(region), str(name))
-        if (group["usage_type"] == ACTION_MINUTES).any():
-            to, quantity, minutes = "V1", 1.0, float(group["quantity"].sum())
+    candidate, places = candidates(rows, (rows["service"] == "CodePipeline").to_numpy(), PLACE)
+    quantity = rows["quantity"].astype("float64").to_numpy()
+    on_minutes = np.bincount(candidate + 1, rows["usage_type"].to_numpy() == ACTION_MINUTES, len(places) + 1)[1:]
+    minutes_now = np.bincount(candidate + 1, quantity, len(places) + 1)[1:]
+    switches: list[tuple[PipelineKey, str, float, float]] = []  # place, to, quantity after, minutes
+    kept = np.zeros(len(places), dtype=bool)
+    for number, key in enumerate(places):
+        place = cast(PipelineKey, key)
+        if on_minutes[number] > 0:
+            switches.append((place, "V1", 1.0, float(minutes_now[number])))
         elif place in would_be_minutes:
-            to, quantity = "V2", would_be_minutes[place]
-            minutes = quantity
+            switches.append((place, "V2", would_be_minutes[place], would_be_minutes[place]))
         else:
             continue
-        transform = _switch(place, to, quantity)
-        saving = ctx.saving(transform)
-        if saving is None or saving <= MIN_SAVING_USD:
+        kept[number] = True
+    added = pd.DataFrame(
+        [
+            {"service": "CodePipeline", "account": a, "region": r, "resource": n, "pipeline": n, "quantity": q,
+             **AFTER[to]}
+            for (a, r, n), to, q, _minutes in switches
+        ],
+        columns=list(ROW_COLUMNS),
+    )  # fmt: skip
+    batch = Batch.replaced(rows, keep(candidate, kept), added, np.arange(len(switches)))
+    savings = ctx.savings(batch)
+    for number, (place, to, quantity_after, minutes) in enumerate(switches):
+        account, region, name = place
+        saving = float(savings[number])
+        if np.isnan(saving) or saving <= MIN_SAVING_USD:
             continue
+        transform = _switch(place, to, quantity_after)
         blockers = blockers_of.get(place, "")
         if to == "V1" and blockers:
             ctx.notes.append(
@@ -146,6 +167,7 @@ def rule(ctx: Context) -> list[Suggestion]:
                 exclusive=f"{RULE}:{account}:{region}:{name}",
                 usage_patch=_patch(str(name), to),
                 transform=transform,
+                priced_in=(batch, number),
             )
         )
     return suggestions
