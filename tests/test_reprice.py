@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from batch_checks import batch_matches_transform
 
 from costkit import Period
 from costkit.change import Change, combine
@@ -29,7 +30,8 @@ from costkit.reprice import Edit, Repricer
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.tables import PriceBook
 
-BATCHED = {"lambda-arm64", "pipeline-type", "arm-builds", "right-size"}  # rules that price all candidates at once
+# Rules that price all their candidates at once (build-caching too: tests/test_rules_builds_storage.py checks it).
+BATCHED = {"lambda-arm64", "pipeline-type", "arm-builds", "right-size"}
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 OPTIONS = [
     {},
@@ -213,12 +215,6 @@ def estimate_of(rows: pd.DataFrame, book: PriceBook) -> Estimate:
     return result
 
 
-def _table(rows: pd.DataFrame) -> list[tuple[object, ...]]:
-    """A usage table as sorted rows, for comparing tables that hold the same rows in another order."""
-    cells = rows.reset_index(drop=True)[list(ROW_COLUMNS)].astype(object)
-    return sorted((tuple("" if pd.isna(v) else v for v in row) for row in cells.itertuples(index=False)), key=repr)
-
-
 def _estate(n: int) -> dict[str, Any]:
     """n V1 and V2 pipelines, x86 projects on SMALL to 2XLARGE with short and long builds, x86 functions: a
     candidate for every batched rule, several per account's free tier."""
@@ -252,17 +248,10 @@ def test_batched_savings_equal_one_by_one_repricing(source: Path | str, book: Pr
     month = Period.month(2026, 10) if source == "demo" else Period.month(2026, 11)
     usage = _estate(12) if source == "estate" else None if source == "demo" else source
     found = suggest(usage, snapshot=demo if source == "demo" else None, period=month, pricebook=book)
-    rows = found.baseline.usage_rows.reset_index(drop=True)
     ctx = Context(baseline=found.baseline, pricebook=book)
     batched = [item for item in found.items if item.priced_in is not None]
     for item in batched:
-        assert item.transform is not None
-        assert item.priced_in is not None
-        batch, number = item.priced_in
-        edit = batch.edit([number])
-        after = pd.concat([rows.drop(index=edit.removed), edit.added], ignore_index=True)
-        assert _table(after) == _table(item.transform(rows.copy()))
-        assert item.monthly_saving_usd == pytest.approx(ctx.saving(item.transform), abs=1e-9)
+        batch_matches_transform(ctx, item)
     assert all(item.priced_in is not None for item in found.items if item.rule in BATCHED)
     if source == "estate":
         assert {item.rule for item in batched} == BATCHED, "every batched rule has suggestions to compare"

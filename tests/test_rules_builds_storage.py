@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from batch_checks import batch_matches_transform
 
 from costkit import Period
 from costkit.estimate import Estimate, estimate
@@ -78,6 +79,8 @@ def wiring_reprice_matches_saving(ctx: Context, suggestion: Suggestion) -> float
     total, missing = ctx.reprice(suggestion.transform(ctx.rows.copy()))
     assert not missing
     assert total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+    if suggestion.priced_in is not None:
+        batch_matches_transform(ctx, suggestion)
     return total
 
 
@@ -208,6 +211,23 @@ def test_caching_halves_the_cacheable_phases_of_uncached_projects_only(build_sna
         free_tier=False,
     )
     assert total(after) == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+
+
+def test_caching_a_project_built_outside_any_pipeline_and_inside_one(build_snapshot: Snapshot) -> None:
+    """Builds started by hand have no pipeline (an empty cell the row edit must still match); the same project's
+    pipeline builds are another usage row with its own factor."""
+    by_hand = pd.DataFrame(builds("web-build", 4, 300, "BUILD_GENERAL1_MEDIUM", phases=(120, 30, 30), offset=200))
+    by_hand["initiator"] = "user/alice"
+    tables = {**build_snapshot.tables, "builds": pd.concat([build_snapshot.tables["builds"], by_hand])}
+    ctx = context_for_snapshot(Snapshot(tables=tables, manifest={"window": WINDOW}))
+    web_rows = ctx.rows[ctx.rows["resource"] == "web-build"]
+    assert web_rows["pipeline"].isna().sum() == 1
+    assert web_rows["pipeline"].notna().sum() == 1
+    (suggestion,) = build_caching.rule(ctx)
+    # (10 pipeline + 4 by-hand builds) x (5 - 4) billed min x general1.medium $0.01
+    assert suggestion.monthly_saving_usd == pytest.approx((10 + 4) * (5 - 4) * 0.01)
+    assert suggestion.evidence["builds"] == 14
+    wiring_reprice_matches_saving(ctx, suggestion)
 
 
 def test_caching_needs_a_snapshot() -> None:

@@ -1,0 +1,28 @@
+"""Checks that a suggestion priced in its rule's batch is the same change as its own row edit."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from costkit.model.rows import ROW_COLUMNS
+from costkit.optimize.base import Context, Suggestion
+
+
+def table(rows: pd.DataFrame) -> list[tuple[object, ...]]:
+    """A usage table as sorted rows (empty cells as ""), for comparing tables holding the same rows in any order."""
+    cells = rows.reset_index(drop=True)[list(ROW_COLUMNS)].astype(object)
+    return sorted((tuple("" if pd.isna(v) else v for v in row) for row in cells.itertuples(index=False)), key=repr)
+
+
+def batch_matches_transform(ctx: Context, suggestion: Suggestion) -> None:
+    """The suggestion's batch edit leaves the very table its transform leaves, and its batched saving equals
+    that transform re-priced alone (one by one, as before batches)."""
+    assert suggestion.transform is not None
+    assert suggestion.priced_in is not None
+    batch, number = suggestion.priced_in
+    rows = ctx.rows.reset_index(drop=True)
+    edit = batch.edit([number])
+    after = pd.concat([rows.drop(index=edit.removed), edit.added], ignore_index=True)
+    assert table(after) == table(suggestion.transform(rows.copy()))
+    assert suggestion.monthly_saving_usd == pytest.approx(ctx.saving(suggestion.transform), abs=1e-9)
