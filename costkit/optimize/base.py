@@ -62,7 +62,7 @@ def _place(match: Mapping[str, object]) -> Place:
     return (str(match["account"]), str(match["region"]), str(match["resource"]))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: it holds arrays and a table
 class Batch:
     """A rule's candidate changes as one table, each an edit of the baseline rows: rows at baseline positions
     `removed` taken out of candidate `removed_by`, rows `added` (ROW_COLUMNS) put into candidate `added_by`.
@@ -121,7 +121,7 @@ class Suggestion:
     usage_patch: list[dict[str, Any]] = field(default_factory=list)
     transform: RowChange | None = field(default=None, repr=False)
     # Where the rule priced it: its batch and its candidate number there (the same edit as `transform`).
-    priced_in: tuple[Batch, int] | None = field(default=None, repr=False)
+    priced_in: tuple[Batch, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def as_change(self) -> Change:
