@@ -14,7 +14,7 @@ examples and the demo); `tier_amounts` in price.py is the one tier formula both 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,18 +52,17 @@ class Repriced:
     new_missing: bool = field(default=False)  # some line is unpriced that was not before the edit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Batched:
     """Many edits priced at once: each one's monthly total and whether it leaves a line unpriced that was
-    priced before; its unpriced lines by `missing(index)`."""
+    priced before; its unpriced lines by `missing(index)` (worked out on demand: few callers need them)."""
 
     total_usd: np.ndarray
     new_missing: np.ndarray
-    _missing: dict[int, frozenset[MissingKey]]
-    _baseline_missing: frozenset[MissingKey]
+    _missing: Callable[[int], frozenset[MissingKey]]
 
     def missing(self, index: int) -> frozenset[MissingKey]:
-        return self._missing.get(index, self._baseline_missing)
+        return self._missing(index)
 
 
 class Repricer:
@@ -101,6 +100,7 @@ class Repricer:
         self.baseline_total = float(np.nansum(self._group_net))
         self._missing_rows = np.isnan(self._group_net[self._row_group]) & (self._quantity > 0)
         self.baseline_missing = _keys_of(self.rows, self._missing_rows)
+        self._known: np.ndarray | None = None
         # Groups sorted by pool, and each group's rows: contiguous runs found by searchsorted.
         self._by_pool = np.argsort(self._group_pool, kind="stable")
         self._by_group = np.argsort(self._row_group, kind="stable")
@@ -259,27 +259,47 @@ class Repricer:
         before = np.where(old, self._group_net[np.where(old, groups, 0)], 0.0)
         delta = np.bincount(scenario, np.nan_to_num(net) - np.nan_to_num(before), scenarios)
         unpriced_added = np.isnan(net[added_at]) & (added_quantity > 0)
-        # Only a scenario where some group has or had no price, or that drops an unpriced row, can change
-        # what is missing: its missing lines are worked out one scenario at a time; every other keeps the baseline's.
+        # A line is newly missing when it has no price now and no line of its name was missing before: a
+        # baseline row of a group that lost its price (and is not removed), or an unpriced added row.
+        lost = np.flatnonzero(old & np.isnan(net) & ~np.isnan(before))
+        first = self._group_start[groups[lost]]
+        count = self._group_start[groups[lost] + 1] - first
+        rows = self._by_group[_runs(first, count)]
+        rows_scenario = np.repeat(scenario[lost], count)
+        kept = ~np.isin(rows_scenario * len(self.rows) + rows, removed_scenario * len(self.rows) + removed)
+        fresh = np.zeros(scenarios, dtype=bool)
+        fresh[rows_scenario[kept & (self._quantity[rows] > 0) & ~self._known_missing(rows)]] = True
+        fresh[added_scenario[unpriced_added & ~self._named_missing(added)]] = True
         changed = np.isnan(net) | np.isnan(before)
-        suspect = np.zeros(scenarios, dtype=bool)
-        suspect[scenario[changed]] = True
-        suspect[removed_scenario[self._missing_rows[removed]]] = True
         code_bounds = np.searchsorted(scenario, np.arange(scenarios + 1))
         removed_bounds = np.searchsorted(removed_scenario, np.arange(scenarios + 1))
-        missing: dict[int, frozenset[MissingKey]] = {}
-        for index in np.flatnonzero(suspect):
+
+        def missing(index: int) -> frozenset[MissingKey]:
+            """The unpriced lines after edit `index`: the baseline's, unless a price is or was missing there."""
             mine = slice(code_bounds[index], code_bounds[index + 1])
+            gone = removed[removed_bounds[index] : removed_bounds[index + 1]]
+            if not changed[mine].any() and not self._missing_rows[gone].any():
+                return self.baseline_missing
             again = changed[mine] & old[mine]
-            missing[int(index)] = self._missing_after(
-                groups[mine][again],
-                np.isnan(net[mine][again]),
-                removed[removed_bounds[index] : removed_bounds[index + 1]],
-            ) | _keys_of(added, unpriced_added & (added_scenario == index))
-        fresh = np.zeros(scenarios, dtype=bool)
-        for number, keys_after in missing.items():
-            fresh[number] = not keys_after <= self.baseline_missing
-        return Batched(self.baseline_total + delta, fresh, missing, self.baseline_missing)
+            return self._missing_after(groups[mine][again], np.isnan(net[mine][again]), gone) | _keys_of(
+                added, unpriced_added & (added_scenario == index)
+            )
+
+        return Batched(self.baseline_total + delta, fresh, missing)
+
+    def _known_missing(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each baseline row (by position) is named like a line the baseline already has no price for."""
+        if self._known is None:
+            self._known = self._named_missing(self.rows)
+        known: np.ndarray = self._known[rows]
+        return known
+
+    def _named_missing(self, rows: pd.DataFrame) -> np.ndarray:
+        """Whether each row is named (account, region, resource, usage type) like a line missing in the baseline."""
+        if not self.baseline_missing or rows.empty:
+            return np.zeros(len(rows), dtype=bool)
+        names = pd.MultiIndex.from_frame(rows[MISSING_KEY].astype(str))
+        return np.asarray(names.isin(list(self.baseline_missing)))
 
     def price_quantities(self, quantities: np.ndarray) -> list[Repriced]:
         """The baseline's rows with other quantities: one row of `quantities` per scenario, one column per

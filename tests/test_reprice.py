@@ -255,3 +255,58 @@ def test_batched_savings_equal_one_by_one_repricing(source: Path | str, book: Pr
     assert all(item.priced_in is not None for item in found.items if item.rule in BATCHED)
     if source == "estate":
         assert {item.rule for item in batched} == BATCHED, "every batched rule has suggestions to compare"
+
+
+def test_a_batch_on_a_baseline_with_an_unpriced_line(book: PriceBook) -> None:
+    """Only a line named like none the baseline already misses makes a candidate's saving unknown."""
+    rows = _rows(
+        _row("1", "web", "ActionExecutionMinutes", 150),
+        _row("1", "old", "NoSuchUsageType", 10),
+    )
+    ctx = Context(baseline=estimate_of(rows, book), pricebook=book)
+    unknown = ("1", "us-east-1", "old", "NoSuchUsageType")
+    assert ctx.repricer.baseline_missing == {unknown}
+    batch = Batch(
+        4,
+        np.array([1, 1, 0]),
+        np.array([0, 1, 3]),
+        _rows(
+            _row("1", "old", "NoSuchUsageType", 20),  # 0: the unpriced line grows: still the same line
+            _row("1", "new", "NoSuchUsageType", 5),  # 2: another resource with no price
+            _row("1", "web", "NoSuchUsageType", 150),  # 3: web moved to a type with no price
+        ),
+        np.array([0, 2, 3]),
+    )
+    saving = ctx.savings(batch)
+    assert saving[0] == 0.0  # web still (150 - 100) x $0.002 = $0.10
+    assert saving[1] == 0.0  # the unpriced line dropped: nothing priced moves
+    assert np.isnan(saving[2])
+    assert np.isnan(saving[3])
+    after = ctx.repricer.price_batch(batch.removed, batch.removed_by, batch.added, batch.added_by, batch.size)
+    assert after.missing(0) == {unknown}
+    assert after.missing(1) == set()
+    assert after.missing(2) == {unknown, ("1", "us-east-1", "new", "NoSuchUsageType")}
+    assert after.missing(3) == {unknown, ("1", "us-east-1", "web", "NoSuchUsageType")}
+
+
+def test_a_candidate_past_the_last_published_tier_leaves_its_whole_group_unpriced(book: PriceBook) -> None:
+    """eu-south-1 publishes x86 Lambda duration for the first 6 billion GB-seconds a month only: growing f1
+    from 5.0 to 5.8 billion (with f2's 0.5 billion, 6.3 billion in all) leaves f1's and f2's lines unpriced."""
+
+    def duration(resource: str, quantity: float) -> dict:
+        return {**_row("1", resource, "Lambda-GB-Second", quantity, "Lambda"), "region": "eu-south-1",
+                "unit": "GB-Second"}  # fmt: skip
+
+    rows = _rows(duration("f1", 5.0e9), duration("f2", 0.5e9))
+    ctx = Context(baseline=estimate_of(rows, book), pricebook=book)
+    assert not ctx.repricer.baseline_missing
+    batch = Batch(2, np.array([0, 0]), np.array([0, 1]), _rows(duration("f1", 5.8e9), duration("f1", 5.4e9)),
+                  np.array([0, 1]))  # fmt: skip
+    saving = ctx.savings(batch)
+    assert np.isnan(saving[0])
+    # 5.9 billion in all, still priced: 0.4 billion more GB-seconds x $0.0000195172 (the free 400,000 stay used)
+    assert saving[1] == pytest.approx(-0.4e9 * 0.0000195172)
+    after = ctx.repricer.price_batch(batch.removed, batch.removed_by, batch.added, batch.added_by, batch.size)
+    names = {("1", "eu-south-1", name, "Lambda-GB-Second") for name in ("f1", "f2")}
+    assert after.missing(0) == names
+    assert after.missing(1) == set()
