@@ -24,6 +24,7 @@ from costkit.estimate import Estimate, estimate
 from costkit.model.rows import ROW_COLUMNS
 from costkit.optimize import suggest
 from costkit.optimize.base import Batch, Context, Scoped
+from costkit.optimize.rows import keep
 from costkit.price import price
 from costkit.pricing import current_pricebook
 from costkit.reprice import Edit, Repricer
@@ -310,3 +311,8 @@ def test_a_candidate_past_the_last_published_tier_leaves_its_whole_group_unprice
     names = {("1", "eu-south-1", name, "Lambda-GB-Second") for name in ("f1", "f2")}
     assert after.missing(0) == names
     assert after.missing(1) == set()
+
+
+def test_candidates_left_out_are_numbered_again_in_order() -> None:
+    assert keep(np.array([0, -1, 1, 2, 1]), np.array([True, False, True])).tolist() == [0, -1, -1, 1, -1]
+    assert keep(np.array([-1, -1]), np.zeros(0, dtype=bool)).tolist() == [-1, -1]  # no candidate at all

@@ -47,8 +47,8 @@ def candidates(rows: pd.DataFrame, selected: np.ndarray, by: list[str]) -> tuple
 def keep(candidate: np.ndarray, kept: np.ndarray) -> np.ndarray:
     """`candidate` numbers with only the `kept` candidates left (a mask over the old numbers), numbered again
     from 0 in the same order; the others become -1."""
-    renumbered = np.where(kept, np.cumsum(kept) - 1, -1)
-    return np.where(candidate >= 0, renumbered[np.maximum(candidate, 0)], -1)
+    renumbered = np.append(np.where(kept, np.cumsum(kept) - 1, -1), -1)  # the last: for rows of no candidate
+    return renumbered[np.where(candidate >= 0, candidate, len(kept))]
 
 
 def retype(rows: pd.DataFrame, match: dict[str, str], mapping: dict[str, str], detail: str) -> pd.DataFrame:
