@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from batch_checks import batch_matches_transform
 
 from costkit import Period, estimate, load_pricebook
 from costkit.optimize.base import Context, Rule, Suggestion
@@ -115,6 +116,8 @@ def wiring_reprice_matches_saving(ctx: Context, suggestion: Suggestion) -> None:
     assert not missing
     assert after == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
     assert suggestion.usage_patch == []
+    if suggestion.priced_in is not None:
+        batch_matches_transform(ctx, suggestion)
 
 
 def by_id(found: list[Suggestion]) -> dict[str, Suggestion]:

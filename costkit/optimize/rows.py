@@ -103,3 +103,28 @@ def lowering(changes: list[Reduction]) -> RowChange:
         return lower(rows, changes)
 
     return scoped(transform, [match for match, _amount in changes])
+
+
+def matched(rows: pd.DataFrame, keys: pd.DataFrame, on: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every (row, key) pair whose `on` columns are equal, an empty cell matching an empty cell (as `matching`
+    does): the positions in `rows` and in `keys`, ordered by row, then key. What `matching` finds for one key,
+    for all keys of a batch in one merge."""
+    if rows.empty or keys.empty:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    left = pd.DataFrame({column: _texts(rows[column]) for column in on}).reset_index(names="_row")
+    right = pd.DataFrame({column: _texts(keys[column]) for column in on}).reset_index(names="_key")
+    hit = left.merge(right, on=on).sort_values(["_row", "_key"], kind="stable")
+    return hit["_row"].to_numpy(dtype=np.int64), hit["_key"].to_numpy(dtype=np.int64)
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """A key column as texts, an empty cell as one text no name has."""
+    cells = values.to_numpy(dtype=object)
+    return np.where(pd.isna(cells), "\x00", cells.astype(str))
+
+
+def as_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Changed or new usage rows as a `Batch` holds them: ROW_COLUMNS in order, float quantities."""
+    out = frame.reindex(columns=list(ROW_COLUMNS)).reset_index(drop=True)
+    out["quantity"] = out["quantity"].astype("float64")
+    return out

@@ -5,18 +5,24 @@ rules share."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from costkit.billing.codebuild import CACHEABLE_PHASES
 from costkit.billing.codepipeline import ACTION_MINUTES
 from costkit.model.period import Period
-from costkit.optimize.base import Context, RowChange
-from costkit.optimize.rows import Reduction, lowering
+from costkit.optimize.base import Batch, Context
+from costkit.optimize.rows import Reduction, as_rows, candidates, keep, matched
 
 BUILD_KEY = ["account", "region", "project", "pipeline", "component", "usage_type"]
 ACTION_KEY = ["account", "region", "pipeline", "component"]
+# The usage-row columns a build's (an action execution's) billed units are on: a run column or a fixed value.
+BUILD_MATCH = {"service": "CodeBuild", "account": "account", "region": "region", "resource": "project",
+               "pipeline": "pipeline", "component": "component", "usage_type": "usage_type"}  # fmt: skip
+ACTION_MATCH = {"service": "CodePipeline", "account": "account", "region": "region", "resource": "pipeline",
+                "component": "component", "usage_type": ACTION_MINUTES}  # fmt: skip
 
 
 def pipeline_runs_key(account: str, region: str, pipeline: str) -> str:
@@ -89,46 +95,66 @@ def build_row_key(group: Mapping[Any, Any]) -> dict[str, object]:
     }
 
 
-def _changes(
-    frame: pd.DataFrame, amount: pd.Series, scale: float, key: list[str], match: dict[str, Any]
-) -> list[Reduction]:
-    """Per usage row: the summed `amount` of the given runs x the projection, matched by value.
-
-    `match` maps usage-row columns to run columns (a column name of `key`) or to a fixed value."""
-    if frame.empty:
-        return []
-    grouped = frame.assign(amount=amount).groupby(key, dropna=False)["amount"].sum()
-    changes: list[Reduction] = []
-    for group, total in grouped.items():
-        values = dict(zip(key, cast(tuple[Any, ...], group), strict=True))
-        if total > 0:
-            row = {
-                column: values.get(source, source) if isinstance(source, str) else source
-                for column, source in match.items()
-            }
-            changes.append((row, float(total) * scale))
-    return changes
+def reductions(runs: pd.DataFrame, amount: pd.Series, scale: float, *, builds: bool) -> pd.DataFrame:
+    """What the given runs billed, per candidate and usage row, for every candidate at once: `runs` (builds, or
+    action executions) carry their candidate's number (`candidate`, -1: none) and `amount` is what each billed
+    (units of its usage row). One row per candidate and usage row to lower, with the usage-row columns that
+    match it and `amount` summed x the projection (`scale`), in candidate order."""
+    key, match = (BUILD_KEY, BUILD_MATCH) if builds else (ACTION_KEY, ACTION_MATCH)
+    columns = ["candidate", *match, "amount"]
+    mine = runs.assign(amount=np.asarray(amount, dtype="float64"))[runs["candidate"].to_numpy() >= 0]
+    if mine.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = mine.groupby(["candidate", *key], dropna=False)["amount"].sum().reset_index()
+    grouped = grouped[grouped["amount"] > 0]
+    out = pd.DataFrame(
+        {column: grouped[source] if source in key else source for column, source in match.items()},
+        index=grouped.index,
+    )
+    return out.assign(candidate=grouped["candidate"], amount=grouped["amount"] * scale)[columns].reset_index(drop=True)
 
 
-def build_changes(builds: pd.DataFrame, amount: pd.Series, scale: float) -> list[Reduction]:
-    """Per CodeBuild usage row: `amount` (billed units of the given builds) x the projection."""
-    match = {"service": "CodeBuild", "account": "account", "region": "region", "resource": "project",
-             "pipeline": "pipeline", "component": "component", "usage_type": "usage_type"}  # fmt: skip
-    return _changes(builds, amount, scale, BUILD_KEY, match)
+def changes_of(*found: pd.DataFrame) -> dict[int, list[Reduction]]:
+    """The `reductions` of each candidate as the (match, amount) pairs `lowering` takes, tables in order."""
+    out: dict[int, list[Reduction]] = {}
+    for table in found:
+        for record in table.to_dict("records"):
+            number, amount = int(record.pop("candidate")), float(record.pop("amount"))
+            out.setdefault(number, []).append(({str(column): value for column, value in record.items()}, amount))
+    return out
 
 
-def action_changes(actions: pd.DataFrame, amount: pd.Series, scale: float) -> list[Reduction]:
-    """Per ActionExecutionMinutes row: `amount` (billed minutes of the given action executions) x the projection."""
-    match = {"service": "CodePipeline", "account": "account", "region": "region", "resource": "pipeline",
-             "component": "component", "usage_type": ACTION_MINUTES}  # fmt: skip
-    return _changes(actions, amount, scale, ACTION_KEY, match)
+def lowering_batch(rows: pd.DataFrame, size: int, *found: pd.DataFrame) -> Batch:
+    """`lower` of each candidate's `reductions` (one or more tables), all candidates in one batch: each reduction
+    takes its amount off the rows it matches, in row order, never below zero. A candidate's reductions match
+    different rows (their keys differ)."""
+    positions, numbers, quantities = [], [], []
+    for table in found:
+        on = [column for column in table.columns if column not in ("candidate", "amount")]
+        position, key = matched(rows, table, on)
+        order = np.lexsort((position, key))
+        position, key = position[order], key[order]
+        quantity = rows["quantity"].astype("float64").to_numpy()[position]
+        before = np.cumsum(quantity) - quantity
+        start = np.searchsorted(key, key)  # each reduction's first row
+        remaining = table["amount"].to_numpy(dtype="float64")[key] - (
+            before - before[start]
+        )  # once earlier rows gave all
+        first = np.arange(len(key)) == start
+        take = np.where(first | (remaining > 1e-12), np.minimum(np.maximum(remaining, 0.0), quantity), 0.0)
+        positions.append(position)
+        numbers.append(table["candidate"].to_numpy(dtype=np.int64)[key])
+        quantities.append(quantity - take)
+    position = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+    number = np.concatenate(numbers) if numbers else np.zeros(0, dtype=np.int64)
+    lowered = rows.iloc[position].assign(quantity=np.concatenate(quantities) if quantities else 0.0)
+    return Batch(size, position, number, as_rows(lowered), number)
 
 
-def lowered(ctx: Context, changes: list[Reduction], *, unpriced: str, too_small: str) -> tuple[RowChange, float] | None:
-    """The row change taking `changes` off the baseline and its saving, when there is something to take off and
-    it is worth a suggestion (else None, with the note `Context.worth` writes)."""
-    if not changes:
-        return None
-    transform = lowering(changes)
-    saving = ctx.worth(transform, unpriced=unpriced, too_small=too_small)
-    return None if saving is None else (transform, saving)
+def numbered(frame: pd.DataFrame, by: list[str], wanted: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, ...]]]:
+    """`frame` with `candidate`: its `by` groups (in sorted order, as `groupby` walks them) that have a `wanted`
+    row, -1 for the others; and each candidate's `by` values as texts."""
+    candidate, names = candidates(frame, np.ones(len(frame), dtype=bool), by)
+    known = candidate >= 0
+    has = np.bincount(candidate[known], wanted.to_numpy(dtype=float)[known], minlength=len(names)) > 0
+    return frame.assign(candidate=keep(candidate, has)), [name for name, kept in zip(names, has, strict=True) if kept]

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from costkit.billing.s3 import GB_PER_KB, of_class
-from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion, touches
-from costkit.optimize.rows import matching
+from costkit.optimize.base import MIN_SAVING_USD, Batch, Context, Suggestion, touches
+from costkit.optimize.rows import as_rows, matched, matching
 
 RULE = "artifact-lifecycle"
 DAYS = 30  # S3 moves objects to Standard-IA no sooner than 30 days after creation
@@ -130,18 +130,31 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
     objects = found["objects"].to_numpy(dtype="float64")
     written = puts * days / month_days if month_days > 0 else np.full(len(found), np.nan)
     estimated = (objects > 0) & ~np.isnan(written)
+    older = np.where(estimated, 1.0 - written / np.where(estimated, objects, 1.0), 1.0)  # the old share
+    older_objects = np.where(estimated, objects - written, objects)
+    older_gb = found["standard_gb"].to_numpy(dtype="float64") * older
+    counted = ~np.isnan(older_objects) & (older_objects != 0)  # an object count to apply Standard-IA's minimum to
+    ia_minimum = np.where(counted, older_objects, 0.0) * IA_MIN_KB * GB_PER_KB
+    detail = f"lifecycle: expire after {days} days (older share {{:.0%}} removed, estimated)"
     found = found.assign(
         written=written,
         estimated=estimated,
-        old_share=np.where(estimated, 1.0 - written / np.where(estimated, objects, 1.0), 1.0),
-        old_objects=np.where(estimated, objects - written, objects),
-    )
+        old_share=older,
+        old_objects=older_objects,
+        old_gb=older_gb,
+        to_ia=np.where(counted, np.maximum(older_gb, ia_minimum), older_gb),
+        transitions=np.nan_to_num(puts, nan=0.0),
+        little=estimated & (written >= np.where(estimated, objects, np.inf)),
+        expire_detail=[detail.format(share) for share in older],
+    ).reset_index(drop=True)
+    expire, to_ia, backlog = _batches(ctx.rows, found, f"lifecycle: to STANDARD_IA after {days} days")
+    expire_savings, to_ia_savings, first_runs = ctx.savings(expire), ctx.savings(to_ia), ctx.savings(backlog)
     suggestions: list[Suggestion] = []
-    for item in found.to_dict("records"):
+    for number, item in enumerate(found.to_dict("records")):
         bucket, account, region = str(item["bucket"]), item["account"], item["region"]
         stored, objects, puts = item["standard_gb"], _known(item["objects"]), _known(item["monthly_puts"])
         written, estimated = _known(item["written"]), bool(item["estimated"])
-        if estimated and written >= objects:
+        if item["little"]:
             ctx.notes.append(
                 f"{bucket}: no expiration rule, but its ~{objects:,.0f} objects are about what the pipelines write in "
                 f"{days} days (~{written:,.0f}): little is older than {days} days"
@@ -177,15 +190,15 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
         }
         noncurrent = " NoncurrentVersionExpiration={NoncurrentDays=" + str(days) + "}," if versioned else ""
         if estimated:
-            detail = f"lifecycle: expire after {days} days (older share {old_share:.0%} removed, estimated)"
+            detail = str(item["expire_detail"])
 
             @touches(key)
-            def expire(r: pd.DataFrame, key: dict[str, object] = key, keep: float = 1.0 - old_share,
+            def expire_rule(r: pd.DataFrame, key: dict[str, object] = key, keep: float = 1.0 - old_share,
                        detail: str = detail) -> pd.DataFrame:  # fmt: skip
                 return _lifecycle(r, key, keep, 0.0, 0.0, detail)
 
-            saving = ctx.saving(expire)
-            if saving is not None and saving > MIN_SAVING_USD:
+            saving = float(expire_savings[number])
+            if not np.isnan(saving) and saving > MIN_SAVING_USD:
                 suggestions.append(
                     Suggestion(
                         id=f"{RULE}-expire-{account}-{region}-{bucket}",
@@ -210,32 +223,26 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
                         },
                         exclusive=f"s3-lifecycle:{account}:{region}:{bucket}",
                         usage_patch=_patch(ctx, item, stored * (1.0 - old_share), objects, old_share, None),
-                        transform=expire,
+                        transform=expire_rule,
+                        priced_in=(expire, number),
                     )
                 )
         # Transition to Standard-IA: billed at least 128 KB per object; one request per object moved.
-        old_gb = stored * old_share
-        to_ia = max(old_gb, old_objects * IA_MIN_KB * GB_PER_KB) if old_objects else old_gb
-        monthly_transitions = puts or 0.0
+        old_gb, to_ia_gb, monthly_transitions = item["old_gb"], item["to_ia"], item["transitions"]
         detail = f"lifecycle: to STANDARD_IA after {days} days"
 
         @touches(key)
         def to_ia_rule(r: pd.DataFrame, key: dict[str, object] = key, keep: float = 1.0 - old_share,
-                       to_ia: float = to_ia, moved: float = monthly_transitions,
+                       to_ia: float = to_ia_gb, moved: float = monthly_transitions,
                        detail: str = detail) -> pd.DataFrame:  # fmt: skip
             return _lifecycle(r, key, keep, to_ia, moved, detail)
 
-        @touches(key)
-        def backlog(r: pd.DataFrame, key: dict[str, object] = key, moved: float = old_objects or 0.0) -> pd.DataFrame:
-            return _lifecycle(r, key, 1.0, 0.0, 0.0, "") if moved <= 0 else _add_transitions(r, key, moved)
-
-        saving = ctx.saving(to_ia_rule)
-        first_run = ctx.saving(backlog)
-        if saving is None or first_run is None:
+        saving, first_run = float(to_ia_savings[number]), float(first_runs[number])
+        if np.isnan(saving) or np.isnan(first_run):
             ctx.notes.append(f"{bucket}: no Standard-IA or transition price in {region}: lifecycle not priced")
             continue
         if saving <= MIN_SAVING_USD:
-            if old_objects and to_ia > old_gb:
+            if old_objects and to_ia_gb > old_gb:
                 ctx.notes.append(
                     f"{bucket}: objects average {stored * 1024 * 1024 / objects:,.0f} KB: Standard-IA bills at least "
                     f"{IA_MIN_KB} KB each, so moving them costs more than it saves (S3 also skips objects under "
@@ -266,7 +273,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
                 evidence={
                     **common,
                     "action": "transition to STANDARD_IA",
-                    "standard_ia_billed_gb": to_ia,
+                    "standard_ia_billed_gb": to_ia_gb,
                     "transitions_per_month": monthly_transitions,
                     "first_run_transitions": old_objects,
                     "caveats": caveats,
@@ -287,6 +294,7 @@ def rule(ctx: Context, days: int = DAYS) -> list[Suggestion]:
                     ctx, item, stored * (1.0 - old_share), objects, old_share, (old_gb, monthly_transitions)
                 ),
                 transform=to_ia_rule,
+                priced_in=(to_ia, number),
             )
         )
     return suggestions
@@ -297,16 +305,64 @@ def _known(value: Any) -> Any:
     return None if pd.isna(value) else value
 
 
-def _add_transitions(rows: pd.DataFrame, key: dict[str, object], moved: float) -> pd.DataFrame:
-    """The first run of the rule: `moved` backlog objects transitioned once (priced as the one-off cost)."""
-    hit = matching(rows, key) & _standard_storage(rows)
-    base = rows.loc[hit].iloc[0].to_dict()
-    row = {**base, "component": "first lifecycle run: backlog to STANDARD_IA", "pipeline": None,
-           "usage_type": SIA_TRANSITION, "quantity": float(moved), "unit": "Object", "meter": "transition",
-           "detail": "one-off"}  # fmt: skip
-    extra = pd.DataFrame([row], columns=rows.columns)
-    extra["quantity"] = extra["quantity"].astype("float64")
-    return pd.concat([rows, extra], ignore_index=True)
+def _batches(rows: pd.DataFrame, found: pd.DataFrame, to_ia_detail: str) -> tuple[Batch, Batch, Batch]:
+    """Per bucket (candidate i = row i of `found`), as `_lifecycle` changes its Standard storage rows: expiring
+    (only where the old share is estimated), moving to Standard-IA, and the first run moving the backlog
+    (one transition row per old object, priced as the one-off cost). Buckets with `little` old are left out."""
+    position, number = _bucket_rows(rows, found)
+    size = len(found)
+    before = rows.iloc[position].reset_index(drop=True)
+    quantity = before["quantity"].astype("float64").to_numpy()
+    total = np.bincount(number, quantity, size)
+    keep = 1.0 - found["old_share"].to_numpy(dtype="float64")
+    priced = ~found["little"].to_numpy(dtype=bool)
+    expiring = (priced & found["estimated"].to_numpy(dtype=bool))[number]
+    expired = before[expiring].assign(
+        quantity=quantity[expiring] * keep[number[expiring]],
+        detail=found["expire_detail"].to_numpy(dtype=object)[number[expiring]],
+    )
+    expire = Batch(size, position[expiring], number[expiring], as_rows(expired), number[expiring])
+    moving = priced[number]
+    to_ia_gb, transitions = found["to_ia"].to_numpy(dtype="float64"), found["transitions"].to_numpy(dtype="float64")
+    share = quantity / np.where(total > 0, total, 1.0)[number]
+    with_ia = moving & ((to_ia_gb > 0) & (total > 0))[number]
+    with_transitions = with_ia & (transitions > 0)[number]
+    parts = [
+        (before[moving].assign(quantity=quantity[moving] * keep[number[moving]], detail=to_ia_detail), moving),
+        (before[with_ia].assign(component="storage (STANDARD_IA, by lifecycle)", usage_type=SIA,
+                                quantity=to_ia_gb[number[with_ia]] * share[with_ia], unit="GB-Month",
+                                detail=to_ia_detail), with_ia),
+        (before[with_transitions].assign(component="lifecycle transitions to STANDARD_IA", usage_type=SIA_TRANSITION,
+                                         quantity=transitions[number[with_transitions]] * share[with_transitions],
+                                         unit="Object", meter="transition", detail=to_ia_detail), with_transitions),
+    ]  # fmt: skip
+    to_ia = Batch(
+        size,
+        position[moving],
+        number[moving],
+        as_rows(pd.concat([frame for frame, _mask in parts], ignore_index=True)),
+        np.concatenate([number[mask] for _frame, mask in parts]),
+    )
+    moved = np.nan_to_num(found["old_objects"].to_numpy(dtype="float64"), nan=0.0)
+    first = np.unique(number, return_index=True)[1]  # each bucket's first Standard storage row
+    first = first[(priced & (moved > 0))[number[first]]]
+    backlog_rows = before.iloc[first].assign(
+        component="first lifecycle run: backlog to STANDARD_IA", pipeline=None, usage_type=SIA_TRANSITION,
+        quantity=moved[number[first]], unit="Object", meter="transition", detail="one-off",
+    )  # fmt: skip
+    backlog = Batch(
+        size, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), as_rows(backlog_rows), number[first]
+    )
+    return expire, to_ia, backlog
+
+
+def _bucket_rows(rows: pd.DataFrame, found: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the baseline's Standard storage rows of the `found` buckets, in baseline order, and the
+    bucket (row of `found`) each belongs to."""
+    standard = np.flatnonzero(((rows["service"] == "S3") & _standard_storage(rows)).to_numpy())
+    keys = found[["account", "region", "bucket"]].rename(columns={"bucket": "resource"})
+    at, number = matched(rows.iloc[standard], keys, PLACE)
+    return standard[at], number
 
 
 def _patch(

@@ -6,11 +6,13 @@ pipeline (rows with pipeline == its name in its account and region), re-priced w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
-from costkit.optimize.base import Confidence, Context, RowChange, Suggestion
+from costkit.optimize.base import PLACE, Batch, Confidence, Context, RowChange, Suggestion, scoped
+from costkit.optimize.rows import as_rows, matched
 from costkit.optimize.runs import observed_executions, pipeline_runs_key, window
 
 RULE = "idle-pipelines"
@@ -25,11 +27,24 @@ def _attributed(frame: pd.DataFrame, account: str, region: str, pipeline: str) -
     return here & ((frame["pipeline"] == pipeline) | own)
 
 
-def _without(account: str, region: str, pipeline: str) -> RowChange:
+def _without(account: str, region: str, pipeline: str, places: list[dict[str, object]]) -> RowChange:
+    """The pipeline's rows dropped: declared to touch only the resources (`places`) the baseline attributes
+    to it, its own included."""
+
     def transform(rows: pd.DataFrame) -> pd.DataFrame:
         return rows[~_attributed(rows, account, region, pipeline)].reset_index(drop=True)
 
-    return transform
+    return scoped(transform, [{"account": account, "region": region, "resource": pipeline}, *places])
+
+
+def _attributions(frame: pd.DataFrame, found: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Every (row, candidate) pair where `_attributed` holds for the candidate's account, region and pipeline
+    (`found`), in row order."""
+    by_name = matched(frame, found, ["account", "region", "pipeline"])
+    own = np.flatnonzero((frame["service"] == "CodePipeline").to_numpy())
+    at, number = matched(frame.iloc[own], found.rename(columns={"pipeline": "resource"}), PLACE)
+    pairs = np.unique(np.stack([np.concatenate([by_name[0], own[at]]), np.concatenate([by_name[1], number])]), axis=1)
+    return pairs[0].astype(np.int64), pairs[1].astype(np.int64)
 
 
 def _change(pipeline: str, buckets: list[str]) -> dict[str, str]:
@@ -51,50 +66,69 @@ def rule(ctx: Context) -> list[Suggestion]:
     if usage.planned:
         ctx.notes.append(f"{RULE}: needs observed executions (a snapshot); not checked for a usage file")
         return []
-    pipelines = usage.inventory.pipelines
+    pipelines = usage.inventory.pipelines.reset_index(drop=True)
     if pipelines.empty:
         return []
     start, end = window(ctx)
     days = (end - start).total_seconds() / 86400.0
     executions = observed_executions(ctx)
     rows = ctx.rows
-    suggestions: list[Suggestion] = []
     created_at = (
         pd.to_datetime(pipelines["created"], utc=True)
         if "created" in pipelines
         else pd.Series(pd.NaT, index=pipelines.index, dtype="datetime64[ns, UTC]")
     )
     key = ["account", "region", "pipeline"]
-    succeeded = {
-        tuple(map(str, k)) for k in executions.loc[executions["status"] == "Succeeded", key].itertuples(index=False)
+    names = pipelines[key].map(str)
+    succeeded = executions.loc[executions["status"] == "Succeeded", key].map(str)
+    ran = np.zeros(len(names), dtype=bool)
+    if len(succeeded):
+        ran = np.asarray(pd.MultiIndex.from_frame(names).isin(pd.MultiIndex.from_frame(succeeded)), dtype=bool)
+    age = ((end - created_at).dt.total_seconds() / 86400.0).to_numpy(dtype="float64")
+    idle = names[~ran].assign(age=age[~ran])
+    idle["young"] = idle["age"] < IDLE_DAYS  # an unknown creation date (NaN) is not young
+    found = idle[~idle["young"]].reset_index(names="entry")
+    position, number = _attributions(rows, found)
+    batch = Batch(len(found), position, number, as_rows(rows.iloc[0:0]), np.zeros(0, dtype=np.int64))
+    savings = ctx.savings(batch)
+    places = rows.iloc[position][PLACE].map(str).assign(candidate=number).drop_duplicates()
+    places_of: dict[int, list[dict[str, object]]] = {
+        int(cast(int, n)): [dict(zip(PLACE, place, strict=True)) for place in group[PLACE].itertuples(index=False)]
+        for n, group in places.groupby("candidate")
     }
-    runs_of = {tuple(map(str, k)): group for k, group in executions.groupby(key)}
-    nothing = executions.iloc[0:0]
-    for created, (_, info) in zip(created_at.tolist(), pipelines.iterrows(), strict=True):
-        account, region, pipeline = str(info["account"]), str(info["region"]), str(info["pipeline"])
-        if (account, region, pipeline) in succeeded:
+    removed_of = np.bincount(number, minlength=len(found))
+    lines = ctx.baseline.lines
+    at, line_of = _attributions(lines, found)
+    cost = lines.iloc[at][["service", "cost_usd"]].assign(candidate=line_of)
+    cost_of = {int(cast(int, n)): group.groupby("service")["cost_usd"].sum() for n, group in cost.groupby("candidate")}
+    groups = executions.groupby(key).indices if len(executions) else {}
+    runs_of = {tuple(str(v) for v in cast(tuple[Any, ...], k)): at for k, at in groups.items()}
+    candidate_of = dict(zip(found["entry"], range(len(found)), strict=True))
+    suggestions: list[Suggestion] = []
+    for entry, item in idle.iterrows():
+        account, region, pipeline = str(item["account"]), str(item["region"]), str(item["pipeline"])
+        created = created_at.iloc[int(cast(int, entry))]
+        if item["young"]:
+            ctx.notes.append(
+                f"{pipeline}: no successful run, but created {item['age']:.0f} days ago: may still be set up"
+            )
             continue
-        runs = runs_of.get((account, region, pipeline), nothing)
-        age = (end - created).total_seconds() / 86400.0 if not pd.isna(created) else None
-        if age is not None and age < IDLE_DAYS:
-            ctx.notes.append(f"{pipeline}: no successful run, but created {age:.0f} days ago: may still be set up")
-            continue
-        transform = _without(account, region, pipeline)
+        number = candidate_of[entry]
         finding = (
             f"no successful run in the {days:.0f}-day window"
             if days < IDLE_DAYS
             else f"no successful run in {days:.0f} days"
         )
-        saving = ctx.worth(
-            transform,
+        saving = ctx.judge(
+            float(savings[number]),
             unpriced=f"{pipeline}: {finding}; its cost is not priced (a price is missing)",
             too_small=f"{pipeline}: {finding}; it costs nothing now, delete it to keep the account tidy",
         )
         if saving is None:
             continue
+        info = pipelines.iloc[int(cast(int, entry))]
+        runs = executions.iloc[runs_of.get((account, region, pipeline), np.zeros(0, dtype=np.int64))]
         buckets = [b for b in str(info.get("artifact_buckets") or "").split(",") if b]
-        lines = ctx.baseline.lines
-        cost = lines[_attributed(lines, account, region, pipeline)].groupby("service")["cost_usd"].sum()
         long_enough = days >= IDLE_DAYS
         confidence: Confidence = "medium" if long_enough else "low"
         evidence: dict[str, Any] = {
@@ -105,8 +139,10 @@ def rule(ctx: Context) -> list[Suggestion]:
             "pipeline_type": str(info.get("type")),
             "created": created.isoformat() if not pd.isna(created) else None,
             "artifact_buckets": buckets,
-            "cost_by_service_usd": {str(k): float(v) for k, v in cost.items()},
-            "rows_removed": int(_attributed(rows, account, region, pipeline).sum()),
+            "cost_by_service_usd": {
+                str(k): float(v) for k, v in cost_of.get(number, pd.Series(dtype="float64")).items()
+            },
+            "rows_removed": int(removed_of[number]),
         }
         suggestions.append(
             Suggestion(
@@ -125,7 +161,8 @@ def rule(ctx: Context) -> list[Suggestion]:
                 change=_change(pipeline, buckets),
                 exclusive=pipeline_runs_key(account, region, pipeline),
                 usage_patch=[],
-                transform=transform,
+                transform=_without(account, region, pipeline, places_of.get(number, [])),
+                priced_in=(batch, number),
             )
         )
     return suggestions

@@ -17,11 +17,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from costkit.billing.codebuild import billed_for, fleet_minutes, is_on_demand_minutes
-from costkit.optimize.base import MIN_SAVING_USD, Context, Suggestion, touches
-from costkit.optimize.rows import matching
+from costkit.model.rows import ROW_COLUMNS
+from costkit.optimize.base import MIN_SAVING_USD, Batch, Context, Suggestion, touches
+from costkit.optimize.rows import as_rows, matched, matching
 from costkit.optimize.runs import build_row_key, on_demand_builds
 
 LAMBDA_RULE = "lambda-compute"
@@ -38,6 +40,7 @@ LAMBDA_CONSTRAINTS = [
     "check the rest of the CodeBuild user guide's 'Limitations of AWS Lambda compute' (caching, VPC, file systems)",
 ]
 FLEET_KEY = ["account", "region", "resource", "component", "usage_type"]
+FLEET_MATCH = ["service", *FLEET_KEY]
 FLEET_MIN_CONCURRENCY = 0.5  # billed minutes at least half the minutes in the month: one instance half busy
 REFRESH = (
     "refresh the price tables from the AWS Price List API (`costkit pricing refresh`) and price with them, "
@@ -52,9 +55,10 @@ def has_price(ctx: Context, region: object, usage_type: str) -> bool:
     return bool(((prices["usage_type"] == usage_type) & prices["region"].isin(regions)).any())
 
 
-def _unpriced(ctx: Context, region: object, usage_type: str) -> str:
-    """Why a change could not be priced: its own price is missing, or the baseline already misses one."""
-    if not has_price(ctx, region, usage_type):
+def _unpriced(ctx: Context, region: object, usage_type: str, priced: bool | None = None) -> str:
+    """Why a change could not be priced: its own price is missing (`priced`: whether the price book has it, when
+    already known), or the baseline already misses one."""
+    if not (has_price(ctx, region, usage_type) if priced is None else priced):
         return f"costkit has no price for {usage_type} in {region}, so this cannot be priced: {REFRESH}"
     return "the estimate already misses a price (see missing prices), so no change can be re-priced"
 
@@ -91,6 +95,7 @@ def _convert(
 
 PLACEMENT = ["account", "region", "project", "compute_type", "environment_type"]
 ROW_KEY = ["pipeline", "component", "billing_unit"]  # with the placement: one CodeBuild usage row
+ROW_MATCH = ["service", "account", "region", "resource", "pipeline", "component", "unit"]  # = build_row_key
 
 
 def _lambda_candidates(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,7 +104,9 @@ def _lambda_candidates(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     `count`); and per candidate the usage rows it moves, with the factor minutes -> seconds (`changes`)."""
     builds = on_demand_builds(ctx)
     if builds.empty:
-        return pd.DataFrame(columns=[*PLACEMENT, "longest_minutes", "builds", "billed_seconds"]), pd.DataFrame()
+        return pd.DataFrame(columns=[*PLACEMENT, "longest_minutes", "builds", "billed_seconds"]), pd.DataFrame(
+            columns=["candidate", *PLACEMENT[:3], *ROW_KEY, "billed", "billed_seconds", "factor"]
+        )
     builds = builds[(builds["billing_unit"] == "Minute") & builds["compute_type"].isin(LAMBDA_FROM)].copy()
     ran = True if ctx.baseline.runs.planned else None  # a planned build always runs; an observed one if timed
     count = builds["count"].astype(float)
@@ -122,6 +129,31 @@ def _lambda_candidates(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     return found, changes
 
 
+def _lambda_batch(rows: pd.DataFrame, found: pd.DataFrame, changes: pd.DataFrame, chosen: np.ndarray) -> Batch:
+    """The `chosen` candidates' rows as `_convert` moves them: quantity times the factor, the Lambda usage type,
+    billed per second (candidate i = row i of `found`)."""
+    keys = changes[chosen[changes["candidate"].to_numpy(dtype=np.int64)]]
+    keys = keys.rename(columns={"project": "resource", "billing_unit": "unit"}).assign(service="CodeBuild")
+    position, key = matched(rows, keys, ROW_MATCH)
+    number = keys["candidate"].to_numpy(dtype=np.int64)[key] if len(key) else np.zeros(0, dtype=np.int64)
+    component = found["component"].to_numpy(dtype=object)[number]
+    moved = rows.iloc[position].assign(
+        quantity=rows["quantity"].astype("float64").to_numpy()[position] * keys["factor"].to_numpy()[key],
+        usage_type=found["usage_type"].to_numpy(dtype=object)[number],
+        unit="Second",
+        component=component,
+        detail=[f"on {name}, same duration (assumed), billed per second" for name in component],
+    )
+    return Batch(len(found), position, number, as_rows(moved), number)
+
+
+def _without(batch: Batch, left_out: np.ndarray) -> Batch:
+    """`batch` with the `left_out` candidates' rows taken out (they keep their numbers and save nothing)."""
+    removed, added = ~left_out[batch.removed_by], ~left_out[batch.added_by]
+    rows = batch.added[added].reset_index(drop=True)
+    return Batch(batch.size, batch.removed[removed], batch.removed_by[removed], rows, batch.added_by[added])
+
+
 def lambda_compute(ctx: Context) -> list[Suggestion]:
     """Short builds on small EC2 types -> CodeBuild Lambda compute, priced only where the price book can."""
     if ctx.rows.empty:
@@ -133,18 +165,38 @@ def lambda_compute(ctx: Context) -> list[Suggestion]:
     pairs = {(str(compute), str(environment)) for compute, environment in zip(
         found["compute_type"], found["environment_type"], strict=True)}  # fmt: skip
     targets = {pair: _lambda_target(ctx, *pair) for pair in pairs}  # a few compute types, not one per project
+    target = [targets[(str(c), str(e))] for c, e in zip(found["compute_type"], found["environment_type"], strict=True)]
+    found["lambda_type"] = [None if t is None else t[0] for t in target]
+    found["usage_type"] = [None if t is None else t[1] for t in target]
+    found["component"] = [
+        None if t is None else f"{t[0]} / {LAMBDA_ENVIRONMENT[str(e)]}"
+        for t, e in zip(target, found["environment_type"], strict=True)
+    ]
+    found["moves"] = np.bincount(changes["candidate"], minlength=len(found)) if len(changes) else 0
+    chosen = (found["longest_minutes"] <= LAMBDA_MAX_MINUTES) & (found["moves"] > 0) & found["usage_type"].notna()
+    batch = _lambda_batch(ctx.rows, found, changes, chosen.to_numpy(dtype=bool))
+    # A candidate moving billed minutes onto a usage type the price book has no price for cannot be priced:
+    # known without re-pricing it (the shipped tables have no Lambda-compute prices at all).
+    known: dict[tuple[str, str], bool] = {}  # (region, usage type) -> has a price: a few pairs, each looked up once
+
+    def priced_at(region: object, usage_type: object) -> bool:
+        pair = (str(region), str(usage_type))
+        if pair not in known:
+            known[pair] = has_price(ctx, region, str(usage_type))
+        return known[pair]
+
+    priced = np.array([priced_at(*pair) for pair in zip(found["region"], found["usage_type"], strict=True)], dtype=bool)
+    moved = np.bincount(batch.added_by, batch.added["quantity"].to_numpy(), len(found)) > 0
+    unpriceable = ~priced & moved
+    savings = np.where(unpriceable, np.nan, ctx.savings(_without(batch, unpriceable)))
     suggestions: list[Suggestion] = []
     for number, item in enumerate(found.to_dict("records")):
+        if not chosen.iloc[number]:
+            continue
         project, account, region = str(item["project"]), item["account"], item["region"]
         compute, environment = str(item["compute_type"]), str(item["environment_type"])
         item["changes"] = keys.get(number, [])
-        if item["longest_minutes"] > LAMBDA_MAX_MINUTES or not item["changes"]:
-            continue
-        target = targets[(compute, environment)]
-        if target is None:
-            continue
-        lambda_type, usage_type = target
-        component = f"{lambda_type} / {LAMBDA_ENVIRONMENT[environment]}"
+        lambda_type, usage_type, component = str(item["lambda_type"]), str(item["usage_type"]), str(item["component"])
 
         @touches(*(key for key, _factor in item["changes"]))
         def to_lambda(
@@ -155,12 +207,13 @@ def lambda_compute(ctx: Context) -> list[Suggestion]:
         ) -> pd.DataFrame:
             return _convert(r, changes, usage_type, "Second", component)
 
-        saving = ctx.saving(to_lambda)
+        saving = float(savings[number])
         constraints = "; ".join(LAMBDA_CONSTRAINTS)
-        if saving is None:
+        if np.isnan(saving):
             ctx.notes.append(
                 f"{project}: builds of at most {item['longest_minutes']:.1f} min on {compute} could run on CodeBuild "
-                f"Lambda compute ({lambda_type}, billed per second), but {_unpriced(ctx, region, usage_type)}. "
+                f"Lambda compute ({lambda_type}, billed per second), but "
+                f"{_unpriced(ctx, region, usage_type, bool(priced[number]))}. "
                 f"Constraints: {constraints}."
             )
             continue
@@ -209,9 +262,23 @@ def lambda_compute(ctx: Context) -> list[Suggestion]:
                     },
                 ],
                 transform=to_lambda,
+                priced_in=(batch, number),
             )
         )
     return suggestions
+
+
+def _fleet(item: dict[Any, Any], month_minutes: float) -> tuple[dict[str, object], dict[str, Any], int]:
+    """The usage-row key of a fleet candidate's on-demand rows, the fleet's one row replacing them, its size."""
+    account, region, project, component, usage_type = (item[column] for column in FLEET_KEY)
+    capacity = max(1, math.ceil(float(item["concurrency"])))
+    key = {"service": "CodeBuild", "account": account, "region": region, "resource": project,
+           "component": component, "usage_type": usage_type}  # fmt: skip
+    row = {**key, "component": f"fleet of {capacity} x {component}",
+           "pipeline": item["pipeline"] if item["pipelines"] == 1 else None,
+           "usage_type": fleet_minutes(str(usage_type)), "quantity": capacity * month_minutes, "unit": "Minute",
+           "detail": f"{capacity} instance(s) x {month_minutes:,.0f} min, busy or idle"}  # fmt: skip
+    return key, row, capacity
 
 
 def reserved_capacity(ctx: Context) -> list[Suggestion]:
@@ -228,18 +295,17 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
     )
     found["concurrency"] = found["billed"] / month_minutes if month_minutes > 0 else 0.0
     found = found[found["concurrency"] >= FLEET_MIN_CONCURRENCY].reset_index()
+    fleets = [_fleet(item, month_minutes) for item in found.to_dict("records")]
+    keys = pd.DataFrame([key for key, _row, _capacity in fleets], columns=FLEET_MATCH)
+    position, number = matched(rows, keys, FLEET_MATCH)
+    added = pd.DataFrame([row for _key, row, _capacity in fleets], columns=list(ROW_COLUMNS))
+    batch = Batch(len(fleets), position, number, as_rows(added), np.arange(len(fleets)))
+    savings = ctx.savings(batch)
     suggestions: list[Suggestion] = []
-    for item in found.to_dict("records"):
-        account, region, project, component, usage_type = (item[column] for column in FLEET_KEY)
-        billed, concurrency = float(item["billed"]), float(item["concurrency"])
-        capacity = max(1, math.ceil(concurrency))
-        fleet_type = fleet_minutes(str(usage_type))
-        key = {"service": "CodeBuild", "account": account, "region": region, "resource": project,
-               "component": component, "usage_type": usage_type}  # fmt: skip
-        fleet_row = {**key, "component": f"fleet of {capacity} x {component}",
-                     "pipeline": item["pipeline"] if item["pipelines"] == 1 else None, "usage_type": fleet_type,
-                     "quantity": capacity * month_minutes, "unit": "Minute",
-                     "detail": f"{capacity} instance(s) x {month_minutes:,.0f} min, busy or idle"}  # fmt: skip
+    for index, (item, (key, fleet_row, capacity)) in enumerate(zip(found.to_dict("records"), fleets, strict=True)):
+        project, region, component = item["resource"], item["region"], item["component"]
+        account, billed, concurrency = item["account"], float(item["billed"]), float(item["concurrency"])
+        fleet_type = str(fleet_row["usage_type"])
 
         @touches(key)
         def to_fleet(r: pd.DataFrame, key: dict[str, object] = key, row: dict[str, Any] = fleet_row) -> pd.DataFrame:
@@ -248,9 +314,9 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
             added["quantity"] = added["quantity"].astype("float64")
             return pd.concat([kept, added], ignore_index=True)
 
-        saving = ctx.saving(to_fleet)
+        saving = float(savings[index])
         busy = f"{billed:,.0f} billed min a month = {concurrency:.2f} builds running on average"
-        if saving is None:
+        if np.isnan(saving):
             ctx.notes.append(
                 f"{project}: {busy} on {component}; a reserved-capacity fleet of {capacity} instance(s) might cost "
                 f"less, but {_unpriced(ctx, region, fleet_type)}. A fleet bills every provisioned minute, busy or "
@@ -292,6 +358,7 @@ def reserved_capacity(ctx: Context) -> list[Suggestion]:
                 },
                 exclusive=f"build-compute:{account}:{region}:{project}",
                 transform=to_fleet,
+                priced_in=(batch, index),
             )
         )
     return suggestions

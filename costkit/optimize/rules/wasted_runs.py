@@ -10,21 +10,24 @@ and CodeBuild webhook filter groups.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from costkit.optimize.base import Confidence, Context, Suggestion
+from costkit.optimize.rows import lowering, matched
 from costkit.optimize.runs import (
-    action_changes,
-    build_changes,
+    changes_of,
     factor,
-    lowered,
+    lowering_batch,
+    numbered,
     observed_actions,
     observed_builds,
     observed_executions,
     pipeline_runs_key,
     project_runs_key,
+    reductions,
 )
 
 RULE = "wasted-runs"
@@ -80,8 +83,26 @@ def _project_change(project: str) -> dict[str, str]:
     }
 
 
-def _counts(values: pd.Series) -> dict[str, int]:
-    return {str(k): int(v) for k, v in values.fillna("?").value_counts().sort_index().items()}
+def _counts(frame: pd.DataFrame, column: str, size: int) -> list[dict[str, int]]:
+    """Per candidate (`frame` carries `candidate`): how many of its rows have each value of `column` ("?" when
+    empty), in value order."""
+    out: list[dict[str, int]] = [{} for _ in range(size)]
+    values = frame.assign(value=frame[column].astype(object).where(frame[column].notna(), "?").astype(str))
+    for key, n in values.groupby(["candidate", "value"]).size().items():
+        number, value = cast(tuple[int, str], key)
+        out[int(number)][value] = int(n)
+    return out
+
+
+def _sums(frame: pd.DataFrame, column: str, size: int) -> np.ndarray:
+    """Per candidate: the sum of `column` over its rows."""
+    return frame.groupby("candidate")[column].sum().reindex(range(size), fill_value=0.0).to_numpy(dtype="float64")
+
+
+def _joined(frame: pd.DataFrame, numbered: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """The rows of `frame` whose `on` values are a row of `numbered`, each with that row's `candidate`."""
+    at, key = matched(frame, numbered, on)
+    return frame.iloc[at].assign(candidate=numbered["candidate"].to_numpy(dtype=np.int64)[key])
 
 
 def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFrame) -> list[Suggestion]:
@@ -100,57 +121,64 @@ def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFr
         if not pipelines.empty
         else {}
     )
+    place = ["account", "region", "pipeline"]
+    runs, names = numbered(executions, place, executions["status"].isin(WASTED_EXECUTIONS))
+    size = len(names)
+    wasted = runs[(runs["candidate"] >= 0) & runs["status"].isin(WASTED_EXECUTIONS)]
+    ids = wasted[[*place, "execution_id", "candidate"]].drop_duplicates([*place, "execution_id"])
+    mine = _joined(actions, ids, [*place, "execution_id"])  # the action executions of the wasted executions
+    started = mine[["account", "region", "external_execution_id", "candidate"]].dropna(subset="external_execution_id")
+    started = started.drop_duplicates().rename(columns={"external_execution_id": "build_id"})
+    linked = _joined(builds, started, ["account", "region", "build_id"])  # the builds they started
+    action_cuts = reductions(mine, mine["billed"], scale, builds=False)
+    build_cuts = reductions(linked, linked["billed"], scale, builds=True)
+    batch = lowering_batch(ctx.rows, size, action_cuts, build_cuts)
+    savings, changes = ctx.savings(batch), changes_of(action_cuts, build_cuts)
+    statuses, triggers = _counts(wasted, "status", size), _counts(wasted, "trigger_type", size)
+    executions_of = np.bincount(runs.loc[runs["candidate"] >= 0, "candidate"], minlength=size)
+    wasted_of = np.bincount(wasted["candidate"], minlength=size)
+    avoidable_of = np.bincount(wasted["candidate"], wasted["status"].isin(AVOIDABLE).to_numpy(dtype=float), size)
+    action_minutes, builds_of = _sums(mine, "billed", size), np.bincount(linked["candidate"], minlength=size)
+    minute_builds = linked[linked["unit"] == "Minute"]
+    build_minutes: list[dict[str, float]] = [{} for _ in range(size)]
+    for key, minutes in minute_builds.groupby(["candidate", "project"])["billed"].sum().items():
+        number, project = cast(tuple[int, str], key)
+        build_minutes[int(number)][str(project)] = float(minutes)
+    projects: list[set[str]] = [set() for _ in range(size)]
+    for number, project in zip(linked["candidate"], linked["project"], strict=True):
+        projects[int(number)].add(str(project))
     suggestions: list[Suggestion] = []
-    for (account, region, pipeline), runs in executions.groupby(["account", "region", "pipeline"]):
-        wasted = runs[runs["status"].isin(WASTED_EXECUTIONS)]
-        if wasted.empty:
+    for number, (account, region, pipeline) in enumerate(names):
+        if number not in changes:
             continue
-        ids = set(wasted["execution_id"])
-        mine = actions[
-            (actions["account"] == account)
-            & (actions["region"] == region)
-            & (actions["pipeline"] == pipeline)
-            & actions["execution_id"].isin(ids)
-        ]
-        started = set(mine["external_execution_id"].dropna())
-        linked = builds[
-            (builds["account"] == account) & (builds["region"] == region) & builds["build_id"].isin(started)
-        ]
-        statuses = _counts(wasted["status"])
-        worth = lowered(
-            ctx,
-            action_changes(mine, mine["billed"], scale) + build_changes(linked, linked["billed"], scale),
+        saving = ctx.judge(
+            float(savings[number]),
             unpriced=f"{pipeline}: wasted runs not priced (a price is missing in {region})",
-            too_small=f"{pipeline}: {len(wasted)} executions delivered nothing ({statuses}), but their minutes "
-            "are worth ${saving}/month (free tier or tiny)",
+            too_small=f"{pipeline}: {wasted_of[number]} executions delivered nothing ({statuses[number]}), but their "
+            "minutes are worth ${saving}/month (free tier or tiny)",
         )
-        if worth is None:
+        if saving is None:
             continue
-        transform, saving = worth
-        kind, mode = info.get((str(account), str(region), str(pipeline)), ("?", "?"))
-        avoidable = int(wasted["status"].isin(AVOIDABLE).sum())
-        confidence: Confidence = "medium" if avoidable * 2 >= len(wasted) else "low"
-        minute_builds = linked[linked["unit"] == "Minute"]
+        kind, mode = info.get((account, region, pipeline), ("?", "?"))
+        confidence: Confidence = "medium" if avoidable_of[number] * 2 >= wasted_of[number] else "low"
         evidence: dict[str, Any] = {
-            "executions": len(runs),
-            "wasted_executions": statuses,
-            "wasted_triggers": _counts(wasted["trigger_type"]),
+            "executions": int(executions_of[number]),
+            "wasted_executions": statuses[number],
+            "wasted_triggers": triggers[number],
             "pipeline_type": kind,
             "execution_mode": mode,
-            "wasted_action_minutes": float(mine["billed"].sum()),
-            "builds_started": len(linked),
-            "wasted_build_minutes": {
-                str(p): float(m) for p, m in minute_builds.groupby("project")["billed"].sum().items()
-            },
+            "wasted_action_minutes": float(action_minutes[number]),
+            "builds_started": int(builds_of[number]),
+            "wasted_build_minutes": build_minutes[number],
             "projection_factor": scale,
         }
         suggestions.append(
             Suggestion(
                 id=f"{RULE}-pipeline-{pipeline}",
                 rule=RULE,
-                title=f"Avoid runs of pipeline {pipeline} that deliver nothing: {len(wasted)} of {len(runs)} "
-                "executions failed, were stopped or superseded",
-                resources=[str(pipeline), *sorted({str(p) for p in linked["project"]})],
+                title=f"Avoid runs of pipeline {pipeline} that deliver nothing: {wasted_of[number]} of "
+                f"{executions_of[number]} executions failed, were stopped or superseded",
+                resources=[pipeline, *sorted(projects[number])],
                 monthly_saving_usd=saving,
                 confidence=confidence,
                 confidence_reason="the cost of every run that delivered nothing; an upper bound, since not all "
@@ -161,10 +189,11 @@ def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFr
                     else "; most failed, and only fixing their cause avoids them"
                 ),
                 evidence=evidence,
-                change=_pipeline_change(str(pipeline), kind, mode),
-                exclusive=pipeline_key(str(account), str(region), str(pipeline)),
+                change=_pipeline_change(pipeline, kind, mode),
+                exclusive=pipeline_key(account, region, pipeline),
                 usage_patch=[],
-                transform=transform,
+                transform=lowering(changes[number]),
+                priced_in=(batch, number),
             )
         )
     return suggestions
@@ -173,43 +202,57 @@ def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFr
 def _project_suggestions(ctx: Context, builds: pd.DataFrame) -> list[Suggestion]:
     scale = factor(ctx)
     outside = builds[builds["pipeline"].isna()]
+    runs, names = numbered(outside, ["account", "region", "project"], pd.Series(True, index=outside.index))
+    size = len(names)
+    wasted = runs[(runs["candidate"] >= 0) & runs["status"].isin(WASTED_BUILDS)]
+    cuts = reductions(wasted, wasted["billed"], scale, builds=True)
+    batch = lowering_batch(ctx.rows, size, cuts)
+    savings, changes = ctx.savings(batch), changes_of(cuts)
+    statuses, initiators = _counts(wasted, "status", size), _counts(wasted, "initiator", size)
+    builds_of, wasted_of = (
+        np.bincount(runs.loc[runs["candidate"] >= 0, "candidate"], minlength=size),
+        np.bincount(wasted["candidate"], minlength=size),
+    )
+    billed = _sums(wasted, "billed", size)
+    units: list[set[str]] = [set() for _ in range(size)]
+    for number, unit in zip(wasted["candidate"], wasted["unit"], strict=True):
+        units[int(number)].add(str(unit))
     suggestions: list[Suggestion] = []
-    for (account, region, project), runs in outside.groupby(["account", "region", "project"]):
-        wasted = runs[runs["status"].isin(WASTED_BUILDS)]
-        statuses = _counts(wasted["status"])
-        worth = lowered(
-            ctx,
-            build_changes(wasted, wasted["billed"], scale),
-            unpriced=f"{project}: wasted builds not priced (missing CodeBuild price in {region})",
-            too_small=f"{project}: {len(wasted)} builds outside a pipeline delivered nothing ({statuses}), but "
-            "their minutes are worth ${saving}/month (free tier or tiny)",
-        )
-        if worth is None:
+    for number, (account, region, project) in enumerate(names):
+        if number not in changes:
             continue
-        transform, saving = worth
+        saving = ctx.judge(
+            float(savings[number]),
+            unpriced=f"{project}: wasted builds not priced (missing CodeBuild price in {region})",
+            too_small=f"{project}: {wasted_of[number]} builds outside a pipeline delivered nothing "
+            f"({statuses[number]}), but their minutes are worth ${{saving}}/month (free tier or tiny)",
+        )
+        if saving is None:
+            continue
         suggestions.append(
             Suggestion(
                 id=f"{RULE}-project-{project}",
                 rule=RULE,
-                title=f"Avoid builds of CodeBuild project {project} that deliver nothing: {len(wasted)} of "
-                f"{len(runs)} builds outside a pipeline failed or were stopped",
-                resources=[str(project)],
+                title=f"Avoid builds of CodeBuild project {project} that deliver nothing: {wasted_of[number]} of "
+                f"{builds_of[number]} builds outside a pipeline failed or were stopped",
+                resources=[project],
                 monthly_saving_usd=saving,
                 confidence="low",
                 confidence_reason="the cost of every failed, stopped or timed-out build; an upper bound, since a "
                 "failing build is often doing its job, and webhook filters only avoid builds of irrelevant pushes",
                 evidence={
-                    "builds": len(runs),
-                    "wasted_builds": statuses,
-                    "initiators": _counts(wasted["initiator"]),
-                    "wasted_billed_units": float(wasted["billed"].sum()),
-                    "unit": sorted({str(u) for u in wasted["unit"]}),
+                    "builds": int(builds_of[number]),
+                    "wasted_builds": statuses[number],
+                    "initiators": initiators[number],
+                    "wasted_billed_units": float(billed[number]),
+                    "unit": sorted(units[number]),
                     "projection_factor": scale,
                 },
-                change=_project_change(str(project)),
-                exclusive=project_runs_key(str(account), str(region), str(project)),
+                change=_project_change(project),
+                exclusive=project_runs_key(account, region, project),
                 usage_patch=[],
-                transform=transform,
+                transform=lowering(changes[number]),
+                priced_in=(batch, number),
             )
         )
     return suggestions
