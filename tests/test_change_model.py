@@ -84,6 +84,20 @@ def test_an_edit_of_seconds_is_billed_again_with_aws_rounding() -> None:
     assert list(after.runs.actions["billed"]) == [6.0]
 
 
+def test_an_edit_of_build_seconds_is_billed_again_with_aws_rounding() -> None:
+    # Bug caught: `billing.rows.derive` not metering edited builds again (their old 4 billed minutes kept).
+    # The build now lasts 5.5 minutes: ceil(5.5) = 6 minutes per build, 100 x 6 x $0.005 = $3.00 (was 100 x 4).
+    def slower(usage: Usage) -> Usage:
+        usage.runs.builds["seconds"] = 5.5 * 60
+        return usage
+
+    baseline = estimate(USAGE, period=NOVEMBER)
+    assert baseline.by_service()["CodeBuild"] == pytest.approx(100 * 4 * SMALL_MINUTE)
+    after = Change("slower build", edit=slower).apply(baseline)
+    assert after.by_service()["CodeBuild"] == pytest.approx(100 * 6 * SMALL_MINUTE)
+    assert list(after.runs.builds["billed"]) == [6.0]
+
+
 def test_an_inventory_edit_rebills_the_runs_a_v2_pipeline_made_v1() -> None:
     # As a V1 pipeline (active, age unknown: more than 30 days) "web" bills one pipeline-month, $1.00, and its
     # action executions bill nothing.
@@ -178,17 +192,22 @@ def test_inventory_edits_of_functions_and_buckets_are_billed_again() -> None:
 
 
 def test_a_changed_model_stays_planned_and_keeps_its_observed_executions() -> None:
-    # Bugs caught: `Runs.copy` dropping `planned` (the re-metered runs of a usage file then bill as observed: a
-    # planned run of no stated time bills nothing) or the observed executions (the rules that read them see none).
+    # Bugs caught: `Runs.copy` dropping `planned`, or `billing.rows.derive` re-metering actions or builds with
+    # `planned=None` (a usage file's runs then bill as observed: a planned run of no stated time bills nothing),
+    # or `Runs.copy` dropping the observed executions (the rules that read them see none).
     usage = {**USAGE, "pipelines": {"web": {"type": "V2", "executions_per_month": 100, "actions": [
         {"name": "Build", "category": "Build", "minutes": 4.5},
         {"name": "Source", "category": "Source", "minutes": 0},  # a planned run always ran: 1 minute each
     ]}}}  # fmt: skip
+    lint = {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 100, "minutes_per_build": 0, "pipeline": "web"}
+    usage["codebuild"] = {**USAGE["codebuild"], "lint": lint}
     baseline = estimate(usage, period=NOVEMBER)
     assert baseline.by_service()["CodePipeline"] == pytest.approx(100 * (5 + 1) * V2_MINUTE)
+    assert baseline.by_service()["CodeBuild"] == pytest.approx(100 * (4 + 1) * SMALL_MINUTE)  # lint: 1 minute each
     after = doubled_executions("web").apply(baseline)
     assert after.runs.planned is True
     assert after.by_service()["CodePipeline"] == pytest.approx(200 * (5 + 1) * V2_MINUTE)
+    assert after.by_service()["CodeBuild"] == pytest.approx(200 * (4 + 1) * SMALL_MINUTE)
 
     observed = estimate(load_snapshot(small_snapshot()), free_tier=False)
     changed = doubled_executions("api").apply(observed)
