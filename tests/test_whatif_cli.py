@@ -169,6 +169,21 @@ def test_scenario_file_errors_name_the_scenario_and_field(tmp_path: Path, data: 
     assert "error:" in err
 
 
+def test_caching_a_usage_files_builds_without_a_phase_share_names_the_file_scenario_and_parameter(
+    tmp_path: Path,
+) -> None:
+    """A usage file states no phase timings: caching needs the share of a build the phases take, and says so
+    where the scenario file can give it (not as a command-line flag, which `whatif` does not have)."""
+    path = write(tmp_path, "s.yaml", {"version": 1, "scenarios": {"cache": [{"caching": {"cut": 0.6}}]}})
+    code, _, err = invoke("whatif", "-u", str(write(tmp_path, "u.yaml", usage())), "-s", str(path))
+    assert code == 2
+    flat = " ".join(err.split())
+    assert f"{path}: scenario 'cache': changes[0].caching.phase_share: is needed: builds of nightly, web-build" in flat
+    assert "phase_share: 0.3 if INSTALL takes 30% of a build" in flat
+    assert "--phase-share" not in err
+    assert "Traceback" not in err
+
+
 def test_scenario_file_yaml_problems_are_named(tmp_path: Path) -> None:
     duplicate = tmp_path / "dup.yaml"
     duplicate.write_text("version: 1\nscenarios:\n  a: []\n  a: []\n")
@@ -231,6 +246,23 @@ def test_diff_lists_lines_added_removed_and_changed(tmp_path: Path) -> None:
     assert code == 0
     assert "| changed | CodeBuild | nightly |" in out
     assert "\\+\\$3.00" in out
+
+
+def test_diff_keys_lines_by_region_so_a_moved_bucket_is_removed_and_added(tmp_path: Path) -> None:
+    """artifacts moved to Tokyo: 100 GB x $0.023 = $2.30 removed in us-east-1, 100 GB x $0.025 = $2.50 added in
+    ap-northeast-1 (and its 10,000 PUTs: 10 x $0.005 = $0.05 removed, 10 x $0.0047 = $0.047 added)."""
+    before = saved(tmp_path, "a.json", usage())
+    moved = usage()
+    moved["s3"]["artifacts"]["region"] = "ap-northeast-1"
+    after = saved(tmp_path, "b.json", moved)
+    lines = diff(before, after).lines
+    artifacts = lines[lines["resource"] == "artifacts"].set_index(["region", "usage_type"])["change"]
+    assert set(artifacts) == {"removed", "added"}
+    assert set(lines.loc[lines["change"] == "removed", "region"]) == {"us-east-1"}
+    assert set(lines.loc[lines["change"] == "added", "region"]) == {"ap-northeast-1"}
+    by_region = lines.groupby("region")[["before_usd", "after_usd"]].sum()
+    assert by_region.loc["us-east-1", "before_usd"] == pytest.approx(100 * 0.023 + 10 * 0.005, rel=1e-12)
+    assert by_region.loc["ap-northeast-1", "after_usd"] == pytest.approx(100 * 0.025 + 10 * 0.0047, rel=1e-12)
 
 
 def test_diff_of_an_unpriced_line_has_no_dollar_delta(tmp_path: Path) -> None:

@@ -279,6 +279,11 @@ def arm_builds(duration_factor: float = 1.0, project: str | None = None) -> Chan
     return Change(f"{scope} on Arm" + (f", duration x{_number(factor)}" if factor != 1 else ""), edit=edit)
 
 
+_SHARE_HINT = (
+    "e.g. phase_share: 0.3 if {} takes 30% of a build; measured history (a snapshot) has each build's phase timings"
+)
+
+
 def caching(
     cut: float, phases: Sequence[str] = ("INSTALL",), project: str | None = None, phase_share: float | None = None
 ) -> Change:
@@ -308,13 +313,17 @@ def caching(
             if part is None:
                 names = ", ".join(sorted(set(builds.loc[untimed, "project"].astype(str))))
                 problem = f"is needed: builds of {names} have no phase timings (a usage file states none)"
-                raise ParameterError("phase_share", None, f"{problem}; give the share of a build {label} takes")
+                raise ParameterError("phase_share", None, f"{problem}; give the share of a build {label} takes",
+                                     hint=_SHARE_HINT.format(label))  # fmt: skip
             _times(builds, untimed, ["seconds"], 1.0 - share * part)
         given = usage.inventory.projects
         given_hit = _match(given, "project", project) & given["build_minutes_per_month"].notna()
         if given_hit.any():
             if part is None:
-                raise ParameterError("phase_share", None, "is needed for projects given as monthly build minutes")
+                names = ", ".join(sorted(set(given.loc[given_hit, "project"].astype(str))))
+                problem = f"is needed: {names} state monthly build minutes, no phase timings"
+                raise ParameterError("phase_share", None, f"{problem}; give the share of a build {label} takes",
+                                     hint=_SHARE_HINT.format(label))  # fmt: skip
             _times(given, given_hit, ["build_minutes_per_month"], 1.0 - share * part)
         return usage
 

@@ -20,6 +20,7 @@ import difflib
 import inspect
 import typing
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from costkit.change import Change
 from costkit.errors import CostkitError, ParameterError, quoted
+from costkit.model.usage import Usage
 from costkit.sources.usage_file.yaml_core import parse, read_text
 from costkit.whatif import builders
 from costkit.whatif.scenario import Scenario
@@ -149,7 +151,25 @@ def _change(source: str, title: str, index: int, item: object) -> Change:
         raise ScenarioFileError(source, title, f"{where}.{kind}.{field}", problem,
                                 hint=f"parameters of {kind}: {', '.join(builder_fields(kind))}") from None  # fmt: skip
     try:
-        return BUILDERS[kind](**checked.model_dump())
+        change = BUILDERS[kind](**checked.model_dump())
     except ParameterError as exc:
         field = f"{where}.{kind}.{exc.parameter}"
         raise ScenarioFileError(source, title, field, f"{quoted(exc.value)} {exc.problem}") from None
+    return _located(change, source, title, f"{where}.{kind}") if change.edit is not None else change
+
+
+def _located(change: Change, source: str, title: str, where: str) -> Change:
+    """`change` whose edit, when the model it meets cannot take it (caching needs `phase_share` for a usage file's
+    builds), names this file, scenario and parameter rather than a flag the command does not have."""
+    edit = change.edit
+    assert edit is not None
+
+    def located(usage: Usage) -> Usage:
+        try:
+            return edit(usage)
+        except ParameterError as exc:
+            given = "" if exc.value is None else f"{quoted(exc.value)} "
+            raise ScenarioFileError(source, title, f"{where}.{exc.parameter}", f"{given}{exc.problem}",
+                                    hint=exc.hint) from None  # fmt: skip
+
+    return replace(change, edit=located)
