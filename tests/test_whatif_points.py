@@ -33,6 +33,7 @@ from costkit.whatif import (
     lambda_functions,
     move_region,
     pipeline_type,
+    points,
     project,
     remove_pipeline,
     scale_builds,
@@ -175,3 +176,12 @@ def test_each_account_keeps_its_own_allowance_in_a_sweep() -> None:
     assert table.loc[1.0, "CodePipeline"] == pytest.approx((800 - 100) * V2_MINUTE, rel=1e-12)  # api: all free
     assert table.loc[2.0, "CodePipeline"] == pytest.approx((1_600 - 100 + 200 - 100) * V2_MINUTE, rel=1e-12)
     assert_points_equal_whole(baseline, scale_executions, [0.5, 2.0])
+
+
+def test_points_taken_in_chunks_price_the_same(base: Estimate, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """A big model's points are derived a chunk at a time (memory stays bounded): one point a chunk here."""
+    values = [0.0, 0.5, 2.0]
+    together = sweep(base, lambda v: remove_pipeline("web") if v == 0 else scale_executions(v), values)
+    monkeypatch.setattr(points, "STACKED_ROWS", 1)
+    apart = sweep(base, lambda v: remove_pipeline("web") if v == 0 else scale_executions(v), values)
+    pd.testing.assert_frame_equal(together, apart, rtol=1e-12)

@@ -36,25 +36,49 @@ class Point:
     complete: bool
 
 
+STACKED_ROWS = 1_000_000  # model table rows derived at once at most: points are taken in chunks of about this size
+
+
 def price_points(baseline: Estimate, changes: Sequence[Change], pricebook: PriceBook) -> list[Point]:
-    """Each change priced against `baseline` with the baseline's options, as `change.apply(baseline)` would be."""
+    """Each change priced against `baseline` with the baseline's options, as `change.apply(baseline)` would be.
+    Points are taken in chunks (memory stays bounded however many points a big model has)."""
     rows = baseline.usage_rows.reset_index(drop=True)
     names = [*SERVICES, *sorted(set(rows["service"].dropna().astype(str)) - set(SERVICES))]
     before = _blocks(rows, names)
-    usages, after = _changed(baseline.usage, list(changes), before, pricebook)
-    if not _per_service([rows, *(block for blocks in after for block in blocks.values())], pricebook):
-        return [_point(change.apply(baseline, pricebook)) for change in changes]
     options = baseline.options
-    costs = np.zeros((len(usages), len(names)))
-    unpriced = np.zeros((len(usages), len(names)), dtype=bool)
-    for column, name in enumerate(names):
-        pricer = Repricer(
+    pricers = {
+        name: Repricer(
             before[name],
             pricebook,
             free_tier_scope=options.get("free_tier_scope", "account"),
             free_tier=bool(options.get("free_tier", True)),
             fallback_region=options.get("fallback_region"),
         )
+        for name in names
+    }
+    listed = list(changes)
+    chunk = max(1, STACKED_ROWS // max(1, sum(len(frame) for frame in _tables(baseline.usage))))
+    points: list[Point] = []
+    for first in range(0, len(listed), chunk):
+        points += _priced(baseline, listed[first : first + chunk], before, pricers, pricebook)
+    return points
+
+
+def _priced(
+    baseline: Estimate,
+    changes: list[Change],
+    before: dict[str, pd.DataFrame],
+    pricers: dict[str, Repricer],
+    pricebook: PriceBook,
+) -> list[Point]:
+    usages, after = _changed(baseline.usage, changes, before, pricebook)
+    if not _per_service([baseline.usage_rows, *(block for blocks in after for block in blocks.values())], pricebook):
+        return [_point(change.apply(baseline, pricebook)) for change in changes]
+    names = list(before)
+    costs = np.zeros((len(usages), len(names)))
+    unpriced = np.zeros((len(usages), len(names)), dtype=bool)
+    for column, name in enumerate(names):
+        pricer = pricers[name]
         costs[:, column] = pricer.baseline_total
         unpriced[:, column] = bool(pricer.baseline_missing)
         moved = [index for index, blocks in enumerate(after) if name in blocks]
