@@ -36,7 +36,7 @@ class Point:
     complete: bool
 
 
-STACKED_ROWS = 1_000_000  # model table rows derived at once at most: points are taken in chunks of about this size
+STACKED_ROWS = 100_000  # model table rows derived at once at most: points are taken in chunks of about this size
 
 
 def price_points(baseline: Estimate, changes: Sequence[Change], pricebook: PriceBook) -> list[Point]:
