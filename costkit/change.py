@@ -68,11 +68,12 @@ class Change:
         return out
 
     def edited(self, usage: Usage) -> Usage | None:
-        """`usage` with the model edit alone made on a copy (rows not re-derived), for a caller that derives many
-        edits at once; None when the change is not one model edit (a composition, or a row edit)."""
+        """`usage` with the model edit made on a copy and what a snapshot derives from executions followed, as
+        `transform` does, but no rows re-derived: for a caller that derives many edits at once. None when the
+        change is not one model edit (a composition, or a row edit)."""
         if self.edit is None or self._derived or self.rows is not _unchanged:
             return None
-        return self.edit(usage.copy())
+        return follow_executions(usage, self.edit(usage.copy()))
 
     def then(self, other: Change) -> Change:
         """This change, then `other` (in that order; patches concatenated)."""

@@ -15,11 +15,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import test_change_follows_executions as follows
 from test_billing_boundaries import NOVEMBER
 from test_whatif import BOOK, MEDIUM, PUT, SMALL, STANDARD_GB, V2_MINUTE, base, usage, with_windows  # noqa: F401
 from test_whatif_builders import observed  # noqa: F401  (the snapshot fixture)
 
-from costkit import Estimate, estimate
+from costkit import Estimate, estimate, load_snapshot
 from costkit.change import Change
 from costkit.tables import SERVICES
 from costkit.whatif import (
@@ -185,3 +186,16 @@ def test_points_taken_in_chunks_price_the_same(base: Estimate, monkeypatch: pyte
     monkeypatch.setattr(points, "STACKED_ROWS", 1)
     apart = sweep(base, lambda v: remove_pipeline("web") if v == 0 else scale_executions(v), values)
     pd.testing.assert_frame_equal(together, apart, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def history() -> Estimate:
+    """test_change_follows_executions' snapshot: requests and shares derived from which executions ran."""
+    return estimate(load_snapshot(follows.snapshot(), pricebook=BOOK), free_tier=False)
+
+
+def test_points_that_drop_executions_follow_them_as_apply_does(history: Estimate) -> None:
+    """Dropping executions moves a V1 pipeline's month, artifact requests and shares (follow_executions): a
+    sweep's points derived together do the same as each point applied alone."""
+    keep = {0.0: "pipeline != 'legacy'", 1.0: "status == 'Succeeded'", 2.0: "pipeline == pipeline"}
+    assert_points_equal_whole(history, lambda v: follows.dropped(keep[v]), list(keep))
