@@ -18,14 +18,19 @@ import pyarrow.parquet as pq
 from athena_answers import execution, result_pages
 
 from costkit.collect.fake_account import hook
-from costkit.sources.snapshot.in_athena import RUN_TABLES, TableShape
+from costkit.sources.snapshot.in_athena import DECLARE, RUN_TABLES, TableShape, read_columns
 
 # Arrow types -> the Athena (Hive) type a Glue table over such a column declares
 _HIVE = {"string": "string", "large_string": "string", "double": "double", "int64": "bigint", "bool": "boolean"}
 ANSWERED = ("StartQueryExecution", "GetQueryExecution", "GetQueryResults", "GetTableMetadata")
 
 
-def hive_type(arrow: str) -> str:
+def hive_type(table: str, column: str, arrow: str) -> str:
+    """The type docs/scale.md says to declare a snapshot column as (a column of no values is written with
+    Arrow's null type); other columns by their Arrow type."""
+    kind = read_columns(table).get(column)
+    if kind is not None:
+        return DECLARE[kind]
     return "timestamp" if arrow.startswith("timestamp") else _HIVE.get(arrow, "string")
 
 
@@ -62,7 +67,7 @@ class DuckTables:
                 f"FROM read_parquet('{pattern}', filename = true, hive_partitioning = {str(partitioned).lower()})"
             )
             self.shapes[table] = TableShape(
-                columns={field.name: hive_type(str(field.type)) for field in schema},
+                columns={field.name: hive_type(name, field.name, str(field.type)) for field in schema},
                 partitions={"month": "string"} if partitioned else {},
             )
 

@@ -27,7 +27,19 @@ from athena_answers import execution
 from athena_snapshot import DuckAthena, DuckTables, lay_out
 from botocore.stub import Stubber
 from test_athena import credentials  # the fixture: fake keys, no profile or endpoint from the environment
-from test_duckdb_engine import ACTIONS, BUILDS, OCTOBER, SMALL, V1_MONTH, V2_MINUTE, action, build, snapshot
+from test_duckdb_engine import (
+    ACTIONS,
+    BUILDS,
+    OCTOBER,
+    SMALL,
+    V1_MONTH,
+    V2_MINUTE,
+    action,
+    assert_same,
+    build,
+    demo_snapshot,
+    snapshot,
+)
 from typer.testing import CliRunner
 
 from costkit.cli import app
@@ -189,6 +201,17 @@ def test_a_table_without_the_columns_or_with_the_wrong_types_is_refused(tmp_path
         in_athena.run_totals(loaded, BOOK, duck)
 
 
+def test_the_demo_snapshot_prices_the_same_through_athena(tmp_path: Path, demo_snapshot: Snapshot) -> None:
+    folder = write(demo_snapshot, tmp_path / "demo")
+    duck = DuckTables(lay_out(folder, tmp_path / "bucket", ("2026-10",)))
+    by_pandas = estimate(folder)
+    by_athena = estimate(folder, engine="athena", athena=duck)
+    # tests/test_demo.py works this bill out by hand (two regions, V1 and V2, four compute types)
+    assert_same(by_pandas, by_athena)
+    assert by_athena.complete
+    assert by_athena.total == pytest.approx(by_pandas.total, rel=1e-12)
+
+
 def test_the_snapshot_folder_needs_no_run_table_files(tmp_path: Path) -> None:
     folder = write(snapshot(ACTIONS, BUILDS), tmp_path / "snap")
     duck = DuckTables(lay_out(folder, tmp_path / "bucket"))
@@ -205,6 +228,7 @@ def test_the_snapshot_folder_needs_no_run_table_files(tmp_path: Path) -> None:
 
 
 assert credentials  # used as a fixture below
+assert demo_snapshot  # the fixture: the fake account's October, collected by the real collectors
 
 
 @pytest.fixture

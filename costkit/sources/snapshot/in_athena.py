@@ -42,6 +42,7 @@ ATHENA_TYPES = {
     "number": {"double", "float", "real", "decimal", "bigint", "int", "integer", "smallint", "tinyint"},
     "bool": {"boolean"},
 }
+DECLARE = {"text": "string", "time": "timestamp", "number": "double", "bool": "boolean"}  # what docs/scale.md says
 # The relations each aggregate reads, lowest first (the SQL files' headers), and its GROUP BY keys (ORDER BY).
 PLAN: dict[str, tuple[list[str], list[str], int]] = {
     # name: (lookups, run tables, keys to order by)
@@ -159,12 +160,18 @@ def _relation(name: str, sql: str) -> str:
     return f"{name} AS (\n{sql.rstrip()}\n)"
 
 
+def read_columns(run_table: str) -> dict[str, str]:
+    """The columns the SQL reads from a run table, name -> kind: those checks.py requires, and the optional ones
+    (NULL, phases 0, when absent)."""
+    return {**REQUIRED[run_table], **in_duckdb.OPTIONAL_READ.get(run_table, {})}
+
+
 def run_relation(name: str, tables: Tables, shape: TableShape, months: list[str]) -> str:
     """The run table `name` as the SQL files read it: exactly its columns, typed (absent optional ones NULL,
     absent phases 0), plus `row_order`, which among rows repeating an id puts first the one in the first file
     by path, then by its values (Athena has no row position in a file); only the window's months when the
     table is partitioned by `month`."""
-    columns = {**REQUIRED[name], **in_duckdb.OPTIONAL_READ.get(name, {})}
+    columns = read_columns(name)
     exprs = []
     for column, kind in columns.items():
         if column in shape.columns:
@@ -236,7 +243,7 @@ def shapes_of(tables: Tables) -> dict[str, TableShape]:
         table = table_name(tables.prefix, run)
         shape = tables.shape(table)
         where = f"Athena table {tables.database}.{table}"
-        needed = {**REQUIRED[run], **in_duckdb.OPTIONAL_READ.get(run, {})}
+        needed = read_columns(run)
         missing = [column for column in REQUIRED[run] if column not in shape.columns]
         if missing:
             raise CostkitError(
@@ -248,7 +255,7 @@ def shapes_of(tables: Tables) -> dict[str, TableShape]:
             if declared is not None and declared.split("(")[0] not in ATHENA_TYPES[kind]:
                 raise CostkitError(
                     f"{where}, column {column}: declared {declared}, but it holds a {kind}",
-                    hint=f"declare it as {sorted(ATHENA_TYPES[kind])[0]} (docs/scale.md lists the columns' types)",
+                    hint=f"declare it as {DECLARE[kind]} (docs/scale.md lists the columns' types)",
                 )
         found[run] = shape
     return found
