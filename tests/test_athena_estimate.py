@@ -145,8 +145,10 @@ def test_the_queries_are_trino_and_read_only_the_tables_they_need(tmp_path: Path
     assert "october_builds" not in actions
     assert '"costkit"."october_builds"' in builds
     assert "pipeline_types AS" not in builds
+    # Ordered by every GROUP BY key, the `problem` of the groups that count the rows a check leaves out first
     assert actions.rstrip().endswith("ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10")
     assert tables.sql["pipeline_executions"].rstrip().endswith("ORDER BY 1, 2, 3, 4")
+    assert tables.sql["checks"].rstrip().endswith("GROUP BY account\nORDER BY 1, 2")
 
 
 def test_hostile_names_in_the_lookups_stay_data(tmp_path: Path) -> None:

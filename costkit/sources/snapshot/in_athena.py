@@ -53,7 +53,7 @@ PLAN: dict[str, tuple[list[str], list[str], int]] = {
     ),
     "build_minutes": (["project_timeouts", "compute_types"], ["builds"], 10),
     "pipeline_executions": ([], ["pipeline_executions"], 4),
-    "checks": ([], list(RUN_TABLES), 3),
+    "checks": ([], list(RUN_TABLES), 2),
 }
 # Lookup rows that cannot change a result are not sent (a query has a size limit): a pipeline that is not V2
 # bills as one with no row (coalesce(type = 'V2', FALSE)), and a timeout that is not set is as no row.
@@ -61,6 +61,11 @@ SENT: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "pipeline_types": lambda rows: rows["pipeline_type"] == "V2",
     "declared_action_timeouts": lambda rows: rows["timeout_minutes"].notna(),
     "project_timeouts": lambda rows: rows["timeout_minutes"].notna(),
+}
+AGGREGATE_OF = {
+    "pipeline_executions": "pipeline_executions",
+    "action_executions": "action_minutes",
+    "builds": "build_minutes",
 }
 RUNS_OF = {"action_executions": "action_runs", "builds": "build_runs"}  # the per-run view an aggregate reads
 COUNTS = ("runs", "stale", "fleet_runs", "executions", "started_in_window", "row_count")  # integers, as DuckDB gives
@@ -181,11 +186,19 @@ def run_relation(name: str, tables: Tables, shape: TableShape, months: list[str]
     key = ", ".join(f'"{column}"' for column in RUNS[name][0])
     order = ", ".join(['"$path"', *(f'"{column}"' for column in columns if column in shape.columns)])
     exprs.append(f"row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS row_order")
-    source = f'"{check_name("database", tables.database)}"."{table_name(tables.prefix, name)}"'
-    where = ""
-    if MONTH_PARTITION in shape.partitions:
-        where = f'\nWHERE "{MONTH_PARTITION}" IN (' + ", ".join(literal(month, "text") for month in months) + ")"
-    return f"{name} AS (\nSELECT {', '.join(exprs)}\nFROM {source}{where}\n)"
+    return f"{name} AS (\nSELECT {', '.join(exprs)}\nFROM {_source(name, tables)}{_months(shape, months)}\n)"
+
+
+def _source(run_table: str, tables: Tables) -> str:
+    """The Athena table holding `run_table`, quoted: "DATABASE"."PREFIX_run_table"."""
+    return f'"{check_name("database", tables.database)}"."{table_name(tables.prefix, run_table)}"'
+
+
+def _months(shape: TableShape, months: list[str]) -> str:
+    """` WHERE "month" IN (...)`: the window's months, when the table is partitioned by month."""
+    if MONTH_PARTITION not in shape.partitions:
+        return ""
+    return f' WHERE "{MONTH_PARTITION}" IN (' + ", ".join(literal(month, "text") for month in months) + ")"
 
 
 def compose(
@@ -196,8 +209,9 @@ def compose(
     shapes: dict[str, TableShape],
     query: Callable[[str], str] = in_duckdb.query,
 ) -> str:
-    """The one query for aggregate `name` (action_minutes, build_minutes, pipeline_executions, or checks: the
-    rows each check leaves out and the accounts of each run table), in Trino's dialect, rows in key order."""
+    """The one query for aggregate `name` (action_minutes, build_minutes, pipeline_executions: each also counts
+    the rows its read-time checks leave out, in groups keyed by a first `problem` column; or checks: the rows
+    per account of each run table), in Trino's dialect, rows in key order."""
     lookups, runs, keys = PLAN[name]
     params = in_duckdb.params(snapshot)
     parts = [values("params", {k: kind for k, (_, kind) in params.items()}, [[v for v, _ in params.values()]])]
@@ -209,31 +223,29 @@ def compose(
             rows = rows.astype(object)
             parts.append(values(lookup.name, lookup.columns, rows.where(rows.notna(), None).values.tolist()))
     months = [month.name for month in snapshot.window.months()]  # the months (YYYY-MM) the window touches
-    for run in runs:
-        parts.append(run_relation(run, tables, shapes[run], months))
-        parts.append(_relation(f"{run}_duplicates", to_trino(query(f"{run}_duplicates"))))
-        parts.append(_relation(f"checked_{run}", to_trino(query(f"checked_{run}"))))
-    if name in ("action_minutes", "build_minutes"):
-        view = RUNS_OF[runs[0]]
-        parts.append(_relation(view, to_trino(query(view))))
-    final = _checks() if name == "checks" else to_trino(query(name)).rstrip()
+    if name == "checks":
+        final = _checks(tables, shapes, months)
+    else:
+        for run in runs:
+            parts.append(run_relation(run, tables, shapes[run], months))
+            parts.append(_relation(f"{run}_duplicates", to_trino(query(f"{run}_duplicates"))))
+            parts.append(_relation(f"checked_{run}", to_trino(query(f"checked_{run}"))))
+        if name in ("action_minutes", "build_minutes"):
+            view = RUNS_OF[runs[0]]
+            parts.append(_relation(view, to_trino(query(view))))
+        final = f"SELECT * FROM (\n{to_trino(query(name)).rstrip()}\n) AS answer"  # it may have a WITH of its own
     order = ", ".join(str(index) for index in range(1, keys + 1))
     return "WITH\n" + ",\n".join(parts) + f"\n{final}\nORDER BY {order}\n"
 
 
-def _checks() -> str:
-    """Per run table: rows per check label that left rows out, and rows per account (ids checked in pandas)."""
-    problems = [
-        f"SELECT '{run}' AS run_table, 'problem' AS check_kind, problem AS item, count(*) AS row_count "
-        f"FROM checked_{run} WHERE problem IS NOT NULL GROUP BY problem"
+def _checks(tables: Tables, shapes: dict[str, TableShape], months: list[str]) -> str:
+    """Rows per account of every run table, read from the table itself (one column: the ids are checked in
+    pandas). The rows each read-time check leaves out are counted by the aggregates, in their own groups."""
+    return "\nUNION ALL\n".join(
+        f"SELECT '{run}' AS run_table, CAST(account AS VARCHAR) AS account, count(*) AS row_count "
+        f"FROM {_source(run, tables)}{_months(shapes[run], months)} GROUP BY account"
         for run in RUN_TABLES
-    ]
-    accounts = [
-        f"SELECT '{run}' AS run_table, 'account' AS check_kind, account AS item, count(*) AS row_count "
-        f"FROM {run} GROUP BY account"
-        for run in RUN_TABLES
-    ]
-    return "\nUNION ALL\n".join([*problems, *accounts])
+    )
 
 
 def shapes_of(tables: Tables) -> dict[str, TableShape]:
@@ -271,23 +283,18 @@ def run_totals(snapshot: Snapshot, pricebook: PriceBook, tables: Tables) -> tupl
     }
     checks = answers["checks"]
     problems: list[Problem] = []
+    clean: dict[str, pd.DataFrame] = {}
     for run in RUN_TABLES:
         where = Path(f"{tables.database}.{table_name(tables.prefix, run)}")
-        mine = checks[checks["run_table"] == run]
-        accounts = mine[mine["check_kind"] == "account"]
-        text = accounts["item"].astype("string")
+        accounts = checks[checks["run_table"] == run]
+        text = accounts["account"].astype("string")
         bad = accounts[~text.str.fullmatch(ACCOUNT_ID).fillna(False).astype(bool)]
         if not bad.empty:
-            first = bad.iloc[0]["item"]
+            first = bad.iloc[0]["account"]
             raise account_problem(where, run, int(bad["row_count"].sum()), None if pd.isna(first) else first)
-        found = mine[mine["check_kind"] == "problem"]
-        counted = {str(item): int(rows) for item, rows in zip(found["item"], found["row_count"], strict=True)}
+        clean[run], counted = in_duckdb.split(answers[AGGREGATE_OF[run]])
         problems += in_duckdb.problems_of(counted, snapshot, run, where)
-    # The aggregates' groups with a problem (counted in their own pass) are left out: `checks` counted them.
-    actions, builds, executions = (
-        in_duckdb.split(answers[name])[0] for name in ("action_minutes", "build_minutes", "pipeline_executions")
-    )
-    totals = in_duckdb.totals(actions, builds, executions, snapshot)
+    totals = in_duckdb.totals(clean["action_executions"], clean["builds"], clean["pipeline_executions"], snapshot)
     return totals, problems
 
 
