@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from batch_checks import batch_matches_transform
+from batch_checks import wiring_reprice_matches_saving
 
 from costkit import Period
 from costkit.estimate import Estimate, estimate
@@ -69,19 +69,6 @@ def price_row(usage_type: str, unit: str, price: float) -> str:
 
 def by_id(suggestions: list[Suggestion]) -> dict[str, Suggestion]:
     return {s.id: s for s in suggestions}
-
-
-def wiring_reprice_matches_saving(ctx: Context, suggestion: Suggestion) -> float:
-    """WIRING check, not a billing check: the suggestion's transform re-priced with the same call that
-    computed its saving gives baseline minus the saving. It cannot catch a wrong saving (both sides move
-    together); the hand-worked `monthly_saving_usd == ...` assertions next to each call do that."""
-    assert suggestion.transform is not None
-    total, missing = ctx.reprice(suggestion.transform(ctx.rows.copy()))
-    assert not missing
-    assert total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
-    if suggestion.priced_in is not None:
-        batch_matches_transform(ctx, suggestion)
-    return total
 
 
 def patched(usage: dict[str, Any], patch: list[dict[str, Any]]) -> dict[str, Any]:

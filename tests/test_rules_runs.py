@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import batch_checks
 import pandas as pd
 import pytest
-from batch_checks import batch_matches_transform
+from batch_checks import reprice_whole
 
 from costkit import Period, estimate, load_pricebook
 from costkit.optimize.base import Context, Rule, Suggestion
@@ -108,16 +109,9 @@ def context(snap: Snapshot, free_tier: bool = False) -> Context:
 
 
 def wiring_reprice_matches_saving(ctx: Context, suggestion: Suggestion) -> None:
-    """WIRING check, not a billing check: the suggestion's transform re-priced with the same call that
-    computed its saving gives baseline minus the saving. It cannot catch a wrong saving (both sides move
-    together); the hand-worked `monthly_saving_usd == ...` assertions next to each call do that."""
-    assert suggestion.transform is not None
-    after, missing = ctx.reprice(suggestion.transform(ctx.rows.copy()))
-    assert not missing
-    assert after == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+    """The shared wiring check (batch_checks), and a snapshot's suggestion carries no usage-file patch."""
+    batch_checks.wiring_reprice_matches_saving(ctx, suggestion)
     assert suggestion.usage_patch == []
-    if suggestion.priced_in is not None:
-        batch_matches_transform(ctx, suggestion)
 
 
 def by_id(found: list[Suggestion]) -> dict[str, Suggestion]:
@@ -234,7 +228,7 @@ def test_wasted_runs_price_the_executions_and_the_builds_they_started() -> None:
     wiring_reprice_matches_saving(ctx, hooks)
     # the two changes touch different rows, so both are counted and they add up
     both = hooks.transform(runs.transform(ctx.rows.copy()))  # type: ignore[misc]
-    assert ctx.reprice(both)[0] == pytest.approx(ctx.baseline.total - runs.monthly_saving_usd - 4 * MEDIUM)
+    assert reprice_whole(ctx, both)[0] == pytest.approx(ctx.baseline.total - runs.monthly_saving_usd - 4 * MEDIUM)
 
 
 def test_wasted_runs_are_projected_like_the_estimate() -> None:

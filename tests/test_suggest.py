@@ -148,6 +148,8 @@ def test_a_saving_too_small_to_show_becomes_a_note_even_with_braces_in_it() -> N
 
     book = load_pricebook()
     ctx = Context(baseline=estimate(USAGE, period=NOVEMBER_2026, pricebook=book), pricebook=book)
-    unchanged = ctx.worth(lambda rows: rows, unpriced="never", too_small="x ({'Failed': 2}) saves ${saving}/month")
+    unchanged = ctx.judge(
+        ctx.saving(lambda rows: rows), unpriced="never", too_small="x ({'Failed': 2}) saves ${saving}/month"
+    )
     assert unchanged is None
     assert ctx.notes == ["x ({'Failed': 2}) saves $0.00/month"]

@@ -241,12 +241,6 @@ class Context:
             pd.concat([edit.added for edit in edits], ignore_index=True) if len(edits) > 1 else edits[0].added,
         )
 
-    def reprice(self, rows: pd.DataFrame) -> tuple[float, set[tuple[str, ...]]]:
-        """Monthly total of (changed) usage rows priced exactly as the baseline was, and what had no price."""
-        self.repricings += 1
-        result = self.repricer.price(Edit.whole(len(self.rows), rows))
-        return result.total_usd, set(result.missing)
-
     def savings(self, batch: Batch) -> np.ndarray:
         """Per candidate of `batch`: baseline total minus the total after its edit, NaN where the edit needs a
         price that is missing. Every candidate priced in one pass (tiers and free tiers per account, as
@@ -258,15 +252,10 @@ class Context:
         after = repricer.price_batch(batch.removed, batch.removed_by, batch.added, batch.added_by, batch.size)
         return np.where(after.new_missing, np.nan, repricer.baseline_total - after.total_usd)
 
-    def worth(self, transform: RowChange, *, unpriced: str, too_small: str | None = None) -> float | None:
-        """The saving of `transform` when it is worth a suggestion. Otherwise None, with a note saying why:
-        `unpriced` when a price it needs is missing, `too_small` (if given; `{saving}` becomes the dollars) when
-        it rounds to $0.00."""
-        return self.judge(self.saving(transform), unpriced=unpriced, too_small=too_small)
-
     def judge(self, saving: float | None, *, unpriced: str, too_small: str | None = None) -> float | None:
-        """`saving` (None or NaN: a price is missing) when it is worth a suggestion, else None and the note
-        `worth` writes. A rule pricing a batch calls it per candidate, in its own order."""
+        """`saving` (None or NaN: a price is missing) when it is worth a suggestion. Otherwise None, with a note
+        saying why: `unpriced` when a price it needs is missing, `too_small` (if given; `{saving}` becomes the
+        dollars) when it rounds to $0.00. A rule pricing a batch calls it per candidate, in its own order."""
         if saving is None or np.isnan(saving):
             self.notes.append(unpriced)
             return None
