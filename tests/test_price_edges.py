@@ -21,6 +21,7 @@ import pytest
 from test_billing_boundaries import (
     ACCOUNT,
     BOOK,
+    GIB,
     NOVEMBER,
     REGION,
     X86,
@@ -42,10 +43,16 @@ NO_PRICE_ANYWHERE = "no price for this usage type in any region costkit ships"
 MONEY = ["unit_price_usd", "gross_usd", "free_tier_usd", "cost_usd"]
 
 
-def project(region: str, compute: str = "BUILD_GENERAL1_SMALL", environment: str = "LINUX_CONTAINER") -> dict:
+def project(
+    region: str,
+    compute: str = "BUILD_GENERAL1_SMALL",
+    environment: str = "LINUX_CONTAINER",
+    builds: int = 10,
+    minutes: float = 3,
+) -> dict:
     """10 builds of 3 minutes a month: 30 build minutes (1,800 seconds on Lambda compute)."""
-    return {"region": region, "compute_type": compute, "environment_type": environment, "builds_per_month": 10,
-            "minutes_per_build": 3}  # fmt: skip
+    return {"region": region, "compute_type": compute, "environment_type": environment, "builds_per_month": builds,
+            "minutes_per_build": minutes}  # fmt: skip
 
 
 ESTATE = {
@@ -84,18 +91,25 @@ def test_a_row_without_a_price_is_missing_never_zero_and_says_why() -> None:
     """Bugs caught: a row without a price priced at $0 or dropped from `missing_prices`; a missing row's account,
     region, service, resource, usage type, quantity or unit lost; a missing line keeping a price region or any
     money figure; each reason's wording (not offered, no price in this region and no fallback, no price anywhere)."""
-    estate = {**ESTATE, "ca": project("ca-west-1")}  # CodeBuild is not offered in ca-west-1
+    estate = {
+        **ESTATE,
+        "ca": project("ca-west-1"),  # CodeBuild is not offered in ca-west-1
+        "eu-once": project("eu-west-1", builds=1, minutes=1),  # 1 build minute: still missing
+        "eu-idle": project("eu-west-1", builds=0),  # nothing to price: not missing
+    }
     result = estimate(usage_file(codebuild=estate), period=NOVEMBER, pricebook=BOOK)
     assert not result.complete
     assert result.incomplete_services() == ["CodeBuild"]
     lines = by_resource(result)
     assert lines.loc["tokyo-arm", "cost_usd"] == pytest.approx(30 * TOKYO_ARM_SMALL)
     assert result.total == pytest.approx(30 * TOKYO_ARM_SMALL)  # a lower bound: the priced line only
-    for name in ("eu", "eu-xl", "lam", "ca"):
+    for name in ("eu", "eu-xl", "lam", "ca", "eu-once"):
         assert lines.loc[name, MONEY].isna().all(), name  # never $0
         assert pd.isna(lines.loc[name, "price_region"]), name  # priced nowhere, so no price region
+    assert lines.loc["eu-idle", "quantity"] == 0
     missing = missing_by_resource(result)
-    assert sorted(missing) == ["ca", "eu", "eu-xl", "lam"]
+    assert sorted(missing) == ["ca", "eu", "eu-once", "eu-xl", "lam"]
+    assert missing["eu-once"]["quantity"] == 1 * 1.0
     assert list(result.missing_prices.columns) == [
         "account", "region", "service", "resource", "usage_type", "quantity", "unit", "reason",
     ]  # fmt: skip
@@ -262,6 +276,9 @@ def test_a_quantity_past_the_last_published_tier_makes_the_whole_group_missing()
     at_the_end = priced(300_000, 300_000)  # exactly 600,000 GB: every unit has a price
     assert at_the_end.complete
     assert at_the_end.total == pytest.approx(tiers + (600_000 - 512_000) * 0.021)
+    noise = priced(600_000 + 1e-9)  # a billionth of a GB past the end is float noise, not a missing price
+    assert noise.complete
+    assert noise.total == pytest.approx(tiers + (600_000 - 512_000) * 0.021)
     for past in (priced(300_000, 300_000.5), priced(600_001)):  # half a GB, or one GB, past the last tier
         assert not past.complete
         assert past.lines[MONEY].isna().all().all()  # every bucket of the group, not only the one that tipped it
@@ -286,3 +303,20 @@ def test_a_cost_too_large_to_represent_is_missing_not_infinite() -> None:
     assert sorted(result.missing_prices["resource"]) == ["a", "b"]
     assert not result.complete
     assert lines.loc["v2", "cost_usd"] == pytest.approx(10 * 1 * 0.002)  # the rest is still priced
+
+
+def test_a_line_of_unknown_quantity_is_not_billed_its_groups_cost() -> None:
+    """Bug caught: a line whose quantity is unknown (a bucket whose size has no datapoint, which a snapshot built
+    in code can hold; the snapshot checks flag it on reading) taking its whole group's cost as its share, so the
+    known bucket's storage is billed twice."""
+    snap = snapshot(
+        bucket_storage=[
+            {"bucket": "unknown", "storage_type": "StandardStorage", "avg_bytes": float("nan")},
+            {"bucket": "known", "storage_type": "StandardStorage", "avg_bytes": 10 * GIB},
+        ]
+    )
+    result = from_snapshot(snap)
+    lines = by_resource(result)
+    assert pd.isna(lines.loc["unknown", "quantity"])
+    assert lines.loc["known", "cost_usd"] == pytest.approx(10 * 0.023)
+    assert result.by_service()["S3"] == pytest.approx(10 * 0.023)  # the known bucket once
