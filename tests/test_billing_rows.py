@@ -33,9 +33,11 @@ from test_billing_boundaries import (
 )
 
 from costkit import Estimate
-from costkit.billing import codepipeline
+from costkit.billing import codepipeline, lambda_
 from costkit.billing.codebuild import fleet_minutes, is_on_demand_minutes
+from costkit.billing.meters import name, names, pattern
 from costkit.billing.rows import derive
+from costkit.errors import PricingDataError
 from costkit.estimate import price_usage
 from costkit.model.inventory import PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory
 from costkit.model.runs import ACTION_RUN_COLUMNS, Runs
@@ -318,3 +320,39 @@ def test_codebuild_rows_say_how_many_builds_billed_what_and_state_the_convention
     ]  # fmt: skip
     assert {"observed-codebuild-billing-start", "observed-fleet"} <= ids(observed)
     assert not {"codebuild-average-rounding", "codebuild-lambda-seconds"} & ids(observed)
+
+
+# --- the usage-type names: pricing/usage_meters.csv read at call time --------------------------------------------
+
+
+def test_usage_type_names_come_from_the_meter_table() -> None:
+    """Catches: the name of a meter without a selecting value looked up under a made-up value; the CodeBuild
+    patterns read for another service or meter (they are read into module constants at import, so this calls
+    them again)."""
+    assert name("CodePipeline", "action-minutes") == "ActionExecutionMinutes"
+    assert name("CodePipeline", "pipeline-month", "trial") == "TrialPipeline"
+    assert name("CodeBuild", "fleet-build") == "ReservedCapacity-Fleet"
+    assert pattern("CodeBuild", "build-minutes") == "Build-Min:{os}:{size}"
+    assert pattern("CodeBuild", "fleet-minutes") == "ReservedCapacity-Min:{os}:{size}"
+    architectures = pd.Series(["arm64", "sparc", "x86_64"], index=[7, 8, 9])
+    found = names("Lambda", "duration", architectures, "architecture")
+    assert found[[7, 9]].tolist() == ["Lambda-GB-Second-ARM", "Lambda-GB-Second"]
+    assert pd.isna(found[8])  # no name: missing (the rows hold None: tests above)
+
+
+def test_a_meter_the_table_lacks_is_refused_by_name() -> None:
+    """Catches: the refusal losing what it could not find (service, meter, value), so it says nothing useful."""
+    with pytest.raises(PricingDataError, match=r"usage_meters\.csv has no CodeBuild build-hours usage type$"):
+        name("CodeBuild", "build-hours")
+    with pytest.raises(PricingDataError, match="has no CodePipeline pipeline-month usage type for 'paused'"):
+        name("CodePipeline", "pipeline-month", "paused")
+
+
+def test_every_x86_lambda_usage_type_has_its_arm_twin() -> None:
+    """Catches: any change to the x86 -> Arm mapping the lambda_arm savings rule reads into a module constant at
+    import (a meter or service name changed, the mapping lost)."""
+    assert lambda_.to_arm() == {
+        "Request": "Request-ARM",
+        "Lambda-GB-Second": "Lambda-GB-Second-ARM",
+        "Lambda-Storage-GB-Second": "Lambda-Storage-GB-Second-ARM",
+    }
