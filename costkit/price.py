@@ -151,11 +151,12 @@ def price(
     # A backstop: a quantity too large to price is missing, never inf or $0.
     unpriceable = lines["cost_usd"].notna() & ~np.isfinite(lines["cost_usd"].astype(float))
     lines.loc[unpriceable, ["cost_usd", "gross_usd", "free_tier_usd", "unit_price_usd"]] = np.nan
-    lines.loc[lines["cost_usd"].isna(), "price_region"] = None
 
     missing_mask = lines["cost_usd"].isna() & (lines["quantity"] > 0)
     missing = lines.loc[missing_mask, list(MISSING_COLUMNS[:-1])].copy()
-    missing["reason"] = _missing_reason(lines.loc[missing_mask], pricebook, fallback_region)
+    # The reason reads the region each line was looked up in, so it comes before that region is cleared.
+    missing["reason"] = _missing_reason(lines.loc[missing_mask], pricebook, fallback_region, unpriceable[missing_mask])
+    lines.loc[lines["cost_usd"].isna(), "price_region"] = None
     return Priced(lines[list(LINE_COLUMNS)], missing.reset_index(drop=True), assumptions)
 
 
@@ -191,17 +192,22 @@ def _free_share(groups: pd.DataFrame, pricebook: PriceBook, scope: FreeTierScope
     return share.fillna(0.0).where(pooled["group"].notna(), 0.0)
 
 
-def _missing_reason(missing: pd.DataFrame, pricebook: PriceBook, fallback: str | None) -> pd.Series:
+def _missing_reason(
+    missing: pd.DataFrame, pricebook: PriceBook, fallback: str | None, too_large: pd.Series
+) -> pd.Series:
+    """Why each missing line has no price, most specific first. `price_region` is the region each line was looked
+    up in (its own, or the fallback it borrowed from); `too_large` marks costs past what a float holds."""
     prices = pricebook.prices
     has_type = missing["usage_type"].isin(set(prices["usage_type"]))
     beyond_last_tier = _has_key(missing, prices[["region", "usage_type"]].drop_duplicates(), "price_region")
     offered = pd.MultiIndex.from_frame(pricebook.offered[["service", "region"]])
     not_offered = ~pd.MultiIndex.from_arrays([missing["service"], missing["region"]]).isin(offered)
     text = np.select(
-        [missing["usage_type"].isna(), not_offered, beyond_last_tier, has_type],
+        [missing["usage_type"].isna(), not_offered, too_large, beyond_last_tier, has_type],
         [
             "no usage type known for this resource's configuration",
             missing["service"] + " is not offered in " + missing["region"],
+            "the cost is too large to represent: check the quantity and the price table",
             "quantity runs past the last published price tier for this region",
             "no published price for this usage type in this region in the price set used"
             + ("" if fallback else "; no fallback region was given to borrow one from"),

@@ -320,3 +320,41 @@ def test_a_line_of_unknown_quantity_is_not_billed_its_groups_cost() -> None:
     assert pd.isna(lines.loc["unknown", "quantity"])
     assert lines.loc["known", "cost_usd"] == pytest.approx(10 * 0.023)
     assert result.by_service()["S3"] == pytest.approx(10 * 0.023)  # the known bucket once
+
+
+# --- the reasons for a quantity past the tiers and for a cost past a float (fixed with these tests) --------------
+
+
+def test_a_quantity_past_the_last_published_tier_says_so() -> None:
+    """Bug caught (a real one: the reason was computed after each missing line's price region had been cleared, so
+    this reason could never be given): a quantity past the last published tier reported as having no published
+    price in its region, which sends the reader to look for a price that is there."""
+    past = estimate(usage_file(s3={"big": {"storage_class": "STANDARD", "storage_gb": 600_001}}), period=NOVEMBER,
+                    pricebook=s3_standard_ending_at(600_000))  # fmt: skip
+    assert past.missing_prices.to_dict("records") == [{
+        "account": ACCOUNT, "region": REGION, "service": "S3", "resource": "big", "usage_type": "TimedStorage-ByteHrs",
+        "quantity": 600_001.0, "unit": "GB-Month",
+        "reason": "quantity runs past the last published price tier for this region",
+    }]  # fmt: skip
+    # Borrowed from a fallback region whose tiers end too: the tiers of the region it was looked up in.
+    book = book_with(where={"region": "eu-west-1", "usage_type": "TimedStorage-ByteHrs", "tier_start": 512_000},
+                     tier_end=600_000.0)  # fmt: skip
+    eu = {"big": {"storage_class": "STANDARD", "storage_gb": 600_001, "region": "eu-north-1"}}
+    prices = book.prices
+    book = dataclasses.replace(book, prices=prices[~((prices["region"] == "eu-north-1") & (prices["service"] == "S3"))])
+    borrowed = estimate(usage_file(s3=eu), period=NOVEMBER, pricebook=book, fallback_region="eu-west-1")
+    assert borrowed.missing_prices["reason"].tolist() == [
+        "quantity runs past the last published price tier for this region"
+    ]
+    assert borrowed.lines["price_region"].isna().all()
+
+
+def test_a_cost_too_large_to_represent_says_so() -> None:
+    """Bug caught: a cost past what a float holds (a mistyped price) reported as having no published price."""
+    book = book_with(where={"region": REGION, "usage_type": "ActivePipeline"}, price_usd=1.5e308)
+    pipelines = {name: {"type": "V1", "active": True, "executions_per_month": 1, "actions": []} for name in "ab"}
+    result = estimate(usage_file(pipelines=pipelines), period=NOVEMBER, pricebook=book)
+    assert (
+        result.missing_prices["reason"].tolist()
+        == ["the cost is too large to represent: check the quantity and the price table"] * 2
+    )
