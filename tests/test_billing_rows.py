@@ -18,12 +18,14 @@ from test_billing_boundaries import (
     ACCOUNT,
     BOOK,
     LAMBDA_1GB,
+    NOVEMBER,
     REGION,
     V1_MONTH,
     V2_MINUTE,
     WINDOW_START,
     action_run,
     build_run,
+    estimate,
     execution,
     from_file,
     from_snapshot,
@@ -33,13 +35,13 @@ from test_billing_boundaries import (
 )
 
 from costkit import Estimate
-from costkit.billing import codepipeline, lambda_
+from costkit.billing import codepipeline, lambda_, s3
 from costkit.billing.codebuild import fleet_minutes, is_on_demand_minutes
 from costkit.billing.meters import name, names, pattern
 from costkit.billing.rows import derive
 from costkit.errors import PricingDataError
 from costkit.estimate import price_usage
-from costkit.model.inventory import PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory
+from costkit.model.inventory import BUCKET_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory
 from costkit.model.runs import ACTION_RUN_COLUMNS, Runs
 from costkit.model.usage import Usage
 
@@ -356,3 +358,123 @@ def test_every_x86_lambda_usage_type_has_its_arm_twin() -> None:
         "Lambda-GB-Second": "Lambda-GB-Second-ARM",
         "Lambda-Storage-GB-Second": "Lambda-Storage-GB-Second-ARM",
     }
+
+
+# --- S3 ---------------------------------------------------------------------------------------------------------
+
+S3_PRICES = {  # us-east-1, per unit of each row (pricing/s3.csv; the S3 pricing page)
+    "TimedStorage-SIA-ByteHrs": 0.0125, "TimedStorage-ByteHrs": 0.023, "TimedStorage-INT-FA-ByteHrs": 0.023,
+    "Requests-SIA-Tier1": 0.01 / 1000, "Requests-Tier1": 0.005 / 1000, "Requests-SIA-Tier2": 0.001 / 1000,
+    "Requests-Tier2": 0.0004 / 1000, "Retrieval-SIA": 0.01, "Transition-SIA": 0.01 / 1000,
+    "Monitoring-Automation-INT": 0.0025 / 1000,
+}  # fmt: skip
+
+
+def test_s3_rows_of_a_usage_file_bill_every_request_and_object_and_say_so() -> None:
+    """Catches: a request meter used only from 2 units up (`> 1`: one PUT, half a GB retrieved dropped); the
+    request rows' words lost; the transitions assumption lost, misspelt or stated for buckets without
+    transitions; a single Intelligent-Tiering object never monitored (1 replaced instead of 0); a bucket of
+    small objects monitoring None (not 0) objects; a bucket of 0 objects failing instead of monitoring none."""
+    ia = {"storage_class": "STANDARD_IA", "storage_gb": 10, "put_requests_per_month": 1, "get_requests_per_month": 2000,
+          "retrieval_gb_per_month": 0.5, "lifecycle_transitions_per_month": 1000}  # fmt: skip
+    buckets = {
+        "ia": ia,
+        "std": {"storage_class": "STANDARD", "storage_gb": 1, "put_requests_per_month": 3000},
+        "one": {"storage_class": "INTELLIGENT_TIERING", "storage_gb": 1.0, "objects": 1},  # 1 GB object: monitored
+        "small": {"storage_class": "INTELLIGENT_TIERING", "storage_gb": 0.5, "objects": 8192},  # 64 KB each: not
+        "none": {"storage_class": "INTELLIGENT_TIERING", "storage_gb": 0.25, "objects": 0},
+    }
+    result = from_file(usage_file(s3=buckets))
+    lines = result.lines[[*LINE_LABELS, "quantity", "detail"]]
+    lines = lines.assign(meter=result.usage_rows["meter"].to_numpy())
+    assert lines[~lines["component"].str.startswith("storage")].values.tolist() == [
+        ["ia", "PUT/COPY/POST/LIST requests", None, "Requests-SIA-Tier1", "Request", 1.0, "1 requests", "put-requests"],
+        ["std", "PUT/COPY/POST/LIST requests", None, "Requests-Tier1", "Request", 3000.0, "3,000 requests",
+         "put-requests"],
+        ["ia", "GET and other requests", None, "Requests-SIA-Tier2", "Request", 2000.0, "2,000 requests",
+         "get-requests"],
+        ["ia", "retrieval", None, "Retrieval-SIA", "GB", 0.5, "0.5 GB retrieved", "retrieval"],
+        ["ia", "lifecycle transitions in", None, "Transition-SIA", "Object", 1000.0, "1,000 objects transitioned",
+         "transition"],
+        ["one", "Intelligent-Tiering monitoring", None, "Monitoring-Automation-INT", "Object-Month", 1.0,
+         "1 objects monitored", "monitoring"],
+        ["small", "Intelligent-Tiering monitoring", None, "Monitoring-Automation-INT", "Object-Month", 0.0,
+         "average object under 128 KB: not monitored", "monitoring"],
+        ["none", "Intelligent-Tiering monitoring", None, "Monitoring-Automation-INT", "Object-Month", 0.0,
+         "average object under 128 KB: not monitored", "monitoring"],
+    ]  # fmt: skip
+    p = S3_PRICES
+    storage = 10 * p["TimedStorage-SIA-ByteHrs"] + 1 * p["TimedStorage-ByteHrs"]
+    storage += (1.0 + 0.5 + 0.25) * p["TimedStorage-INT-FA-ByteHrs"]
+    requests = 1 * p["Requests-SIA-Tier1"] + 3000 * p["Requests-Tier1"] + 2000 * p["Requests-SIA-Tier2"]
+    other = 0.5 * p["Retrieval-SIA"] + 1000 * p["Transition-SIA"] + 1 * p["Monitoring-Automation-INT"]
+    assert result.by_service()["S3"] == pytest.approx(storage + requests + other)
+    assert result.lines["cost_usd"].notna().all()
+    assert "s3-transitions" in ids(result)
+    assert not {"s3-transitions", "observed-s3-requests"} & ids(from_file(usage_file(s3={"std": buckets["std"]})))
+
+
+def test_s3_artifact_requests_of_a_snapshot_are_estimated_from_executions_and_projected() -> None:
+    """Catches: the observed request rows losing their "(estimated)" label (or it misspelt, or given to a usage
+    file), their component, or their words (executions x artifact actions, each count written as a whole
+    number); the requests divided by the projection instead of multiplied; the observed-requests assumption
+    lost or misspelt."""
+    old = WINDOW_START - pd.Timedelta(days=400)
+    actions = [
+        {"account": ACCOUNT, "region": REGION, "pipeline": "p", "stage": a, "action": a, "category": c, "owner": "AWS",
+         "provider": "CodeBuild"}
+        for a, c in (("Src", "Source"), ("Bld", "Build"), ("Ok", "Approval"), ("Dep", "Deploy"))
+    ]  # fmt: skip
+    snap = snapshot(
+        pipelines=[pipeline("p", "V2", old) | {"artifact_buckets": "art"}],
+        pipeline_executions=[execution("p", WINDOW_START + pd.Timedelta(hours=h)) for h in range(31)],
+    )
+    snap.tables["pipeline_actions"] = pd.DataFrame(actions)
+    # 31 executions in October's 31 days, projected to November's 30: x 30/31. Source and Build each write one
+    # artifact (2 PUTs per execution); Build and Deploy each read one (2 GETs; the approval reads none).
+    result = estimate(snap, period=NOVEMBER, free_tier=False, pricebook=BOOK)
+    lines = result.lines[[*LINE_LABELS, "quantity", "detail"]]
+    assert lines.values.tolist() == [
+        ["art", "PUT/COPY/POST/LIST requests (estimated)", "p", "Requests-Tier1", "Request",
+         pytest.approx(31 * 2 * 30 / 31), "31 executions x 2 artifact actions"],
+        ["art", "GET and other requests (estimated)", "p", "Requests-Tier2", "Request",
+         pytest.approx(31 * 2 * 30 / 31), "31 executions x 2 artifact actions"],
+    ]  # fmt: skip
+    assert result.usage_rows["meter"].tolist() == ["put-requests", "get-requests"]
+    expected = 60 * S3_PRICES["Requests-Tier1"] + 60 * S3_PRICES["Requests-Tier2"]
+    assert result.by_service()["S3"] == pytest.approx(expected)
+    assert {"observed-s3-requests", "observed-projection"} <= ids(result)
+
+
+def _buckets(*records: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame([{"account": ACCOUNT, "region": REGION, **r} for r in records])
+    return frame.reindex(columns=BUCKET_COLUMNS)
+
+
+def test_observed_requests_of_stores_with_and_without_executions_keep_their_own_words() -> None:
+    """Catches, on a model mixing an artifact store counted from executions with a bucket whose requests are
+    stated (e.g. added by an edit): the stated one's words lost (None, NaN) or its unknown executions or action
+    counts failing the words; retrieval, which has no artifact actions, worded as if it had; a storage class
+    with no usage type written NaN, not None (the rows' text columns hold None); a planned model's requests
+    labelled "(estimated)" as a snapshot's are."""
+    buckets = _buckets(
+        {"bucket": "art", "pipeline": "p", "storage_class": "STANDARD_IA", "share": 1.0, "put_requests": 20.0,
+         "retrieval_gb": 2.0, "executions": 10.0, "put_actions": 2.0, "get_actions": 0.0},
+        {"bucket": "logs", "storage_class": "STANDARD", "put_requests": 1000.0},
+        {"bucket": "rr", "storage_class": "REDUCED_REDUNDANCY", "storage_gb": 3.0},  # no usage type for it
+    )  # fmt: skip
+    rows, noted = s3.rows(Usage(inventory=Inventory(buckets=buckets), planned=False))
+    put = "PUT/COPY/POST/LIST requests (estimated)"
+    assert rows[["resource", "component", "usage_type", "quantity", "detail"]].values.tolist() == [
+        ["rr", "storage (REDUCED_REDUNDANCY)", None, 3.0, "3 GB average stored"],
+        ["art", put, "Requests-SIA-Tier1", 20.0, "10 executions x 2 artifact actions"],
+        ["logs", put, "Requests-Tier1", 1000.0, "1,000 requests"],
+        ["art", "retrieval", "Retrieval-SIA", 2.0, "2 GB retrieved"],
+    ]  # fmt: skip
+    assert "observed-s3-requests" in noted
+    # The same model planned (a usage file's, edited): nothing is estimated from what was observed.
+    planned, noted = s3.rows(Usage(inventory=Inventory(buckets=buckets), planned=True))
+    assert planned["component"].tolist() == [
+        "storage (REDUCED_REDUNDANCY)", "PUT/COPY/POST/LIST requests", "PUT/COPY/POST/LIST requests", "retrieval",
+    ]  # fmt: skip
+    assert "observed-s3-requests" not in noted
