@@ -1,0 +1,543 @@
+"""The usage model each source derives, checked field by field against values worked by hand from its input:
+a usage file through `costkit.derive_usage` (sources/usage_file/derive.py) and a snapshot through
+`costkit.load_snapshot` (sources/snapshot/observed.py).
+
+The savings rules, what-if and the by-pipeline view read the model's inventory and runs, not only the priced
+rows, so a wrong attribute there (a pipeline's trigger flag, an action's owner, a bucket's share, the region a
+resource is placed in) is a wrong answer even when the month's total is right. Each test says the bug it catches.
+
+Prices (pricing/, the same in us-east-1 and eu-west-1): CodePipeline V2 $0.002 per action minute, V1 $1.00 per
+active pipeline-month; S3 Standard $0.023 per GB-month (first 51,200 GB). Free tiers off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from costkit import Period, derive_usage, estimate, load_pricebook, load_snapshot
+from costkit.model.inventory import BUCKET_COLUMNS, FUNCTION_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS
+from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS
+from costkit.sources.snapshot.folder import Snapshot, write
+
+BOOK = load_pricebook()
+NOVEMBER = Period.month(2026, 11)  # [2026-11-01, 2026-12-01)
+HOME, ELSEWHERE = "111122223333", "444455556666"
+V2_MINUTE = 0.002
+
+
+def records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """Rows as plain dicts, missing values as None (NaN != NaN would make every comparison fail)."""
+    picked = frame[columns].astype(object)
+    return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in picked.to_dict("records")]
+
+
+# --- a usage file -----------------------------------------------------------------------------------------------
+
+
+def estate(**overrides: Any) -> dict[str, Any]:
+    """A small usage file with one resource of each kind placed by the file's defaults and one placed elsewhere."""
+    return {
+        "version": 1, "region": "eu-west-1", "account": HOME, "free_tier": False,
+        "pipelines": {
+            "web": {"type": "V2", "executions_per_month": 40, "created": dt.date(2026, 10, 2),
+                    "execution_mode": "QUEUED", "triggers": True,
+                    "actions": [{"name": "Src", "category": "Source", "minutes": 0.5},
+                                {"name": "Tests", "category": "Test", "owner": "ThirdParty", "minutes": 2.25,
+                                 "runs_per_execution": 0.5}]},
+            "old": {"type": "V1", "active": False, "region": "us-west-2", "account": ELSEWHERE},
+        },
+        "codebuild": {
+            "build": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 30, "minutes_per_build": 2.5,
+                      "pipeline": "web"},
+            "nightly": {"compute_type": "BUILD_GENERAL1_MEDIUM", "build_minutes_per_month": 600,
+                        "region": "us-west-2"},
+        },
+        "lambda": {"notify": {"memory_mb": 256, "requests_per_month": 1000, "duration_ms": 120, "pipeline": "web"}},
+        "s3": {
+            "art": {"storage_gb": 10, "put_requests_per_month": 100, "get_requests_per_month": 200, "pipeline": "web"},
+            "cold": {"storage_class": "GLACIER", "storage_gb": 5, "retrieval_gb_per_month": 1,
+                     "lifecycle_transitions_per_month": 7, "objects": 9, "account": ELSEWHERE},
+        },
+        **overrides,
+    }  # fmt: skip
+
+
+def bare(**sections: Any) -> dict[str, Any]:
+    """A usage file with only `sections` (the file's defaults as in `estate`)."""
+    return {"version": 1, "region": "eu-west-1", "account": HOME, "free_tier": False, **sections}
+
+
+def test_a_usage_file_inventory_holds_every_stated_attribute_with_its_defaults() -> None:
+    """Catches a usage file's attributes lost or defaulted wrongly on the way into the model: a V2 pipeline's
+    execution mode or trigger flag dropped, a V1 pipeline given V2 features (triggers, variables) or made active,
+    the age counted from the wrong end of the month, a resource's own region or account overwritten by the
+    file's (or the file's not filled in), a column renamed (requests, put/get requests, retrieval, transitions)."""
+    usage = derive_usage(estate(), period=NOVEMBER, pricebook=BOOK)
+    inventory = usage.inventory
+    assert list(inventory.pipelines.columns) == PIPELINE_COLUMNS
+    # web: created 2 October, 60 days before the period's end (1 December): 30 days of October + 30 of November.
+    assert records(inventory.pipelines, PIPELINE_COLUMNS) == [
+        {"account": HOME, "region": "eu-west-1", "pipeline": "web", "type": "V2", "execution_mode": "QUEUED",
+         "triggers": True, "variables": False, "created": dt.date(2026, 10, 2), "artifact_buckets": None,
+         "active": True, "age_days": 60.0},
+        {"account": ELSEWHERE, "region": "us-west-2", "pipeline": "old", "type": "V1", "execution_mode": "SUPERSEDED",
+         "triggers": False, "variables": False, "created": None, "artifact_buckets": None, "active": False,
+         "age_days": None},
+    ]  # fmt: skip
+    assert list(inventory.projects.columns) == PROJECT_COLUMNS
+    assert records(inventory.projects, PROJECT_COLUMNS) == [
+        {"account": HOME, "region": "eu-west-1", "project": "build", "pipeline": "web",
+         "compute_type": "BUILD_GENERAL1_SMALL", "environment_type": "LINUX_CONTAINER", "image": None,
+         "cache_type": None, "build_minutes_per_month": None},
+        {"account": HOME, "region": "us-west-2", "project": "nightly", "pipeline": None,
+         "compute_type": "BUILD_GENERAL1_MEDIUM", "environment_type": "LINUX_CONTAINER", "image": None,
+         "cache_type": None, "build_minutes_per_month": 600.0},
+    ]  # fmt: skip
+    assert list(inventory.functions.columns) == FUNCTION_COLUMNS
+    assert records(inventory.functions, FUNCTION_COLUMNS) == [
+        {"account": HOME, "region": "eu-west-1", "function": "notify", "pipeline": "web", "share": 1.0,
+         "memory_mb": 256, "architecture": "x86_64", "ephemeral_storage_mb": 512, "requests": 1000.0,
+         "duration_ms": 120.0, "invocations": None, "actions": None},
+    ]  # fmt: skip
+    assert list(inventory.buckets.columns) == BUCKET_COLUMNS
+    stated = ["account", "region", "bucket", "pipeline", "share", "storage_class", "storage_type", "storage_gb",
+              "objects", "put_requests", "get_requests", "retrieval_gb", "transitions"]  # fmt: skip
+    assert records(inventory.buckets, stated) == [
+        {"account": HOME, "region": "eu-west-1", "bucket": "art", "pipeline": "web", "share": 1.0,
+         "storage_class": "STANDARD", "storage_type": None, "storage_gb": 10.0, "objects": None,
+         "put_requests": 100.0, "get_requests": 200.0, "retrieval_gb": 0.0, "transitions": 0.0},
+        {"account": ELSEWHERE, "region": "eu-west-1", "bucket": "cold", "pipeline": None, "share": 1.0,
+         "storage_class": "GLACIER", "storage_type": None, "storage_gb": 5.0, "objects": 9.0,
+         "put_requests": 0.0, "get_requests": 0.0, "retrieval_gb": 1.0, "transitions": 7.0},
+    ]  # fmt: skip
+    # A usage file states no bucket settings and no snapshot counts: all empty.
+    assert inventory.buckets[["executions", "put_actions", "get_actions", "found", "versioning",
+                              "has_expiration"]].isna().all().all()  # fmt: skip
+
+
+def test_a_usage_file_plans_one_run_per_action_and_per_build_project() -> None:
+    """Catches a planned run wrongly counted, timed or labelled: `runs_per_execution` ignored or dividing,
+    minutes turned into seconds with the wrong factor, an action's owner or category lost (a third-party
+    action is charged, a custom one is not), the component label misbuilt, a build project given as a monthly
+    total turned into runs, or a planned build put on a reserved-capacity fleet."""
+    usage = derive_usage(estate(), period=NOVEMBER, pricebook=BOOK)
+    actions = usage.runs.actions
+    assert list(actions.columns) == ACTION_RUN_COLUMNS
+    # web: 40 executions; Src 0.5 min = 30 s, billed 1 min each; Tests runs in one execution of two (20 runs) for
+    # 2.25 min = 135 s, billed 3 min each. The V1 pipeline states no actions: no runs.
+    assert records(actions, ["account", "region", "pipeline", "action", "category", "owner", "component", "v2",
+                             "charged", "count", "seconds", "minutes", "billed"]) == [
+        {"account": HOME, "region": "eu-west-1", "pipeline": "web", "action": "Src", "category": "Source",
+         "owner": "AWS", "component": "Src (Source)", "v2": True, "charged": True, "count": 40.0, "seconds": 30.0,
+         "minutes": 1.0, "billed": 1.0},
+        {"account": HOME, "region": "eu-west-1", "pipeline": "web", "action": "Tests", "category": "Test",
+         "owner": "ThirdParty", "component": "Tests (Test)", "v2": True, "charged": True, "count": 20.0,
+         "seconds": 135.0, "minutes": 3.0, "billed": 3.0},
+    ]  # fmt: skip
+    builds = usage.runs.builds
+    assert list(builds.columns) == BUILD_RUN_COLUMNS
+    # build: 30 builds of 2.5 min = 150 s, billed 3 min each; nightly is a monthly total: no runs.
+    assert records(builds, ["account", "region", "project", "pipeline", "compute_type", "environment_type",
+                            "usage_type", "fleet", "count", "seconds", "billed"]) == [
+        {"account": HOME, "region": "eu-west-1", "project": "build", "pipeline": "web",
+         "compute_type": "BUILD_GENERAL1_SMALL", "environment_type": "LINUX_CONTAINER",
+         "usage_type": "Build-Min:Linux:g1.small", "fleet": False, "count": 30.0, "seconds": 150.0, "billed": 3.0},
+    ]  # fmt: skip
+    assert usage.runs.planned
+    # The month's CodePipeline bill: 40 x 1 min + 20 x 3 min of V2 action minutes; old is V1 and not active.
+    assert estimate(usage, pricebook=BOOK).by_service()["CodePipeline"] == pytest.approx((40 * 1 + 20 * 3) * V2_MINUTE)
+
+
+def test_a_usage_file_model_says_it_is_planned_and_where_it_came_from(tmp_path: Path) -> None:
+    """Catches the model's own fields lost: planned taken for observed, the source file's name, the period, the
+    file's defaults (region, account) or its free-tier choice dropped, or the region override noted without one."""
+    path = tmp_path / "estate.yaml"
+    path.write_text(
+        "version: 1\nregion: eu-west-1\naccount: '111122223333'\nfree_tier: false\ns3:\n  art:\n    storage_gb: 10\n",
+        encoding="utf-8",
+    )
+    usage = derive_usage(path, period=NOVEMBER, pricebook=BOOK)
+    assert usage.planned is True
+    assert usage.source == str(path)
+    assert usage.period == NOVEMBER.billing()
+    assert usage.defaults == {"region": "eu-west-1", "account": HOME}
+    assert usage.free_tier is False
+    assert usage.region is None
+    assert usage.noted == {"monthly-usage-file"}
+    # No pipelines and no projects: empty run tables with the model's columns.
+    assert usage.runs.actions.empty
+    assert list(usage.runs.actions.columns) == ACTION_RUN_COLUMNS
+    assert usage.runs.builds.empty
+    assert list(usage.runs.builds.columns) == BUILD_RUN_COLUMNS
+    assert list(usage.inventory.pipelines.columns) == PIPELINE_COLUMNS
+    assert list(usage.inventory.projects.columns) == PROJECT_COLUMNS
+    assert list(usage.inventory.functions.columns) == FUNCTION_COLUMNS
+    # 10 GB of S3 Standard in eu-west-1 at $0.023 per GB-month.
+    assert estimate(usage, pricebook=BOOK).total == pytest.approx(10 * 0.023)
+
+
+def test_a_region_override_places_every_resource_in_that_region_and_says_so() -> None:
+    """Catches `region=` applied to some sections only (pipelines, projects, functions or buckets left in their
+    stated region), or a resource's own region kept over the override, or the override not noted as an
+    assumption; the accounts stay as stated (defaults filled in)."""
+    usage = derive_usage(estate(), period=NOVEMBER, region="ap-southeast-2", pricebook=BOOK)
+    inventory = usage.inventory
+    for frame in (inventory.pipelines, inventory.projects, inventory.functions, inventory.buckets,
+                  usage.runs.actions, usage.runs.builds):  # fmt: skip
+        assert set(frame["region"]) == {"ap-southeast-2"}, frame
+    assert list(inventory.pipelines["account"]) == [HOME, ELSEWHERE]
+    assert list(inventory.projects["account"]) == [HOME, HOME]
+    assert list(inventory.buckets["account"]) == [HOME, ELSEWHERE]
+    assert usage.region == "ap-southeast-2"
+    assert usage.defaults == {"region": "eu-west-1", "account": HOME}  # the file's own, as written
+    assert usage.noted == {"monthly-usage-file", "region-override"}
+    assert set(usage.rows["region"]) == {"ap-southeast-2"}
+
+
+def test_a_usage_file_of_v2_pipelines_only_is_active_and_of_v1_only_has_no_v2_features() -> None:
+    """Catches the defaults for a section whose pipelines all lack a field: a file of V2 pipelines only (no
+    `active` stated anywhere) made inactive, a file of V1 pipelines only (no execution mode, triggers or
+    variables anywhere) given another mode or V2 features; and a V1 pipeline whose actions are planned."""
+    v2 = derive_usage(
+        bare(pipelines={"web": {"type": "V2", "executions_per_month": 5,
+                                  "actions": [{"name": "Build", "category": "Build", "minutes": 1}]}}),
+        period=NOVEMBER, pricebook=BOOK,
+    )  # fmt: skip
+    assert records(v2.inventory.pipelines, ["pipeline", "execution_mode", "triggers", "variables", "active"]) == [
+        {"pipeline": "web", "execution_mode": "SUPERSEDED", "triggers": False, "variables": False, "active": True}
+    ]
+    v1 = derive_usage(
+        bare(pipelines={"legacy": {"type": "V1", "created": dt.date(2026, 11, 1), "executions_per_month": 12,
+                                     "actions": [{"name": "Deploy", "category": "Deploy", "minutes": 1.5}]}}),
+        period=NOVEMBER, pricebook=BOOK,
+    )  # fmt: skip
+    # created 1 November: 30 days before 1 December.
+    assert records(v1.inventory.pipelines, ["pipeline", "type", "execution_mode", "triggers", "variables", "active",
+                                            "age_days"]) == [
+        {"pipeline": "legacy", "type": "V1", "execution_mode": "SUPERSEDED", "triggers": False, "variables": False,
+         "active": True, "age_days": 30.0}
+    ]  # fmt: skip
+    # 12 executions of Deploy, 1.5 min = 90 s: billed nothing on V1, would bill 2 min each on V2.
+    assert records(v1.runs.actions, ["pipeline", "action", "component", "count", "seconds", "v2", "minutes",
+                                     "billed"]) == [
+        {"pipeline": "legacy", "action": "Deploy", "component": "Deploy (Deploy)", "count": 12.0, "seconds": 90.0,
+         "v2": False, "minutes": 2.0, "billed": 0.0}
+    ]  # fmt: skip
+
+
+def test_derive_usage_uses_the_pricebook_and_period_it_is_given() -> None:
+    """Catches derive_usage pricing with the bundled tables instead of the `pricebook` passed, or deriving this
+    month instead of the `period` passed: a compute type only the given pricebook knows is accepted and metered
+    by that pricebook's usage type."""
+    extra = BOOK.compute_types.iloc[[0]].assign(compute_type="BUILD_CUSTOM_SMALL")  # bills as general1.small
+    book = replace(BOOK, compute_types=pd.concat([BOOK.compute_types, extra], ignore_index=True))
+    usage = derive_usage(
+        bare(codebuild={"p": {"compute_type": "BUILD_CUSTOM_SMALL", "builds_per_month": 4,
+                                              "minutes_per_build": 10}}),
+        period=NOVEMBER, pricebook=book,
+    )  # fmt: skip
+    assert usage.period == NOVEMBER.billing()
+    assert records(usage.runs.builds, ["project", "compute_type", "usage_type", "count", "billed"]) == [
+        {
+            "project": "p",
+            "compute_type": "BUILD_CUSTOM_SMALL",
+            "usage_type": "Build-Min:Linux:g1.small",
+            "count": 4.0,
+            "billed": 10.0,
+        }
+    ]
+
+
+# --- a snapshot -------------------------------------------------------------------------------------------------
+
+START, END = pd.Timestamp("2026-10-01", tz="UTC"), pd.Timestamp("2026-11-01", tz="UTC")  # October: 31 days
+HERE = {"account": HOME, "region": "us-east-1"}
+GIB = 1024.0**3
+
+
+def at(day: int, hour: int = 0, seconds: float = 0) -> pd.Timestamp:
+    """An instant in October 2026 (day 0: 30 September)."""
+    return START + pd.Timedelta(days=day - 1, hours=hour, seconds=seconds)
+
+
+def observed_estate(**manifest: Any) -> Snapshot:
+    """October 2026, collected after it closed. Pipelines: web (V2, 4 executions), legacy (V1, 2 executions), idle
+    (V1, one execution on 30 September only). web and legacy store artifacts in `shared`; `orphan` is nobody's.
+    Actions: web Source, Build, Notify (invokes `notify`), Approve; legacy Source, Notify (invokes `notify`)."""
+    old, recent = START - pd.Timedelta(days=400), at(1, 12) - pd.Timedelta(days=31)
+    pipelines = [
+        {**HERE, "pipeline": "web", "pipeline_type": "V2", "execution_mode": None, "created": recent,
+         "artifact_buckets": "shared", "has_triggers": True, "has_variables": False},
+        {**HERE, "pipeline": "legacy", "pipeline_type": "V1", "execution_mode": "SUPERSEDED", "created": old,
+         "artifact_buckets": "shared", "has_triggers": False, "has_variables": False},
+        {**HERE, "pipeline": "idle", "pipeline_type": "V1", "execution_mode": None, "created": old,
+         "artifact_buckets": "", "has_triggers": False, "has_variables": True},
+    ]  # fmt: skip
+    declared = {"web": [("Source", "Source", None), ("Build", "Build", None), ("Notify", "Invoke", "notify"),
+                        ("Approve", "Approval", None)],
+                "legacy": [("Source", "Source", None), ("Notify", "Invoke", "notify")], "idle": []}  # fmt: skip
+    actions = [{**HERE, "pipeline": name, "stage": action, "action": action, "category": category, "owner": "AWS",
+                "provider": "Lambda" if function else "CodeBuild", "function_name": function}
+               for name, acts in declared.items() for action, category, function in acts]  # fmt: skip
+    starts = {"web": [at(2), at(3), at(4), at(5)], "legacy": [at(6), at(7)], "idle": [at(0, 12)]}
+    executions = [{**HERE, "pipeline": name, "execution_id": f"{name}-{i}", "status": "Succeeded",
+                   "trigger_type": "Webhook", "start": start, "last_update": start + pd.Timedelta(minutes=9)}
+                  for name, times in starts.items() for i, start in enumerate(times)]  # fmt: skip
+
+    def run(name: str, i: int, action: str, category: str | None, start: pd.Timestamp, seconds: float) -> dict:
+        return {**HERE, "pipeline": name, "execution_id": f"{name}-{i}", "action_execution_id": f"{name}-{i}-{action}",
+                "stage": action, "action": action, "category": category, "owner": "AWS", "provider": "CodeBuild",
+                "start": start, "last_update": start + pd.Timedelta(seconds=seconds), "status": "Succeeded",
+                "external_execution_id": None}  # fmt: skip
+
+    action_runs = [
+        run("web", 0, "Build", "Build", at(2), 150),  # 2.5 min: billed 3
+        run("web", 1, "Build", None, at(3), 61),  # category unknown: component "Build (?)"; 61 s: billed 2
+        run("web", 0, "Notify", "Invoke", at(2, 1), 30),
+        run("web", 1, "Notify", "Invoke", at(3, 1), 30),
+        run("web", 2, "Notify", "Invoke", at(4, 1), 30),
+        run("web", 3, "Source", "Source", START - pd.Timedelta(seconds=90), 210),  # 120 s inside October: 2 min
+        run("legacy", 0, "Notify", "Invoke", at(6, 1), 45),  # V1: bills nothing
+    ]
+    builds = [
+        {**HERE, "project": "app", "build_id": "app:1", "build_number": 1, "status": "SUCCEEDED", "start": at(2),
+         "end": at(2, seconds=200), "compute_type": "BUILD_GENERAL1_SMALL", "environment_type": "LINUX_CONTAINER",
+         "fleet_arn": "", "initiator": "codepipeline/web", "provisioning_start": at(2, seconds=-20),
+         "billed_start": at(2, seconds=-20), "billable_seconds": 220},
+        {**HERE, "project": "app", "build_id": "app:2", "build_number": 2, "status": "SUCCEEDED",
+         "start": END - pd.Timedelta(seconds=100), "end": END + pd.Timedelta(seconds=500),
+         "compute_type": "BUILD_GENERAL1_SMALL", "environment_type": "LINUX_CONTAINER", "fleet_arn": None,
+         "initiator": "alice", "provisioning_start": END - pd.Timedelta(seconds=100),
+         "billed_start": END - pd.Timedelta(seconds=100), "billable_seconds": 600},
+        {**HERE, "project": "reserved", "build_id": "reserved:1", "build_number": 1, "status": "SUCCEEDED",
+         "start": at(8), "end": at(8, seconds=60), "compute_type": "BUILD_GENERAL1_SMALL",
+         "environment_type": "LINUX_CONTAINER", "fleet_arn": "arn:aws:codebuild:us-east-1:111122223333:fleet/f",
+         "initiator": None, "provisioning_start": at(8), "billed_start": at(8), "billable_seconds": 60},
+    ]  # fmt: skip
+    projects = [
+        {**HERE, "project": "app", "pipeline": "web", "compute_type": "BUILD_GENERAL1_SMALL",
+         "environment_type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "cache_type": None},
+        {**HERE, "project": "reserved", "pipeline": None, "compute_type": "BUILD_GENERAL1_SMALL",
+         "environment_type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "cache_type": "S3"},
+    ]  # fmt: skip
+    functions = [
+        {**HERE, "function": name, "memory_mb": 128, "architecture": "x86_64", "ephemeral_storage_mb": 512,
+         "found": found} for name, found in (("notify", True), ("lonely", True), ("ghost", False))
+    ]  # fmt: skip
+    metrics = [
+        {**HERE, "function": "notify", "invocations": 8000.0, "duration_ms_avg": 100.0},
+        {**HERE, "function": "lonely", "invocations": None, "duration_ms_avg": 20.0},
+        {**HERE, "function": "ghost", "invocations": 50.0, "duration_ms_avg": 10.0},
+    ]
+    storage = [
+        {**HERE, "bucket": "shared", "storage_type": "AllStorageTypes", "avg_bytes": None, "avg_objects": 6900.0},
+        {**HERE, "bucket": "shared", "storage_type": "StandardStorage", "avg_bytes": 60 * GIB, "avg_objects": None},
+        {**HERE, "bucket": "shared", "storage_type": "StandardIAStorage", "avg_bytes": 9 * GIB, "avg_objects": None},
+        {**HERE, "bucket": "orphan", "storage_type": "StandardStorage", "avg_bytes": 5 * GIB, "avg_objects": None},
+    ]
+    buckets = [
+        {**HERE, "bucket": "shared", "found": True, "versioning": "Enabled", "has_expiration": False},
+        {**HERE, "bucket": "orphan", "found": True, "versioning": "Disabled", "has_expiration": True},
+    ]
+    tables = {"pipelines": pipelines, "pipeline_actions": actions, "pipeline_executions": executions,
+              "action_executions": action_runs, "builds": builds, "projects": projects, "functions": functions,
+              "function_metrics": metrics, "bucket_storage": storage, "buckets": buckets}  # fmt: skip
+    window = {"start": START.isoformat(), "end": END.isoformat()}
+    return Snapshot(
+        tables={name: pd.DataFrame(rows) for name, rows in tables.items()},
+        manifest={"window": window, "created": (END + pd.Timedelta(days=2)).isoformat(), **manifest},
+    )
+
+
+def test_a_snapshot_inventory_by_hand() -> None:
+    """Catches a snapshot's inventory derived wrongly: a V1 pipeline made active by a run before the window (or
+    not by one inside it), a pipeline's age in whole days or from the wrong end of the window, an unknown
+    execution mode not read as SUPERSEDED, an unknown cache as anything but NO_CACHE; a function of another
+    account or not found kept, its Invoke shares not split by its invoking actions' runs; a bucket's storage
+    types, object counts or settings lost, its storage not shared by the executions of the pipelines using it,
+    or the artifact requests not counted as executions x (Source/Build actions, later non-approval actions)."""
+    usage = load_snapshot(observed_estate(), pricebook=BOOK)
+    inventory = usage.inventory
+    # web: created 31 days before noon on 1 October, so 61.5 days before the window's end (1 November).
+    # legacy and idle: created 400 days before the window's start, 431 before its end.
+    assert records(inventory.pipelines, PIPELINE_COLUMNS) == [
+        {**HERE, "pipeline": "web", "type": "V2", "execution_mode": "SUPERSEDED", "triggers": True,
+         "variables": False, "created": pd.Timestamp("2026-08-31T12:00", tz="UTC"), "artifact_buckets": "shared",
+         "active": True, "age_days": 61.5},
+        {**HERE, "pipeline": "legacy", "type": "V1", "execution_mode": "SUPERSEDED", "triggers": False,
+         "variables": False, "created": START - pd.Timedelta(days=400), "artifact_buckets": "shared",
+         "active": True, "age_days": 431.0},
+        {**HERE, "pipeline": "idle", "type": "V1", "execution_mode": "SUPERSEDED", "triggers": False,
+         "variables": True, "created": START - pd.Timedelta(days=400), "artifact_buckets": "", "active": False,
+         "age_days": 431.0},
+    ]  # fmt: skip
+    assert records(inventory.projects, PROJECT_COLUMNS) == [
+        {**HERE, "project": "app", "pipeline": "web", "compute_type": "BUILD_GENERAL1_SMALL",
+         "environment_type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "cache_type": "NO_CACHE",
+         "build_minutes_per_month": None},
+        {**HERE, "project": "reserved", "pipeline": None, "compute_type": "BUILD_GENERAL1_SMALL",
+         "environment_type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "cache_type": "S3",
+         "build_minutes_per_month": None},
+    ]  # fmt: skip
+    # notify: 8,000 invocations, shared by web's 3 Notify runs and legacy's 1: 3/4 and 1/4. lonely: no invoking
+    # pipeline (all its use unattributed) and no invocation count (0 requests). ghost was not found.
+    assert records(inventory.functions, FUNCTION_COLUMNS) == [
+        {**HERE, "function": "notify", "pipeline": "legacy", "share": 0.25, "memory_mb": 128,
+         "architecture": "x86_64", "ephemeral_storage_mb": 512, "requests": 8000.0, "duration_ms": 100.0,
+         "invocations": 8000.0, "actions": "Notify"},
+        {**HERE, "function": "notify", "pipeline": "web", "share": 0.75, "memory_mb": 128,
+         "architecture": "x86_64", "ephemeral_storage_mb": 512, "requests": 8000.0, "duration_ms": 100.0,
+         "invocations": 8000.0, "actions": "Notify"},
+        {**HERE, "function": "lonely", "pipeline": None, "share": 1.0, "memory_mb": 128,
+         "architecture": "x86_64", "ephemeral_storage_mb": 512, "requests": 0.0, "duration_ms": 20.0,
+         "invocations": None, "actions": None},
+    ]  # fmt: skip
+    # shared: 60 GB Standard + 9 GB Standard-IA, 6,900 objects split by bytes (6,000 and 900); its storage is
+    # shared 4:2 by web's and legacy's executions. orphan: nobody's (share 1). Then one artifact-request row per
+    # pipeline and store: web 4 executions x 2 PUT actions (Source, Build) and x 2 GET actions (Build, Notify; not
+    # Approve); legacy 2 x 1 PUT (Source) and 2 x 1 GET (Notify).
+    settings = {"found": True, "versioning": "Enabled", "has_expiration": False}
+    stored = {"storage_class": None, "put_requests": None, "get_requests": None, "executions": None,
+              "put_actions": None, "get_actions": None}  # fmt: skip
+    flows = {"storage_class": "STANDARD", "storage_type": None, "storage_gb": None, "objects": None, "share": 1.0,
+             "found": None, "versioning": None, "has_expiration": None}  # fmt: skip
+    columns = ["account", "region", "bucket", "pipeline", "share", "storage_class", "storage_type", "storage_gb",
+               "objects", "put_requests", "get_requests", "executions", "put_actions", "get_actions", "found",
+               "versioning", "has_expiration"]  # fmt: skip
+    assert records(inventory.buckets, columns) == [
+        {**HERE, "bucket": "shared", "pipeline": "web", "share": pytest.approx(4 / 6), **stored,
+         "storage_type": "StandardStorage", "storage_gb": pytest.approx(60.0), "objects": pytest.approx(6000.0),
+         **settings},
+        {**HERE, "bucket": "shared", "pipeline": "legacy", "share": pytest.approx(2 / 6), **stored,
+         "storage_type": "StandardStorage", "storage_gb": pytest.approx(60.0), "objects": pytest.approx(6000.0),
+         **settings},
+        {**HERE, "bucket": "shared", "pipeline": "web", "share": pytest.approx(4 / 6), **stored,
+         "storage_type": "StandardIAStorage", "storage_gb": pytest.approx(9.0), "objects": pytest.approx(900.0),
+         **settings},
+        {**HERE, "bucket": "shared", "pipeline": "legacy", "share": pytest.approx(2 / 6), **stored,
+         "storage_type": "StandardIAStorage", "storage_gb": pytest.approx(9.0), "objects": pytest.approx(900.0),
+         **settings},
+        {**HERE, "bucket": "orphan", "pipeline": None, "share": 1.0, **stored, "storage_type": "StandardStorage",
+         "storage_gb": pytest.approx(5.0), "objects": None, "found": True, "versioning": "Disabled",
+         "has_expiration": True},
+        {**HERE, "bucket": "shared", "pipeline": "web", **flows, "put_requests": 8.0, "get_requests": 8.0,
+         "executions": 4.0, "put_actions": 2.0, "get_actions": 2.0},
+        {**HERE, "bucket": "shared", "pipeline": "legacy", **flows, "put_requests": 2.0, "get_requests": 2.0,
+         "executions": 2.0, "put_actions": 1.0, "get_actions": 1.0},
+    ]  # fmt: skip
+
+
+def test_a_snapshot_runs_by_hand() -> None:
+    """Catches an observed run timed, attributed or labelled wrongly: an action or build not clipped to the
+    window (or clipped at the wrong edge), a build timed from its start instead of its PROVISIONING start, a
+    build's pipeline not read from a `codepipeline/` initiator, an empty fleet ARN taken for a fleet, an unknown
+    category not shown as `?`, a run counted more or less than once, or the snapshot's executions lost."""
+    usage = load_snapshot(observed_estate(), pricebook=BOOK)
+    # Build: 150 s billed 3 min, 61 s billed 2; Notify 30 s billed 1 (x3); Source started 90 s before the window
+    # and ran 210 s: 120 s in October, 2 min; legacy's Notify: 45 s, would bill 1 min on V2, bills none on V1.
+    assert records(usage.runs.actions, ["pipeline", "action", "category", "owner", "component", "execution_id",
+                                        "count", "seconds", "v2", "charged", "minutes", "billed", "stale"]) == [
+        {"pipeline": "web", "action": "Build", "category": "Build", "owner": "AWS", "component": "Build (Build)",
+         "execution_id": "web-0", "count": 1.0, "seconds": 150.0, "v2": True, "charged": True, "minutes": 3.0,
+         "billed": 3.0, "stale": False},
+        {"pipeline": "web", "action": "Build", "category": None, "owner": "AWS", "component": "Build (?)",
+         "execution_id": "web-1", "count": 1.0, "seconds": 61.0, "v2": True, "charged": True, "minutes": 2.0,
+         "billed": 2.0, "stale": False},
+        *[{"pipeline": "web", "action": "Notify", "category": "Invoke", "owner": "AWS",
+           "component": "Notify (Invoke)", "execution_id": f"web-{i}", "count": 1.0, "seconds": 30.0, "v2": True,
+           "charged": True, "minutes": 1.0, "billed": 1.0, "stale": False} for i in range(3)],
+        {"pipeline": "web", "action": "Source", "category": "Source", "owner": "AWS",
+         "component": "Source (Source)", "execution_id": "web-3", "count": 1.0, "seconds": 120.0, "v2": True,
+         "charged": True, "minutes": 2.0, "billed": 2.0, "stale": False},
+        {"pipeline": "legacy", "action": "Notify", "category": "Invoke", "owner": "AWS",
+         "component": "Notify (Invoke)", "execution_id": "legacy-0", "count": 1.0, "seconds": 45.0, "v2": False,
+         "charged": False, "minutes": 1.0, "billed": 0.0, "stale": False},
+    ]  # fmt: skip
+    # app:1 from 20 s before its start (provisioning) to 200 s after: 220 s, 4 min; started by web's pipeline.
+    # app:2 from 100 s before the window's end to 500 s after it: 100 s in October, 2 min; started by alice.
+    # reserved:1 on a fleet: billed through the fleet, one build.
+    assert records(usage.runs.builds, ["project", "pipeline", "build_id", "initiator", "fleet", "usage_type",
+                                       "count", "seconds", "billed", "stale"]) == [
+        {"project": "app", "pipeline": "web", "build_id": "app:1", "initiator": "codepipeline/web", "fleet": False,
+         "usage_type": "Build-Min:Linux:g1.small", "count": 1.0, "seconds": 220.0, "billed": 4.0, "stale": False},
+        {"project": "app", "pipeline": None, "build_id": "app:2", "initiator": "alice", "fleet": False,
+         "usage_type": "Build-Min:Linux:g1.small", "count": 1.0, "seconds": 100.0, "billed": 2.0, "stale": False},
+        {"project": "reserved", "pipeline": None, "build_id": "reserved:1", "initiator": None, "fleet": True,
+         "usage_type": "ReservedCapacity-Fleet", "count": 1.0, "seconds": 60.0, "billed": 1.0, "stale": False},
+    ]  # fmt: skip
+    assert list(usage.runs.executions["execution_id"]) == ["web-0", "web-1", "web-2", "web-3", "legacy-0",
+                                                           "legacy-1", "idle-0"]  # fmt: skip
+    assert not usage.runs.planned
+    # The bill: 3 + 2 + 3 x 1 + 2 = 10 V2 action minutes; legacy's V1 month ($1, 431 days old: past the trial).
+    assert estimate(usage, pricebook=BOOK, free_tier=False).by_service()["CodePipeline"] == pytest.approx(
+        10 * V2_MINUTE + 1.00
+    )
+
+
+def test_a_snapshot_model_says_it_is_observed_and_what_it_saw(tmp_path: Path) -> None:
+    """Catches the observed model's own fields lost: planned, the source's name, the period the window covers,
+    the engine, window, partial flag, problems, whether lifecycle rules were collected, the stale-run counts,
+    an organization's snapshot priced per account, or a window taken as projected when it is the month."""
+    snap = observed_estate(organization=True)
+    usage = load_snapshot(snap, pricebook=BOOK)
+    assert usage.planned is False
+    assert usage.source == "<snapshot>"
+    assert usage.period == Period.month(2026, 10)
+    assert usage.projection == 1.0
+    assert usage.noted == {"observed-window"}
+    assert usage.counts == {"stale_action_executions": 0, "stale_builds": 0}
+    assert usage.organization is True
+    assert usage.observed == {
+        "engine": "pandas", "window": {"start": START.isoformat(), "end": END.isoformat()},
+        "partial_collection": False, "problems": [], "lifecycle_rules": True,
+    }  # fmt: skip
+    assert load_snapshot(observed_estate(), pricebook=BOOK).organization is False
+    folder = write(snap, tmp_path / "snap")
+    assert load_snapshot(folder, pricebook=BOOK).source == str(folder)
+
+
+def test_a_planned_run_of_zero_minutes_still_bills_its_minimum() -> None:
+    """Catches a usage file's runs metered as observed ones: an observed run with no time did not run and bills
+    nothing, but a planned action or build always runs, so even at 0 minutes each bills its minimum, 1 minute."""
+    usage = derive_usage(
+        bare(pipelines={"p": {"type": "V2", "executions_per_month": 25,
+                              "actions": [{"name": "Gate", "category": "Test", "minutes": 0}]}},
+             codebuild={"noop": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 8,
+                                 "minutes_per_build": 0}}),
+        period=NOVEMBER, pricebook=BOOK,
+    )  # fmt: skip
+    assert records(usage.runs.actions, ["action", "count", "seconds", "minutes", "billed"]) == [
+        {"action": "Gate", "count": 25.0, "seconds": 0.0, "minutes": 1.0, "billed": 1.0}
+    ]
+    assert records(usage.runs.builds, ["project", "count", "seconds", "billed"]) == [
+        {"project": "noop", "count": 8.0, "seconds": 0.0, "billed": 1.0}
+    ]
+    # 25 x 1 action minute at $0.002 (eu-west-1's V2 price is the same) and 8 x 1 build minute of general1.small.
+    result = estimate(usage, pricebook=BOOK)
+    assert result.by_service()["CodePipeline"] == pytest.approx(25 * 1 * V2_MINUTE)
+    lines = result.lines[result.lines["service"] == "CodeBuild"]
+    assert lines["quantity"].tolist() == [8.0]
+
+
+def test_a_usage_file_without_some_sections_still_has_every_model_column() -> None:
+    """Catches an empty section's table left without the model's columns (code reading `buckets["share"]` or
+    `actions["count"]` then fails on a file that has no buckets, or pipelines that declare no actions), and a V1
+    pipeline's `active` flag not a boolean (so `~active` is not 'inactive')."""
+    usage = derive_usage(
+        bare(pipelines={"legacy": {"type": "V1", "active": False}, "other": {"type": "V1"}}), period=NOVEMBER,
+        pricebook=BOOK,
+    )  # fmt: skip
+    assert usage.runs.actions.empty
+    assert list(usage.runs.actions.columns) == ACTION_RUN_COLUMNS
+    assert list(usage.inventory.buckets.columns) == BUCKET_COLUMNS
+    assert list(usage.inventory.functions.columns) == FUNCTION_COLUMNS
+    assert list(usage.inventory.projects.columns) == PROJECT_COLUMNS
+    active = usage.inventory.pipelines["active"]
+    assert active.dtype == bool
+    assert list(~active) == [True, False]
