@@ -19,11 +19,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from athena_snapshot import DuckTables, lay_out
 
-from costkit import Period, derive_usage, estimate, load_pricebook, load_snapshot
+from costkit import Period, Usage, derive_usage, estimate, load_pricebook, load_snapshot
+from costkit.errors import ParameterError
 from costkit.model.inventory import BUCKET_COLUMNS, FUNCTION_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS
 from costkit.sources.snapshot.folder import Snapshot, write
+from costkit.sources.snapshot.observed import derive_observed, follow_executions
 
 BOOK = load_pricebook()
 NOVEMBER = Period.month(2026, 11)  # [2026-11-01, 2026-12-01)
@@ -266,7 +269,7 @@ def at(day: int, hour: int = 0, seconds: float = 0) -> pd.Timestamp:
     return START + pd.Timedelta(days=day - 1, hours=hour, seconds=seconds)
 
 
-def observed_estate(**manifest: Any) -> Snapshot:
+def observed_estate(extra: dict[str, list[dict[str, Any]]] | None = None, **manifest: Any) -> Snapshot:
     """October 2026, collected after it closed. Pipelines: web (V2, 4 executions), legacy (V1, 2 executions), idle
     (V1, one execution on 30 September only). web and legacy store artifacts in `shared`; `orphan` is nobody's.
     Actions: web Source, Build, Notify (invokes `notify`), Approve; legacy Source, Notify (invokes `notify`)."""
@@ -348,9 +351,9 @@ def observed_estate(**manifest: Any) -> Snapshot:
     tables = {"pipelines": pipelines, "pipeline_actions": actions, "pipeline_executions": executions,
               "action_executions": action_runs, "builds": builds, "projects": projects, "functions": functions,
               "function_metrics": metrics, "bucket_storage": storage, "buckets": buckets}  # fmt: skip
-    window = {"start": START.isoformat(), "end": END.isoformat()}
+    window, added = {"start": START.isoformat(), "end": END.isoformat()}, extra or {}
     return Snapshot(
-        tables={name: pd.DataFrame(rows) for name, rows in tables.items()},
+        tables={name: pd.DataFrame(tables.get(name, []) + added.get(name, [])) for name in {**tables, **added}},
         manifest={"window": window, "created": (END + pd.Timedelta(days=2)).isoformat(), **manifest},
     )
 
@@ -362,7 +365,12 @@ def test_a_snapshot_inventory_by_hand() -> None:
     account or not found kept, its Invoke shares not split by its invoking actions' runs; a bucket's storage
     types, object counts or settings lost, its storage not shared by the executions of the pipelines using it,
     or the artifact requests not counted as executions x (Source/Build actions, later non-approval actions)."""
-    usage = load_snapshot(observed_estate(), pricebook=BOOK)
+    assert_estate_inventory(load_snapshot(observed_estate(), pricebook=BOOK))
+
+
+def assert_estate_inventory(usage: Usage, checked: bool = False) -> None:
+    """`observed_estate`'s inventory, worked by hand; `checked`: as read from its folder, whose checks leave out
+    the metrics row without an invocation count (lonely's)."""
     inventory = usage.inventory
     # web: created 31 days before noon on 1 October, so 61.5 days before the window's end (1 November).
     # legacy and idle: created 400 days before the window's start, 431 before its end.
@@ -387,6 +395,9 @@ def test_a_snapshot_inventory_by_hand() -> None:
     ]  # fmt: skip
     # notify: 8,000 invocations, shared by web's 3 Notify runs and legacy's 1: 3/4 and 1/4. lonely: no invoking
     # pipeline (all its use unattributed) and no invocation count (0 requests). ghost was not found.
+    lonely = {**HERE, "function": "lonely", "pipeline": None, "share": 1.0, "memory_mb": 128,
+              "architecture": "x86_64", "ephemeral_storage_mb": 512, "requests": 0.0, "duration_ms": 20.0,
+              "invocations": None, "actions": None}  # fmt: skip
     assert records(inventory.functions, FUNCTION_COLUMNS) == [
         {**HERE, "function": "notify", "pipeline": "legacy", "share": 0.25, "memory_mb": 128,
          "architecture": "x86_64", "ephemeral_storage_mb": 512, "requests": 8000.0, "duration_ms": 100.0,
@@ -394,9 +405,7 @@ def test_a_snapshot_inventory_by_hand() -> None:
         {**HERE, "function": "notify", "pipeline": "web", "share": 0.75, "memory_mb": 128,
          "architecture": "x86_64", "ephemeral_storage_mb": 512, "requests": 8000.0, "duration_ms": 100.0,
          "invocations": 8000.0, "actions": "Notify"},
-        {**HERE, "function": "lonely", "pipeline": None, "share": 1.0, "memory_mb": 128,
-         "architecture": "x86_64", "ephemeral_storage_mb": 512, "requests": 0.0, "duration_ms": 20.0,
-         "invocations": None, "actions": None},
+        *([] if checked else [lonely]),
     ]  # fmt: skip
     # shared: 60 GB Standard + 9 GB Standard-IA, 6,900 objects split by bytes (6,000 and 900); its storage is
     # shared 4:2 by web's and legacy's executions. orphan: nobody's (share 1). Then one artifact-request row per
@@ -541,3 +550,194 @@ def test_a_usage_file_without_some_sections_still_has_every_model_column() -> No
     active = usage.inventory.pipelines["active"]
     assert active.dtype == bool
     assert list(~active) == [True, False]
+
+
+def test_every_engine_derives_the_same_model_and_says_which_and_what_it_left_out(tmp_path: Path) -> None:
+    """Catches load_snapshot's engines wired wrongly: the DuckDB or Athena engine not used when asked for (or used
+    when not), given the wrong snapshot read, pricebook or tables, its run totals dropped, the rows its checks
+    left out not reported, or reported out of the manifest's table order (an eager read's problems and the SQL's
+    merged as one list, table by table); a snapshot in memory summed by DuckDB."""
+    bad = {
+        # the id of web's first Build again (4,000 s): a duplicate, left out by every engine
+        "action_executions": [{**HERE, "pipeline": "web", "execution_id": "web-0",
+                               "action_execution_id": "web-0-Build", "stage": "Build", "action": "Build",
+                               "category": "Build", "owner": "AWS", "provider": "CodeBuild", "start": at(9),
+                               "last_update": at(9, seconds=4000), "status": "Succeeded",
+                               "external_execution_id": None}],
+        # a negative invocation count: left out by the eager read of every engine
+        "function_metrics": [{**HERE, "function": "stray", "invocations": -5.0, "duration_ms_avg": 1.0}],
+    }  # fmt: skip
+    folder = write(observed_estate(bad), tmp_path / "snap")
+    duck = DuckTables(lay_out(folder, tmp_path / "bucket"))
+    for engine, tables in (("pandas", None), ("duckdb", None), ("athena", duck)):
+        usage = load_snapshot(folder, pricebook=BOOK, engine=engine, athena=tables)
+        assert_estate_inventory(usage, checked=True)
+        actions, builds = usage.runs.actions, usage.runs.builds
+        billed = (actions["count"] * actions["billed"]).groupby([actions["pipeline"], actions["action"]]).sum()
+        # as in test_a_snapshot_runs_by_hand: Build 3 + 2 min, Notify 3 x 1, Source 2; legacy (V1) none.
+        assert billed.to_dict() == {("legacy", "Notify"): 0.0, ("web", "Build"): 5.0, ("web", "Notify"): 3.0,
+                                    ("web", "Source"): 2.0}, engine  # fmt: skip
+        minutes = (builds["count"] * builds["billed"]).groupby([builds["project"], builds["usage_type"]]).sum()
+        assert minutes.to_dict() == {("app", "Build-Min:Linux:g1.small"): 6.0,
+                                     ("reserved", "ReservedCapacity-Fleet"): 1.0}, engine  # fmt: skip
+        assert usage.source == str(folder)
+        assert usage.period == Period.month(2026, 10)
+        assert usage.counts == {"stale_action_executions": 0, "stale_builds": 0}
+        assert usage.observed["engine"] == engine
+        assert usage.observed["window"] == {"start": START.isoformat(), "end": END.isoformat()}
+        assert usage.observed["lifecycle_rules"] is True
+        # In the manifest's order (tables listed by name): the duplicate; lonely's missing and the stray negative
+        # invocation count; idle's execution, wholly on 30 September.
+        said = [(p["table"], p["kind"], p["rows"]) for p in usage.observed["problems"]]
+        assert said == [("action_executions", "duplicate-id", 1), ("function_metrics", "bad-number", 2),
+                        ("pipeline_executions", "outside-window", 1)], engine  # fmt: skip
+    in_memory = load_snapshot(observed_estate(), pricebook=BOOK, engine="duckdb")
+    assert_estate_inventory(in_memory)
+    assert in_memory.source == "<snapshot>"
+    assert in_memory.observed["engine"] == "duckdb"
+    assert in_memory.observed["problems"] == []
+
+
+def test_athena_tables_are_asked_for_with_the_athena_engine_only(tmp_path: Path) -> None:
+    """Catches the check of `athena=` against `engine=` inverted or dropped, or its error not naming the
+    parameter and what it is for."""
+    folder = write(observed_estate(), tmp_path / "snap")
+    with pytest.raises(ParameterError) as raised:
+        load_snapshot(folder, pricebook=BOOK, engine="athena")
+    assert (raised.value.parameter, raised.value.value) == ("athena", None)
+    assert raised.value.problem == "names the Athena tables of engine='athena', and only of it"
+    assert str(raised.value).startswith("athena=None names the Athena tables of engine='athena', and only of it")
+    duck = DuckTables(lay_out(folder, tmp_path / "bucket"))
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ParameterError) as raised:
+            load_snapshot(folder, pricebook=BOOK, engine=engine, athena=duck)
+        assert raised.value.parameter == "athena"
+
+
+ACTUALS = [{"account": HOME, "service": "AWS CodePipeline", "cost_usd": 1.02, "estimated": False},
+           {"account": HOME, "service": "AWS CodeBuild", "cost_usd": 0.03, "estimated": False}]  # fmt: skip
+
+
+def actuals_of(**manifest: Any) -> pd.DataFrame:
+    estimated = manifest.pop("estimated", False)
+    rows = [{**row, "estimated": estimated and i == 1} for i, row in enumerate(ACTUALS)]
+    return load_snapshot(observed_estate({"actuals": rows}, **manifest), pricebook=BOOK).actuals
+
+
+def test_actuals_are_compared_only_for_a_closed_whole_month_with_a_final_bill() -> None:
+    """Catches Cost Explorer actuals handed on when they cannot be compared with the estimate (or withheld when
+    they can): a snapshot collected before its month closed (or at the very instant it closed: comparable), with
+    no collection time, a partial collection, a bill still estimated, or a snapshot priced as another month."""
+    comparable = actuals_of()  # the estate is collected two days after October closed
+    assert comparable["cost_usd"].tolist() == [1.02, 0.03]
+    assert actuals_of(created=END.isoformat())["cost_usd"].tolist() == [1.02, 0.03]
+    assert actuals_of(created=(END - pd.Timedelta(seconds=1)).isoformat()).empty
+    assert actuals_of(created=None).empty
+    assert actuals_of(failures=[{"service": "lambda", "error": "AccessDenied"}]).empty
+    assert actuals_of(estimated=True).empty
+    without_flag = observed_estate({"actuals": [{k: v for k, v in row.items() if k != "estimated"}
+                                                for row in ACTUALS]})  # fmt: skip
+    assert load_snapshot(without_flag, pricebook=BOOK).actuals["cost_usd"].tolist() == [1.02, 0.03]
+    november = load_snapshot(observed_estate({"actuals": ACTUALS}), period=NOVEMBER, pricebook=BOOK)
+    assert november.actuals.empty
+    october = load_snapshot(observed_estate({"actuals": ACTUALS}), period=Period.month(2026, 10), pricebook=BOOK)
+    assert october.actuals["cost_usd"].tolist() == [1.02, 0.03]
+
+
+def test_a_window_priced_as_another_month_is_projected_and_says_so() -> None:
+    """Catches the projection from the observed window to the priced period wrong or not noted: October's 31
+    days priced as November (30 days) scale flows by 30/31, levels (V1 pipeline-months, storage) not at all."""
+    usage = load_snapshot(observed_estate(), period=NOVEMBER, pricebook=BOOK)
+    assert usage.period == NOVEMBER.billing()
+    assert usage.projection == pytest.approx(30 / 31)
+    assert usage.noted == {"observed-window", "observed-projection"}
+    result = estimate(usage, pricebook=BOOK, free_tier=False)
+    # 10 V2 action minutes observed x 30/31, and legacy's V1 month unscaled.
+    assert result.by_service()["CodePipeline"] == pytest.approx(10 * 30 / 31 * V2_MINUTE + 1.00)
+    # S3 storage is a level: 60 + 5 GB Standard at $0.023, 9 GB Standard-IA at $0.0125, whatever the window.
+    storage = result.lines[result.lines["usage_type"].isin(["TimedStorage-ByteHrs", "TimedStorage-SIA-ByteHrs"])]
+    assert storage["cost_usd"].sum() == pytest.approx(65 * 0.023 + 9 * 0.0125)
+
+
+# --- an edit of which executions ran (follow_executions) --------------------------------------------------------
+
+
+def without(usage: Usage, *execution_ids: str) -> Usage:
+    """A copy of an observed usage with those pipeline executions, and their action executions, removed."""
+    edited = usage.copy()
+    runs = edited.runs
+    runs.executions = runs.executions[~runs.executions["execution_id"].isin(execution_ids)]
+    runs.actions = runs.actions[~runs.actions["execution_id"].isin(execution_ids)]
+    return edited
+
+
+def test_following_executions_uses_the_observed_window_not_the_priced_month() -> None:
+    """Catches follow_executions counting which runs started "in the window" from the priced period's start
+    instead of the observed window's: October's snapshot priced as November would then make every V1 pipeline
+    inactive as soon as an edit drops one execution. Also pins what it derives again: V1 `active`, the artifact
+    requests (executions x actions), the storage shares by executions, and a function's requests scaled by its
+    remaining Invoke runs (its shares by them)."""
+    usage = load_snapshot(observed_estate(), period=NOVEMBER, pricebook=BOOK)
+    after = follow_executions(usage, without(usage, "legacy-1", "web-0"))
+    pipelines = after.inventory.pipelines.set_index("pipeline")["active"]
+    assert pipelines.to_dict() == {"web": True, "legacy": True, "idle": False}  # legacy-0 still ran in October
+    buckets = after.inventory.buckets
+    flows = buckets[buckets["put_actions"].notna()]
+    # web: 3 executions x 2 PUT, x 2 GET actions; legacy: 1 x 1 PUT, 1 x 1 GET.
+    assert records(flows, ["bucket", "pipeline", "executions", "put_requests", "get_requests"]) == [
+        {"bucket": "shared", "pipeline": "web", "executions": 3.0, "put_requests": 6.0, "get_requests": 6.0},
+        {"bucket": "shared", "pipeline": "legacy", "executions": 1.0, "put_requests": 1.0, "get_requests": 1.0},
+    ]
+    stored = buckets[buckets["storage_type"].notna()]
+    # shared's storage now split 3:1; orphan stays nobody's.
+    assert records(stored, ["bucket", "storage_type", "pipeline", "share"]) == [
+        {"bucket": "shared", "storage_type": "StandardStorage", "pipeline": "web", "share": 0.75},
+        {"bucket": "shared", "storage_type": "StandardStorage", "pipeline": "legacy", "share": 0.25},
+        {"bucket": "shared", "storage_type": "StandardIAStorage", "pipeline": "web", "share": 0.75},
+        {"bucket": "shared", "storage_type": "StandardIAStorage", "pipeline": "legacy", "share": 0.25},
+        {"bucket": "orphan", "storage_type": "StandardStorage", "pipeline": None, "share": 1.0},
+    ]
+    # notify: 8,000 invocations over 4 Notify runs = 2,000 a run; web-0's is gone: 3 runs, 6,000 requests, shared
+    # 2:1 by web's 2 remaining runs and legacy's 1. lonely has no invoking pipeline: unchanged.
+    assert records(after.inventory.functions, ["function", "pipeline", "share", "requests", "invocations"]) == [
+        {"function": "notify", "pipeline": "legacy", "share": pytest.approx(1 / 3), "requests": 6000.0,
+         "invocations": 6000.0},
+        {"function": "notify", "pipeline": "web", "share": pytest.approx(2 / 3), "requests": 6000.0,
+         "invocations": 6000.0},
+        {"function": "lonely", "pipeline": None, "share": 1.0, "requests": 0.0, "invocations": None},
+    ]  # fmt: skip
+
+
+def test_following_executions_of_a_model_without_a_recorded_window_uses_its_period() -> None:
+    """Catches follow_executions failing on an observed model that records no window (derived straight from a
+    snapshot, not loaded): it then counts runs from the period's start."""
+    bare_model = derive_observed(observed_estate(), BOOK, Period.month(2026, 10))
+    assert "window" not in bare_model.observed
+    after = follow_executions(bare_model, without(bare_model, "legacy-0", "legacy-1"))
+    assert after.inventory.pipelines.set_index("pipeline")["active"].to_dict() == {
+        "web": True, "legacy": False, "idle": False,
+    }  # fmt: skip
+
+
+def test_a_function_invoked_once_scales_with_that_one_run() -> None:
+    """Catches the scale of a function's requests taken as 1 (unchanged) when its Invoke runs before the edit
+    were exactly one: dropping that run leaves no requests."""
+    extra = {
+        "pipeline_actions": [{**HERE, "pipeline": "legacy", "stage": "Audit", "action": "Audit", "category": "Invoke",
+                              "owner": "AWS", "provider": "Lambda", "function_name": "audit"}],
+        "action_executions": [{**HERE, "pipeline": "legacy", "execution_id": "legacy-1",
+                               "action_execution_id": "legacy-1-Audit", "stage": "Audit", "action": "Audit",
+                               "category": "Invoke", "owner": "AWS", "provider": "Lambda", "start": at(7, 1),
+                               "last_update": at(7, 1, 20), "status": "Succeeded", "external_execution_id": None}],
+        "functions": [{**HERE, "function": "audit", "memory_mb": 256, "architecture": "arm64",
+                       "ephemeral_storage_mb": 512, "found": True}],
+        "function_metrics": [{**HERE, "function": "audit", "invocations": 40.0, "duration_ms_avg": 50.0}],
+    }  # fmt: skip
+    usage = load_snapshot(observed_estate(extra), pricebook=BOOK)
+    audit = usage.inventory.functions[usage.inventory.functions["function"] == "audit"]
+    assert records(audit, ["pipeline", "share", "requests", "actions"]) == [
+        {"pipeline": "legacy", "share": 1.0, "requests": 40.0, "actions": "Audit"}
+    ]
+    after = follow_executions(usage, without(usage, "legacy-1"))
+    audit = after.inventory.functions[after.inventory.functions["function"] == "audit"]
+    assert records(audit, ["pipeline", "share", "requests"]) == [{"pipeline": "legacy", "share": 1.0, "requests": 0.0}]
