@@ -9,13 +9,14 @@ Lambda requests $0.20 per million.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
 import pytest
 from test_billing_boundaries import OCTOBER, action_run, pipeline, snapshot
 
-from costkit import Estimate, Period, Usage, estimate, load_usage
+from costkit import Estimate, Period, Usage, estimate, load_pricebook, load_usage
 from costkit.change import Change, apply_patch, combine
 
 NOVEMBER = Period.month(2026, 11)
@@ -201,3 +202,71 @@ def test_model_edits_compose_in_order_and_only_a_single_edit_is_edited_alone() -
     assert alone is not None
     assert alone.runs.actions["count"].tolist() == [200.0]
     assert baseline.usage.runs.actions["count"].tolist() == [100.0]  # edited on a copy
+
+
+def test_then_keeps_a_model_edit_composed_with_a_row_change_in_either_order() -> None:
+    """Bugs caught: `then` taking the rows-only path when only one side has a model edit (that edit then lost), and
+    a composition of model edits losing its title or its usage-file patch."""
+    baseline = estimate(USAGE, period=NOVEMBER)  # 100 executions x 1 minute; 1 M requests
+    twice = Change("x2 web", usage_patch=[{"op": "set", "path": "p", "value": 2}], edit=doubled("web").edit)
+    for both in (twice.then(halve_requests()), halve_requests().then(twice)):
+        after = both.apply(baseline)
+        assert codepipeline(after) == pytest.approx(200 * V2_MINUTE)
+        assert requests_usd(after) == pytest.approx(500_000 * PER_REQUEST)
+    assert twice.then(halve_requests()).title == "x2 web; half the requests"
+    assert twice.then(halve_requests()).usage_patch == [*twice.usage_patch, *halve_requests().usage_patch]
+    assert halve_requests().then(twice).usage_patch == [*halve_requests().usage_patch, *twice.usage_patch]
+
+
+def test_an_edit_that_touches_no_runs_or_inventory_keeps_the_rows_it_left() -> None:
+    """Bug caught: `transform` re-deriving even when the edit touched no service, which puts the rows an edit left
+    back in service order (a bill shown in another order than the edit gave)."""
+    baseline = estimate(USAGE, period=NOVEMBER)
+
+    def reverse(usage: Usage) -> Usage:
+        usage.rows = usage.rows.iloc[::-1].reset_index(drop=True)
+        return usage
+
+    after = Change("rows reversed", edit=reverse).apply(baseline)
+    assert after.lines["usage_type"].tolist() == baseline.lines["usage_type"].tolist()[::-1]
+    assert after.total == pytest.approx(baseline.total)
+
+
+def test_a_change_applied_with_a_price_book_of_ones_own_derives_its_rows_with_that_book() -> None:
+    """Bug caught: `apply` re-deriving the changed builds with the shipped compute-type mapping instead of the
+    price book it was given (a pricing folder of one's own mapping general1.medium Linux to the large usage type:
+    $0.02 a minute, not $0.01)."""
+    shipped = load_pricebook()
+    types = shipped.compute_types.copy()
+    medium = (types["compute_type"] == "BUILD_GENERAL1_MEDIUM") & (types["environment_type"] == "LINUX_CONTAINER")
+    types.loc[medium, "usage_type"] = "Build-Min:Linux:g1.large"
+    book = dataclasses.replace(shipped, compute_types=types)
+    usage = {"version": 1, "free_tier": False,
+             "codebuild": {"api": {"compute_type": "BUILD_GENERAL1_MEDIUM", "builds_per_month": 10,
+                                   "minutes_per_build": 3}}}  # fmt: skip
+    baseline = estimate(usage, period=NOVEMBER, pricebook=book)
+    assert baseline.by_service()["CodeBuild"] == pytest.approx(10 * 3 * 0.02)
+
+    def more_builds(model: Usage) -> Usage:
+        model.runs.builds["count"] *= 2
+        return model
+
+    after = Change("x2 builds", edit=more_builds).apply(baseline, pricebook=book)
+    assert after.by_service()["CodeBuild"] == pytest.approx(20 * 3 * 0.02)
+
+
+def test_apply_to_checks_the_new_document_against_the_price_book_it_was_given() -> None:
+    """Bug caught: `apply_to` validating the patched document with the shipped tables instead of the price book it
+    was given, refusing a compute type that book maps (BUILD_GENERAL2_HUGE: general1.large Linux, $0.02)."""
+    shipped = load_pricebook()
+    extra = shipped.compute_types[shipped.compute_types["usage_type"] == "Build-Min:Linux:g1.large"].head(1)
+    book = dataclasses.replace(
+        shipped,
+        compute_types=pd.concat([shipped.compute_types, extra.assign(compute_type="BUILD_GENERAL2_HUGE")]),
+    )
+    usage = {"version": 1, "free_tier": False,
+             "codebuild": {"api": {"compute_type": "BUILD_GENERAL2_HUGE", "builds_per_month": 10,
+                                   "minutes_per_build": 3}}}  # fmt: skip
+    patch = [{"op": "set", "path": "codebuild.api.builds_per_month", "value": 20}]
+    document = Change("x2 builds", usage_patch=patch).apply_to(load_usage(usage, pricebook=book), pricebook=book)
+    assert estimate(document, period=NOVEMBER, pricebook=book).by_service()["CodeBuild"] == pytest.approx(20 * 3 * 0.02)
