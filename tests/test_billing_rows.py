@@ -35,7 +35,7 @@ from test_billing_boundaries import (
 )
 
 from costkit import Estimate
-from costkit.billing import codepipeline, lambda_, s3
+from costkit.billing import codebuild, codepipeline, lambda_, s3
 from costkit.billing.codebuild import fleet_minutes, is_on_demand_minutes
 from costkit.billing.meters import name, names, pattern
 from costkit.billing.rows import derive
@@ -478,3 +478,29 @@ def test_observed_requests_of_stores_with_and_without_executions_keep_their_own_
         "storage (REDUCED_REDUNDANCY)", "PUT/COPY/POST/LIST requests", "PUT/COPY/POST/LIST requests", "retrieval",
     ]  # fmt: skip
     assert "observed-s3-requests" not in noted
+
+
+def test_an_observed_build_of_unknown_time_bills_zero_in_the_runs_and_object_seconds_are_read_as_numbers() -> None:
+    """Catches: a build that did not run billing None (not 0) in the runs the savings rules read; codebuild.meter
+    (and the shared `ran_for`) failing on seconds held as objects (None for unknown), as an edit may leave them."""
+    builds = [build_run("b", i, 90, "BUILD_GENERAL1_MEDIUM", "LINUX_CONTAINER") for i in range(2)]  # ceil: 2 min
+    builds[0]["start"] = builds[0]["billed_start"] = None
+    result = from_snapshot(snapshot(builds=builds))
+    assert result.runs.builds["billed"].tolist() == [0.0, 2.0]
+    assert result.by_service()["CodeBuild"] == pytest.approx(2 * 0.01)  # 2 min x $0.01 on general1.medium
+    edited = result.runs.builds.assign(seconds=pd.Series([None, 61], dtype=object))
+    assert codebuild.meter(edited, BOOK.compute_types, planned=False)["billed"].tolist() == [0.0, 2.0]
+
+
+def test_the_compute_mapping_has_one_row_per_compute_and_environment_type() -> None:
+    """Catches: a price folder's compute-type table listing a pair twice (a second usage type for it) multiplying
+    that pair's builds in the join, instead of the first row being used."""
+    table = BOOK.compute_types
+    first = table[(table["compute_type"] == "BUILD_GENERAL1_MEDIUM") & (table["environment_type"] == "LINUX_CONTAINER")]
+    doubled = pd.concat([table, first.assign(usage_type="Build-Min:Linux:g1.medium-v2")], ignore_index=True)
+    mapping = codebuild.compute_mapping(doubled)
+    medium = mapping[mapping["compute_type"] == "BUILD_GENERAL1_MEDIUM"]
+    assert medium.loc[medium["environment_type"] == "LINUX_CONTAINER", "usage_type"].tolist() == [
+        "Build-Min:Linux:g1.medium"
+    ]
+    assert len(mapping) == len(table)
