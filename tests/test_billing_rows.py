@@ -29,6 +29,8 @@ from test_billing_boundaries import (
     execution,
     from_file,
     from_snapshot,
+    function,
+    functions_snapshot,
     pipeline,
     snapshot,
     usage_file,
@@ -41,7 +43,7 @@ from costkit.billing.meters import name, names, pattern
 from costkit.billing.rows import derive
 from costkit.errors import PricingDataError
 from costkit.estimate import price_usage
-from costkit.model.inventory import BUCKET_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory
+from costkit.model.inventory import BUCKET_COLUMNS, FUNCTION_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory
 from costkit.model.runs import ACTION_RUN_COLUMNS, Runs
 from costkit.model.usage import Usage
 
@@ -504,3 +506,90 @@ def test_the_compute_mapping_has_one_row_per_compute_and_environment_type() -> N
         "Build-Min:Linux:g1.medium"
     ]
     assert len(mapping) == len(table)
+
+
+# --- Lambda -----------------------------------------------------------------------------------------------------
+
+LAMBDA_PRICES = {  # us-east-1 (pricing/lambda.csv; the Lambda pricing page), first tier
+    "Request": 0.20 / 1_000_000, "Request-ARM": 0.20 / 1_000_000, "Lambda-GB-Second": 0.0000166667,
+    "Lambda-GB-Second-ARM": 0.0000133334, "Lambda-Storage-GB-Second": 0.0000000309,
+    "Lambda-Storage-GB-Second-ARM": 0.0000000309,
+}  # fmt: skip
+
+
+def test_lambda_rows_of_a_usage_file_are_labelled_with_their_arithmetic() -> None:
+    """Catches: a Lambda row's component, unit, meter, resource or pipeline lost or misspelt; the words of the
+    requests x billed seconds x GB products wrong; the ephemeral storage above 512 MB mis-measured or unlabelled;
+    the planned and observed assumption ids swapped."""
+    functions = {
+        # 120.4 ms billed as 121 ms; 512 MB = 0.5 GB; 2,560 MB of ephemeral storage: 2 GB above the free 512 MB
+        "x": {"memory_mb": 512, "architecture": "x86_64", "requests_per_month": 2_000_000, "duration_ms": 120.4,
+              "ephemeral_storage_mb": 2560, "pipeline": "p"},
+        "a": {"memory_mb": 2048, "architecture": "arm64", "requests_per_month": 1000, "duration_ms": 1000},
+    }  # fmt: skip
+    idle = {"p": {"type": "V1", "active": False, "created": dt.date(2024, 1, 1)}}  # bills nothing
+    result = from_file(usage_file(pipelines=idle, **{"lambda": functions}))
+    assert labelled(result, "Lambda") == [
+        ("x", "requests", "p", "Request", "Request", 2_000_000.0, "requests", "2,000,000 requests"),
+        ("a", "requests", None, "Request-ARM", "Request", 1000.0, "requests", "1,000 requests"),
+        ("x", "duration (x86_64)", "p", "Lambda-GB-Second", "GB-Second", pytest.approx(2_000_000 * 0.121 * 0.5),
+         "duration", "2,000,000 requests x 0.121 s x 0.5 GB"),
+        ("a", "duration (arm64)", None, "Lambda-GB-Second-ARM", "GB-Second", pytest.approx(1000 * 1.0 * 2.0),
+         "duration", "1,000 requests x 1 s x 2 GB"),
+        ("x", "ephemeral storage", "p", "Lambda-Storage-GB-Second", "GB-Second", pytest.approx(2_000_000 * 0.121 * 2),
+         "ephemeral-storage", "2,000,000 requests x 0.121 s x 2 GB above 512 MB"),
+    ]  # fmt: skip
+    p = LAMBDA_PRICES
+    expected = 2_001_000 * p["Request"] + 121_000 * p["Lambda-GB-Second"] + 2000 * p["Lambda-GB-Second-ARM"]
+    expected += 484_000 * p["Lambda-Storage-GB-Second"]
+    assert result.by_service()["Lambda"] == pytest.approx(expected)
+    assert {"lambda-average-duration", "lambda-ephemeral"} <= ids(result)
+    assert "observed-lambda-average" not in ids(result)
+
+
+def test_lambda_rows_of_a_snapshot_are_projected_and_say_what_was_observed() -> None:
+    """Catches: the observed words (invocations counted) lost or given to a usage file; requests not projected
+    from the window to the period; the observed-average assumption lost or misspelt."""
+    arm = function("obs", 256, "arm64", 3100, 10.2) | {"ephemeral_storage_mb": 1024}  # 11 ms; 0.5 GB extra
+    snap = functions_snapshot(arm, function("o2", 128, "x86_64", 31, 99.0))
+    # October's 31 days projected to November's 30: 3,100 x 30/31 = 3,000 and 31 x 30/31 = 30 requests.
+    result = estimate(snap, period=NOVEMBER, free_tier=False, pricebook=BOOK)
+    lines = result.lines[["resource", "component", "usage_type", "unit", "quantity", "detail"]]
+    observed = "invocations observed (average duration)"
+    assert lines.values.tolist() == [
+        ["obs", "requests", "Request-ARM", "Request", pytest.approx(3000), f"3100 {observed}"],
+        ["o2", "requests", "Request", "Request", pytest.approx(30), f"31 {observed}"],
+        ["obs", "duration (arm64)", "Lambda-GB-Second-ARM", "GB-Second", pytest.approx(3000 * 0.011 * 0.25),
+         "3,000 requests x 0.011 s x 0.25 GB"],
+        ["o2", "duration (x86_64)", "Lambda-GB-Second", "GB-Second", pytest.approx(30 * 0.099 * 0.125),
+         "30 requests x 0.099 s x 0.125 GB"],
+        ["obs", "ephemeral storage", "Lambda-Storage-GB-Second-ARM", "GB-Second", pytest.approx(3000 * 0.011 * 0.5),
+         "3,000 requests x 0.011 s x 0.5 GB above 512 MB"],
+    ]  # fmt: skip
+    assert {"lambda-average-duration", "lambda-ephemeral", "observed-lambda-average"} <= ids(result)
+
+
+def _functions(*records: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame([{"account": ACCOUNT, "region": REGION, **r} for r in records])
+    return frame.reindex(columns=FUNCTION_COLUMNS)
+
+
+def test_lambda_rows_bill_each_pipeline_its_share_and_skip_functions_without_requests() -> None:
+    """Catches: a function's `share` for its pipeline ignored (or an unknown share not taken as all of it); a
+    function of unknown requests billed; an unknown duration or ephemeral size not read as none (0 ms; 512 MB)."""
+    functions = _functions(
+        {"function": "f", "pipeline": "a", "share": 0.25, "memory_mb": 1024, "architecture": "x86_64",
+         "requests": 1000.0, "duration_ms": 2000.0, "ephemeral_storage_mb": 512},
+        {"function": "f", "pipeline": "b", "share": None, "memory_mb": 1024, "architecture": "x86_64",
+         "requests": 400.0, "duration_ms": None},  # unknown share: all; unknown duration: 0 ms, billed 1 ms
+        {"function": "g", "memory_mb": 1024, "architecture": "arm64", "requests": None, "duration_ms": 10.0},
+    )  # fmt: skip
+    rows, noted = lambda_.rows(Usage(inventory=Inventory(functions=functions), planned=True, projection=2.0))
+    # x the projection 2: a bills 1,000 x 0.25 x 2 = 500 requests x 2 s x 1 GB; b bills 400 x 2 = 800 x 0.001 s.
+    assert rows[["resource", "pipeline", "component", "quantity", "detail"]].values.tolist() == [
+        ["f", "a", "requests", 500.0, "500 requests"],
+        ["f", "b", "requests", 800.0, "800 requests"],
+        ["f", "a", "duration (x86_64)", pytest.approx(500 * 2.0 * 1.0), "500 requests x 2 s x 1 GB"],
+        ["f", "b", "duration (x86_64)", pytest.approx(800 * 0.001 * 1.0), "800 requests x 0.001 s x 1 GB"],
+    ]  # fmt: skip
+    assert noted == {"lambda-average-duration"}
