@@ -10,6 +10,7 @@ per minute. Free tiers off unless stated. Each test's docstring names the bug it
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,9 @@ from typing import Any
 import pandas as pd
 import pytest
 from batch_checks import batch_matches_transform
-from test_rules_builds_storage import ACCOUNT, context_for_usage, usage_file
+from test_rules_builds_storage import ACCOUNT, book_with, context_for_usage, price_row, usage_file
+from test_rules_runs import STANDARD_GB, START, at, build, idle_snapshot, wasted_snapshot
 from test_rules_runs import action as runs_action
-from test_rules_runs import at, build
 from test_rules_runs import context as runs_context
 from test_rules_runs import execution as runs_execution
 from test_rules_runs import pipeline as runs_pipeline
@@ -27,7 +28,7 @@ from test_rules_runs import snapshot as runs_snapshot
 
 from costkit.estimate import Estimate, estimate
 from costkit.optimize.base import Context, Suggestion
-from costkit.optimize.rules import pipeline_type, rounding_waste
+from costkit.optimize.rules import idle_pipelines, not_priced, pipeline_type, rounding_waste, wasted_runs
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.usage_file.load import load_usage
 from costkit.tables import PriceBook, load_pricebook, pricing_dir
@@ -375,4 +376,265 @@ def test_rounding_waste_notes_a_saving_inside_the_free_tier() -> None:
     assert rounding_waste.rule(ctx) == []
     assert ctx.notes == [
         "tiny: 1 builds ended within 10 s past a minute, but the minutes are worth $0.00/month (free tier or tiny)"
+    ]
+
+
+# --- reserved capacity (priced with a made-up fleet rate) ---------------------------------------------------------
+
+FLEET_RATE = 0.004  # TEST figure per instance-minute, not a real price
+FLEET_TYPE = "ReservedCapacity-Min:Linux:g1.medium"
+MEDIUM_COMPONENT = "BUILD_GENERAL1_MEDIUM / LINUX_CONTAINER"
+
+
+def fleet_book(tmp_path: Path) -> PriceBook:
+    return book_with(tmp_path, price_row(FLEET_TYPE, "Minute", FLEET_RATE))
+
+
+def test_reserved_capacity_fleet_rows_by_hand_on_a_usage_file(tmp_path: Path) -> None:
+    """Catches the fleet's usage row losing its component, unit or pipeline (a project in one pipeline keeps it),
+    and the fleet sized without rounding up: solo bills 3,000 x ceil(10.5) = 33,000 of November's 43,200
+    minutes (0.76 busy: 1 instance); twice bills 5,000 x 11 = 55,000 (1.27 busy: 2 instances)."""
+    book = fleet_book(tmp_path)
+    deploy = {"type": "V2", "executions_per_month": 1, "actions": [{"name": "B", "category": "Build", "minutes": 1}]}
+    usage = usage_file(
+        pipelines={"deploy": deploy},
+        codebuild={
+            "solo": {"compute_type": "BUILD_GENERAL1_MEDIUM", "builds_per_month": 3000, "minutes_per_build": 10.5,
+                     "pipeline": "deploy"},
+            "twice": {"compute_type": "BUILD_GENERAL1_MEDIUM", "builds_per_month": 5000, "minutes_per_build": 10.5},
+        },
+    )  # fmt: skip
+    ctx = context_for_usage(usage, book)
+    found = {s.resources[0]: s for s in not_priced.reserved_capacity(ctx)}
+    solo, twice = found["solo"], found["twice"]
+    assert solo.monthly_saving_usd == pytest.approx(33_000 * MEDIUM - 1 * 43_200 * FLEET_RATE)
+    assert twice.monthly_saving_usd == pytest.approx(55_000 * MEDIUM - 2 * 43_200 * FLEET_RATE)
+    assert solo.evidence == {
+        "billed_minutes": 33_000.0,
+        "average_concurrency": pytest.approx(33_000 / 43_200),
+        "fleet_capacity": 1,
+        "fleet_usage_type": FLEET_TYPE,
+        "month_minutes": 43_200.0,
+    }
+    assert twice.title == "Run CodeBuild project twice on a reserved-capacity fleet of 2"
+    assert "--base-capacity 2" in twice.change["cli"]
+    assert "aws codebuild update-project --name twice" in twice.change["cli"]
+    after = applied(ctx, solo)
+    assert after.total == pytest.approx(ctx.baseline.total - solo.monthly_saving_usd)
+    assert rows_of(after.usage_rows, "solo") == [
+        {"service": "CodeBuild", "resource": "solo", "component": f"fleet of 1 x {MEDIUM_COMPONENT}",
+         "pipeline": "deploy", "usage_type": FLEET_TYPE, "quantity": 43_200.0, "unit": "Minute", "meter": None},
+    ]  # fmt: skip
+    assert rows_of(applied(ctx, twice).usage_rows, "twice")[0]["quantity"] == 2 * 43_200.0
+    for suggestion in found.values():
+        batch_matches_transform(ctx, suggestion)
+
+
+def test_reserved_capacity_fleet_of_a_project_built_by_two_pipelines(tmp_path: Path) -> None:
+    """Catches the fleet row attributed to one of two pipelines (it serves both: no pipeline) and the month's
+    minutes of a projected snapshot: a 1-day window of October projected x 31; busy's two 400-minute builds
+    (one from p1, one from p2) bill 2 x 400 x 31 = 24,800 of October's 44,640 minutes: 1 instance."""
+    book = fleet_book(tmp_path)
+    builds = [
+        build("busy", "x1", 0.1, 24_000, initiator="codepipeline/p1"),
+        build("busy", "x2", 0.2, 24_000, initiator="codepipeline/p2"),
+    ]
+    snap = runs_snapshot([runs_pipeline("p1"), runs_pipeline("p2")], [], [], builds, end=at(1))
+    ctx = Context(baseline=estimate(snap, free_tier=False, pricebook=book), pricebook=book)
+    [fleet] = not_priced.reserved_capacity(ctx)
+    assert fleet.monthly_saving_usd == pytest.approx(24_800 * MEDIUM - 44_640 * FLEET_RATE)
+    assert fleet.evidence["month_minutes"] == 44_640.0
+    assert rows_of(applied(ctx, fleet).usage_rows, "busy") == [
+        {"service": "CodeBuild", "resource": "busy", "component": f"fleet of 1 x {MEDIUM_COMPONENT}",
+         "pipeline": None, "usage_type": FLEET_TYPE, "quantity": 44_640.0, "unit": "Minute", "meter": None},
+    ]  # fmt: skip
+    batch_matches_transform(ctx, fleet)
+
+
+# --- wasted runs: the commands a user runs --------------------------------------------------------------------
+
+
+def test_wasted_builds_change_is_a_webhook_filter_the_cli_accepts() -> None:
+    """Catches the webhook filter groups in the CLI command, CloudFormation or Terraform changed (keys or
+    values AWS would reject, e.g. lower-case EVENT types), or the project name left out of a command."""
+    ctx = runs_context(wasted_snapshot())
+    suggestion = {s.id: s for s in wasted_runs.rule(ctx)}["wasted-runs-project-app-build"]
+    change = suggestion.change
+    prefix = "aws codebuild update-webhook --project-name app-build --filter-groups '"
+    assert change["cli"].startswith(prefix)
+    assert change["cli"].endswith("'")
+    assert json.loads(change["cli"][len(prefix) : -1]) == [
+        [
+            {"type": "EVENT", "pattern": "PUSH"},
+            {"type": "HEAD_REF", "pattern": "^refs/heads/main$"},
+            {"type": "FILE_PATH", "pattern": "^src/"},
+        ]
+    ]
+    assert change == {
+        "console": "CodeBuild > app-build > Edit > Primary source webhook events: add filter groups (event, branch, "
+        "file path) so only relevant pushes start a build; fix the builds that fail most",
+        "cli": change["cli"],
+        "cloudformation": "AWS::CodeBuild::Project  Triggers: {Webhook: true, FilterGroups: [[{Type: EVENT, "
+        "Pattern: PUSH}, {Type: HEAD_REF, Pattern: '^refs/heads/main$'}, {Type: FILE_PATH, Pattern: '^src/'}]]}",
+        "terraform": 'resource "aws_codebuild_webhook" { filter_group { filter { type = "EVENT"  pattern = "PUSH" } '
+        'filter { type = "HEAD_REF"  pattern = "^refs/heads/main$" }  filter { type = "FILE_PATH"  '
+        'pattern = "^src/" } } }',
+    }
+
+
+def test_wasted_pipeline_runs_every_field_by_hand() -> None:
+    """Catches the wasted-runs evidence (executions, statuses, triggers, action and build minutes, builds
+    started), title, resources or pipeline change going wrong: app (V2, QUEUED) ran 4 executions; Failed,
+    Superseded and Stopped each paid 1 + 3 action minutes and started one 5-minute general1.medium build."""
+    ctx = runs_context(wasted_snapshot())
+    runs = {s.id: s for s in wasted_runs.rule(ctx)}["wasted-runs-pipeline-app"]
+    assert runs.monthly_saving_usd == pytest.approx(3 * (1 + 3) * V2_MINUTE + 3 * 5 * MEDIUM)
+    triggers = (
+        '"triggers": [{"providerType": "CodeStarSourceConnection", "gitConfiguration": {"sourceActionName": "Source", '
+        '"push": [{"branches": {"includes": ["main"]}, "filePaths": {"includes": ["src/**"]}}]}}]'
+    )
+    assert runs.to_dict() == {
+        "id": "wasted-runs-pipeline-app",
+        "rule": "wasted-runs",
+        "title": "Avoid runs of pipeline app that deliver nothing: 3 of 4 executions failed, were stopped or "
+        "superseded",
+        "resources": ["app", "app-build"],
+        "monthly_saving_usd": runs.monthly_saving_usd,
+        "one_off_cost_usd": 0.0,
+        "confidence": "medium",
+        "confidence_reason": "the cost of every run that delivered nothing; an upper bound, since not all failures "
+        "are avoidable (a failing test may be catching a real bug); most were stopped or superseded, which trigger "
+        "filters and SUPERSEDED mode avoid",
+        "evidence": {
+            "executions": 4,
+            "wasted_executions": {"Failed": 1, "Stopped": 1, "Superseded": 1},
+            "wasted_triggers": {"Webhook": 3},
+            "pipeline_type": "V2",
+            "execution_mode": "QUEUED",
+            "wasted_action_minutes": 3 * (1 + 3.0),
+            "builds_started": 3,
+            "wasted_build_minutes": {"app-build": 3 * 5.0},
+            "projection_factor": 1.0,
+        },
+        "change": {
+            "console": "CodePipeline > app > Edit > Edit: Git triggers: add branch and file-path filters so only "
+            "relevant pushes start a run; Execution mode: SUPERSEDED so stale runs stop early; fix the actions that "
+            "fail most",
+            "cli": "aws codepipeline update-pipeline --cli-input-json file://pipeline.json  # with "
+            + triggers
+            + ', "executionMode": "SUPERSEDED"',
+            "cloudformation": "AWS::CodePipeline::Pipeline  Triggers: [{ProviderType: CodeStarSourceConnection, "
+            "GitConfiguration: {SourceActionName: Source, Push: [{Branches: {Includes: [main]}, FilePaths: {Includes: "
+            "['src/**']}}]}}]  ExecutionMode: SUPERSEDED",
+            "terraform": 'trigger { provider_type = "CodeStarSourceConnection"  git_configuration { '
+            'source_action_name = "Source"  push { branches { includes = ["main"] }  file_paths { includes = '
+            '["src/**"] } } } }  execution_mode = "SUPERSEDED"',
+        },
+        "exclusive": f"pipeline-runs:{ACCOUNT}:{REGION}:app",
+        "usage_patch": [],
+    }
+    assert applied(ctx, runs).total == pytest.approx(ctx.baseline.total - runs.monthly_saving_usd)
+    batch_matches_transform(ctx, runs)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "confidence"),
+    [(["Failed", "Stopped"], "medium"), (["Failed", "Failed", "Superseded"], "low"), (["Cancelled"], "medium")],
+)
+def test_wasted_runs_confidence_is_medium_when_at_least_half_were_avoidable(
+    statuses: list[str], confidence: str
+) -> None:
+    """Catches the confidence threshold moved off "at least half of the wasted executions were stopped,
+    superseded or cancelled" (1 of 2 is medium, 1 of 3 low), and the V2 pipeline in SUPERSEDED mode told to
+    switch to SUPERSEDED; each wasted execution paid one 3-minute Build action."""
+    executions = [runs_execution("app", f"e{i}", status, 1 + i) for i, status in enumerate(statuses)]
+    actions = [runs_action("app", f"e{i}", "Build", "Build", 1 + i, 170) for i in range(len(statuses))]
+    ctx = runs_context(runs_snapshot([runs_pipeline("app")], executions, actions, []))
+    [runs] = wasted_runs.rule(ctx)
+    assert runs.monthly_saving_usd == pytest.approx(len(statuses) * 3 * V2_MINUTE)
+    assert runs.confidence == confidence
+    ending = (
+        "; most were stopped or superseded, which trigger filters and SUPERSEDED mode avoid"
+        if confidence == "medium"
+        else "; most failed, and only fixing their cause avoids them"
+    )
+    assert runs.confidence_reason.endswith(ending)
+    assert "executionMode" not in runs.change["cli"]
+    assert runs.change["console"].endswith("only relevant pushes start a run; fix the actions that fail most")
+
+
+def test_wasted_runs_of_a_v1_pipeline_say_filters_need_v2() -> None:
+    """Catches a V1 pipeline given V2 trigger filters to configure: it gets the command listing its failed runs.
+    Its failed execution started a 5-minute general1.medium build (V1 bills no action minutes)."""
+    executions = [runs_execution("legacy", "l0", "Failed", 1)]
+    actions = [runs_action("legacy", "l0", "Build", "Build", 1, 170, external="lb0")]
+    builds = [build("legacy-build", "lb0", 1, 300, "FAILED", "codepipeline/legacy")]
+    ctx = runs_context(runs_snapshot([runs_pipeline("legacy", "V1")], executions, actions, builds))
+    [runs] = wasted_runs.rule(ctx)
+    assert runs.monthly_saving_usd == pytest.approx(5 * MEDIUM)
+    assert runs.evidence["pipeline_type"] == "V1"
+    assert runs.change == {
+        "console": "CodePipeline > legacy: fix or stop the failing runs; trigger filters (branches, file paths) need "
+        "pipeline type V2",
+        "cli": "aws codepipeline list-pipeline-executions --pipeline-name legacy --query "
+        "'pipelineExecutionSummaries[?status!=`Succeeded`]'",
+    }
+
+
+# --- idle pipelines -----------------------------------------------------------------------------------------------
+
+
+def test_idle_pipeline_every_field_by_hand() -> None:
+    """Catches the idle pipeline's evidence (window, executions, triggers, cost per service, rows removed,
+    creation date), title, reason or delete commands going wrong: old (V1) only failed in a 31-day window; it
+    costs its pipeline-month, 2 builds x 2 min of general1.small and 2 of 3 executions' share of 10 GB."""
+    ctx = runs_context(idle_snapshot())
+    [idle] = idle_pipelines.rule(ctx)
+    share = 10 * 2 / 3 * STANDARD_GB
+    assert idle.monthly_saving_usd == pytest.approx(V1_MONTH + 2 * 2 * SMALL + share)
+    assert idle.to_dict() == {
+        "id": "idle-pipelines-old",
+        "rule": "idle-pipelines",
+        "title": "Delete idle pipeline old (no successful run in the 31-day window)",
+        "resources": ["old"],
+        "monthly_saving_usd": idle.monthly_saving_usd,
+        "one_off_cost_usd": 0.0,
+        "confidence": "low",
+        "confidence_reason": "no successful run in the 31-day window, shorter than the 60 days that make a pipeline "
+        "idle; it may be kept for rollbacks or rare releases; the artifact share is by executions",
+        "evidence": {
+            "finding": "no successful run in the 31-day window",
+            "window_days": 31.0,
+            "executions_in_window": {"Failed": 2},
+            "triggers_in_window": {"CloudWatchEvent": 2},
+            "pipeline_type": "V1",
+            "created": (START - pd.Timedelta(days=400)).isoformat(),
+            "artifact_buckets": ["artifacts"],
+            "cost_by_service_usd": {
+                "CodeBuild": pytest.approx(4 * SMALL),
+                "CodePipeline": V1_MONTH,
+                "S3": pytest.approx(share),
+            },
+            "rows_removed": 3,  # its pipeline-month, its builds' minutes, its share of the bucket
+        },
+        "change": {
+            "console": "CodePipeline > Pipelines > old > Delete pipeline; then delete the EventBridge rule or "
+            "schedule that starts it and its artifacts (folder old/ in artifacts)",
+            "cli": "aws codepipeline delete-pipeline --name old; aws s3 rm s3://artifacts/old/ --recursive",
+            "cloudformation": "remove the AWS::CodePipeline::Pipeline resource old (and its trigger "
+            "AWS::Events::Rule) from the stack",
+            "terraform": 'remove the aws_codepipeline resource with name = "old" (and its aws_cloudwatch_event_rule), '
+            "then terraform apply",
+        },
+        "exclusive": f"pipeline-runs:{ACCOUNT}:{REGION}:old",
+        "usage_patch": [],
+    }
+    after = applied(ctx, idle)
+    assert after.total == pytest.approx(ctx.baseline.total - idle.monthly_saving_usd)
+    assert rows_of(after.usage_rows, "old") == []
+    assert rows_of(after.usage_rows, "old-build") == []
+    batch_matches_transform(ctx, idle)
+    assert ctx.notes == [
+        "new: no successful run, but created 10 days ago: may still be set up",
+        "docs: no successful run in the 31-day window; it costs nothing now, delete it to keep the account tidy",
     ]
