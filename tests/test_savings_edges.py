@@ -18,17 +18,36 @@ from typing import Any
 import pandas as pd
 import pytest
 from batch_checks import batch_matches_transform
-from test_rules_builds_storage import ACCOUNT, book_with, context_for_usage, price_row, usage_file
+from test_rules_builds_storage import (
+    ACCOUNT,
+    OCTOBER,
+    book_with,
+    context_for_snapshot,
+    context_for_usage,
+    price_row,
+    usage_file,
+)
 from test_rules_runs import STANDARD_GB, START, at, build, idle_snapshot, wasted_snapshot
 from test_rules_runs import action as runs_action
 from test_rules_runs import context as runs_context
 from test_rules_runs import execution as runs_execution
 from test_rules_runs import pipeline as runs_pipeline
 from test_rules_runs import snapshot as runs_snapshot
+from test_savings_by_hand import build_snapshot
 
 from costkit.estimate import Estimate, estimate
+from costkit.optimize import suggest
 from costkit.optimize.base import Context, Suggestion
-from costkit.optimize.rules import idle_pipelines, not_priced, pipeline_type, rounding_waste, wasted_runs
+from costkit.optimize.rules import (
+    artifact_lifecycle,
+    build_caching,
+    idle_pipelines,
+    not_priced,
+    pipeline_type,
+    right_size,
+    rounding_waste,
+    wasted_runs,
+)
 from costkit.sources.snapshot.folder import Snapshot
 from costkit.sources.usage_file.load import load_usage
 from costkit.tables import PriceBook, load_pricebook, pricing_dir
@@ -638,3 +657,271 @@ def test_idle_pipeline_every_field_by_hand() -> None:
         "new: no successful run, but created 10 days ago: may still be set up",
         "docs: no successful run in the 31-day window; it costs nothing now, delete it to keep the account tidy",
     ]
+
+
+# --- artifact lifecycle -----------------------------------------------------------------------------------------
+
+ROLLBACK = (
+    "expired artifacts are gone: a pipeline cannot roll back to, or re-run a stage with, an artifact older than the "
+    "rule keeps (keep N above your longest rollback window; the release pipeline's last deployed revision may be "
+    "older than N days)"
+)
+STEADY = "artifacts are written at a steady rate and nothing deletes them, so the bucket holds every age"
+IA_CAVEATS = [
+    "30-day minimum storage duration: deleting or overwriting within 30 days of the move is billed as 30 days",
+    "S3 by default does not transition objects smaller than 128 KB",
+    "Standard-IA bills retrieval per GB read back (a rollback or re-run reads old artifacts)",
+]
+STANDARD_GB_MONTH, IA_GB_MONTH, TRANSITION = 0.023, 0.0125, 0.01 / 1000
+
+
+def test_artifact_lifecycle_every_field_by_hand_on_a_usage_file() -> None:
+    """Catches the lifecycle rule's older share, Standard-IA gigabytes, transitions, one-off backlog, usage-file
+    patch, evidence, assumptions and commands going wrong: art holds 200 GB in 1,000,000 objects and 100,000 are
+    written a month, so 100,000 x 30 / 30 days = 100,000 are newer than 30 days: 90% is older."""
+    usage = usage_file(
+        s3={
+            "art": {"storage_gb": 200, "objects": 1_000_000, "put_requests_per_month": 100_000},
+            "nocount": {"storage_gb": 100},
+        }
+    )
+    ctx = context_for_usage(usage)
+    found = {s.id.removeprefix("artifact-lifecycle-"): s for s in artifact_lifecycle.rule(ctx)}
+    assert list(found) == [
+        f"expire-{ACCOUNT}-{REGION}-art",
+        f"standard-ia-{ACCOUNT}-{REGION}-art",
+        f"standard-ia-{ACCOUNT}-{REGION}-nocount",
+    ]
+    estimated = (
+        "objects written in 30 days estimated from artifact writes: 100,000 PUTs a month x 30/30 days = 100,000 of "
+        "1,000,000 objects; older share 90% of the bytes (artifacts of similar size)"
+    )
+    common = {
+        "bucket": "art",
+        "days": 30,
+        "standard_gb": 200.0,
+        "objects": 1_000_000.0,
+        "artifact_puts_per_month": 100_000.0,
+        "older_share": pytest.approx(0.9),
+        "assumptions": [STEADY, estimated],
+        "warning": ROLLBACK,
+        "versioning": None,
+    }
+    expire = found[f"expire-{ACCOUNT}-{REGION}-art"]
+    assert expire.to_dict() == {
+        "id": f"artifact-lifecycle-expire-{ACCOUNT}-{REGION}-art",
+        "rule": "artifact-lifecycle",
+        "title": "Expire artifacts older than 30 days in bucket art",
+        "resources": ["art"],
+        "monthly_saving_usd": pytest.approx(200 * 0.9 * STANDARD_GB_MONTH),
+        "one_off_cost_usd": 0.0,
+        "confidence": "medium",
+        "confidence_reason": f"{STEADY}; {estimated}. Warning: {ROLLBACK}.",
+        "evidence": {**common, "action": "expire"},
+        "change": {
+            "console": "S3 > art > Management > Create lifecycle rule: Expire current versions after 30 days",
+            "cli": "aws s3api put-bucket-lifecycle-configuration --bucket art --lifecycle-configuration "
+            "'Rules=[{ID=expire-artifacts,Status=Enabled,Filter={},Expiration={Days=30},}]'  # merges with no existing "
+            "rule: include the bucket's current rules",
+            "cloudformation": "AWS::S3::Bucket  LifecycleConfiguration: {Rules: [{Status: Enabled, "
+            "ExpirationInDays: 30}]}",
+            "terraform": 'resource "aws_s3_bucket_lifecycle_configuration" { rule { status = "Enabled"  filter {}  '
+            "expiration { days = 30 } } }",
+        },
+        "exclusive": f"s3-lifecycle:{ACCOUNT}:{REGION}:art",
+        "usage_patch": [
+            {"op": "set", "path": "s3.art.storage_gb", "value": pytest.approx(200 * 0.1)},
+            {"op": "set", "path": "s3.art.objects", "value": pytest.approx(100_000)},
+        ],
+    }
+    to_ia = found[f"standard-ia-{ACCOUNT}-{REGION}-art"]
+    caveats = [
+        "Standard-IA bills at least 128 KB per object",
+        *IA_CAVEATS,
+        "monthly transition requests = objects aging past N days a month (the artifact writes)",
+    ]
+    assert to_ia.to_dict() == {
+        "id": f"artifact-lifecycle-standard-ia-{ACCOUNT}-{REGION}-art",
+        "rule": "artifact-lifecycle",
+        "title": "Move artifacts older than 30 days in bucket art to S3 Standard-IA",
+        "resources": ["art"],
+        # 180 GB older (900,000 x 128 KB = 110 GB is less) move to Standard-IA; 100,000 transitions a month.
+        "monthly_saving_usd": pytest.approx(180 * (STANDARD_GB_MONTH - IA_GB_MONTH) - 100_000 * TRANSITION),
+        "one_off_cost_usd": pytest.approx(900_000 * TRANSITION),  # the backlog's first run
+        "confidence": "medium",
+        "confidence_reason": f"{STEADY}; {estimated}; " + "; ".join(caveats) + f". If you expire instead: {ROLLBACK}.",
+        "evidence": {
+            **common,
+            "action": "transition to STANDARD_IA",
+            "standard_ia_billed_gb": pytest.approx(180.0),
+            "transitions_per_month": 100_000.0,
+            "first_run_transitions": pytest.approx(900_000.0),
+            "caveats": caveats,
+        },
+        "change": {
+            "console": "S3 > art > Management > Create lifecycle rule: Transition current versions to Standard-IA "
+            "after 30 days",
+            "cli": "aws s3api put-bucket-lifecycle-configuration --bucket art --lifecycle-configuration "
+            "'Rules=[{ID=artifacts-to-ia,Status=Enabled,Filter={},Transitions=[{Days=30,StorageClass=STANDARD_IA}]}]'  "
+            "# include the bucket's current rules",
+            "cloudformation": "AWS::S3::Bucket  LifecycleConfiguration: {Rules: [{Status: Enabled, Transitions: "
+            "[{StorageClass: STANDARD_IA, TransitionInDays: 30}]}]}",
+            "terraform": 'resource "aws_s3_bucket_lifecycle_configuration" { rule { status = "Enabled"  filter {}  '
+            'transition { days = 30  storage_class = "STANDARD_IA" } } }',
+        },
+        "exclusive": f"s3-lifecycle:{ACCOUNT}:{REGION}:art",
+        "usage_patch": [
+            {"op": "set", "path": "s3.art.storage_gb", "value": pytest.approx(20.0)},
+            {"op": "set", "path": "s3.art.objects", "value": pytest.approx(100_000)},
+            {"op": "set", "path": "s3.art-standard-ia", "value": {
+                "storage_class": "STANDARD_IA", "storage_gb": pytest.approx(180.0),
+                "lifecycle_transitions_per_month": 100_000.0, "objects": pytest.approx(900_000.0)}},
+        ],
+    }  # fmt: skip
+    nocount = found[f"standard-ia-{ACCOUNT}-{REGION}-nocount"]
+    unknown = (
+        "object ages unknown (no object count): assumes everything stored is older than 30 days (a bucket filling "
+        "for much longer than 30 days); the expiration saving cannot be estimated without ages"
+    )
+    assert nocount.monthly_saving_usd == pytest.approx(100 * (STANDARD_GB_MONTH - IA_GB_MONTH))
+    assert (
+        nocount.title
+        == "Move artifacts older than 30 days in bucket nocount to S3 Standard-IA (and consider expiring them)"
+    )
+    assert (nocount.confidence, nocount.one_off_cost_usd) == ("low", 0.0)
+    assert nocount.evidence["assumptions"] == [STEADY, unknown]
+    assert nocount.evidence["caveats"] == [
+        "Standard-IA bills at least 128 KB per object (object count unknown: not applied)",
+        *IA_CAVEATS,
+        "ongoing transition requests not priced (artifact write rate unknown)",
+    ]
+    assert (nocount.evidence["older_share"], nocount.evidence["standard_ia_billed_gb"]) == (1.0, 100.0)
+    assert (nocount.evidence["transitions_per_month"], nocount.evidence["first_run_transitions"]) == (0.0, None)
+    assert nocount.usage_patch == [
+        {"op": "set", "path": "s3.nocount.storage_gb", "value": 0.0},
+        {"op": "set", "path": "s3.nocount-standard-ia", "value": {
+            "storage_class": "STANDARD_IA", "storage_gb": 100.0, "lifecycle_transitions_per_month": 0.0}},
+    ]  # fmt: skip
+    for suggestion in found.values():
+        assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+        batch_matches_transform(ctx, suggestion)
+    assert ctx.notes == []
+
+
+# --- build caching and right-size -------------------------------------------------------------------------------
+
+CACHE_REASON = (
+    "INSTALL + DOWNLOAD_SOURCE + PRE_BUILD take 60% of the billed build time and the project has no cache; assumes "
+    "a cache halves those phases (dependency downloads cache well, work that must run every build does not). A cache "
+    "in S3 adds a little storage and request cost (small, not zero, not included); a LOCAL cache only helps builds "
+    "that land on a warm host."
+)
+
+
+def test_build_caching_every_field_by_hand() -> None:
+    """Catches the caching evidence (seconds measured and cacheable, billed units with and without a cache),
+    confidence or commands going wrong: web's 10 builds of 300 s spend 120 + 30 + 30 s in the cacheable phases
+    (60%); halved, a build takes 300 - 90 = 210 s = ceil(3.5) = 4 billed minutes instead of 5."""
+    ctx = context_for_snapshot(build_snapshot(("web", 10, 300, (120, 30, 30), "BUILD_GENERAL1_MEDIUM")))
+    [cache] = build_caching.rule(ctx)
+    assert cache.to_dict() == {
+        "id": f"build-caching-{ACCOUNT}-{REGION}-web",
+        "rule": "build-caching",
+        "title": "Cache dependencies of CodeBuild project web",
+        "resources": ["web"],
+        "monthly_saving_usd": pytest.approx(10 * (5 - 4) * MEDIUM),
+        "one_off_cost_usd": 0.0,
+        "confidence": "medium",
+        "confidence_reason": CACHE_REASON,
+        "evidence": {
+            "cache_type": "NO_CACHE",
+            "builds": 10,
+            "measured_build_seconds": 10 * 300.0,
+            "cacheable_phase_seconds": 10 * 180.0,
+            "cacheable_share": pytest.approx(0.6),
+            "assumed_cut_of_cacheable_phases": 0.5,
+            "billed_units_observed": 10 * 5.0,
+            "billed_units_with_cache": 10 * 4.0,
+            "billing_unit": ["Minute"],
+        },
+        "change": {
+            "console": "CodeBuild > project > Edit > Artifacts > Additional configuration > Cache type: Amazon S3 "
+            "(bucket/prefix) or Local (source, custom and, for Docker builds, Docker layer); list the dependency "
+            "folders under `cache: paths:` in the buildspec",
+            "cli": "aws codebuild update-project --name web --cache type=S3,location=<bucket>/web-cache  # or: --cache "
+            "type=LOCAL,modes=LOCAL_SOURCE_CACHE,LOCAL_CUSTOM_CACHE",
+            "cloudformation": "AWS::CodeBuild::Project  Cache: {Type: S3, Location: <bucket>/<prefix>}  # or {Type: "
+            "LOCAL, Modes: [LOCAL_SOURCE_CACHE, LOCAL_CUSTOM_CACHE]}",
+            "terraform": 'cache { type = "S3"  location = "<bucket>/<prefix>" }  # or cache { type = "LOCAL"  modes = '
+            '["LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"] }',
+        },
+        "exclusive": f"build-cache:{ACCOUNT}:{REGION}:web",
+        "usage_patch": [],
+    }
+    after = applied(ctx, cache)
+    assert after.total == pytest.approx(ctx.baseline.total - 10 * MEDIUM)
+    assert [row["quantity"] for row in rows_of(after.usage_rows, "web")] == [pytest.approx(10 * 4.0)]
+    batch_matches_transform(ctx, cache)
+
+
+def test_right_size_every_field_by_hand() -> None:
+    """Catches the right-size evidence, reason, commands or usage-file patch going wrong: big's 20 builds of
+    150 s bill 3 minutes each on LARGE (the average at the threshold); one size down, MEDIUM."""
+    ctx = context_for_snapshot(build_snapshot(("big", 20, 150, (0, 0, 0), "BUILD_GENERAL1_LARGE")))
+    [smaller] = right_size.rule(ctx)
+    assert smaller.to_dict() == {
+        "id": f"right-size-{ACCOUNT}-{REGION}-big",
+        "rule": "right-size",
+        "title": "Run CodeBuild project big on BUILD_GENERAL1_MEDIUM instead of BUILD_GENERAL1_LARGE",
+        "resources": ["big"],
+        "monthly_saving_usd": pytest.approx(20 * 3 * (LARGE - MEDIUM)),
+        "one_off_cost_usd": 0.0,
+        "confidence": "low",
+        "confidence_reason": "builds are short (average 3 billed min, at most 3) but CPU and memory utilisation are "
+        "unknown (costkit does not collect them yet); assumes the same duration on the smaller type: a CPU- or "
+        "memory-bound build runs longer there, which eats the saving. Try it on one branch and compare build times "
+        "first.",
+        "evidence": {
+            "compute_type": "BUILD_GENERAL1_LARGE",
+            "suggested_compute_type": "BUILD_GENERAL1_MEDIUM",
+            "environment_type": "LINUX_CONTAINER",
+            "builds": 20.0,
+            "average_billed_minutes_per_build": 3.0,
+            "short_build_threshold_minutes": 3.0,
+            "billed_minutes": 20 * 3.0,
+            "utilisation": "unknown",
+        },
+        "change": {
+            "console": "CodeBuild > project > Edit > Environment > Additional configuration > Compute: "
+            "BUILD_GENERAL1_MEDIUM",
+            "cli": "aws codebuild update-project --name big --environment type=LINUX_CONTAINER,image=<same>,"
+            "computeType=BUILD_GENERAL1_MEDIUM",
+            "cloudformation": "AWS::CodeBuild::Project  Environment: {ComputeType: BUILD_GENERAL1_MEDIUM}",
+            "terraform": 'environment { compute_type = "BUILD_GENERAL1_MEDIUM" }',
+        },
+        "exclusive": f"build-compute:{ACCOUNT}:{REGION}:big",
+        "usage_patch": [{"op": "set", "path": "codebuild.big.compute_type", "value": "BUILD_GENERAL1_MEDIUM"}],
+    }
+    after = applied(ctx, smaller)  # the builds were started by pipeline web-app (build_snapshot's initiator)
+    assert rows_of(after.usage_rows, "big") == [
+        {"service": "CodeBuild", "resource": "big", "component": "BUILD_GENERAL1_LARGE / LINUX_CONTAINER",
+         "pipeline": "web-app", "usage_type": "Build-Min:Linux:g1.medium", "quantity": 60.0, "unit": "Minute",
+         "meter": None},
+    ]  # fmt: skip
+    batch_matches_transform(ctx, smaller)
+
+
+def test_a_cache_and_a_smaller_type_on_one_project_compose_in_suggest() -> None:
+    """Catches the two row edits composed wrongly when both count for one project (a cache rescales its minutes,
+    right-size retypes them): both's 20 LARGE builds of 150 s (3 min) spend 90 s in cacheable phases (60%);
+    cached, 105 s = 2 min. Alone: 20 x 1 x $0.02 and 20 x 3 x ($0.02 - $0.01); together 20 x 3 x $0.02 - 20 x 2
+    x $0.01, less than the sum."""
+    snap = build_snapshot(("both", 20, 150, (60, 15, 15), "BUILD_GENERAL1_LARGE"))
+    found = suggest(snapshot=snap, period=OCTOBER, free_tier=False, rules=[build_caching.rule, right_size.rule])
+    assert {s.rule: s.monthly_saving_usd for s in found.items} == {
+        "build-caching": pytest.approx(20 * 1 * LARGE),
+        "right-size": pytest.approx(20 * 3 * (LARGE - MEDIUM)),
+    }
+    assert found.counted == {s.id for s in found.items}
+    assert found.combined_saving_usd == pytest.approx(20 * 3 * LARGE - 20 * 2 * MEDIUM)
+    assert found.change.apply(found.baseline).total == pytest.approx(20 * 2 * MEDIUM)
