@@ -39,9 +39,11 @@ from costkit.estimate import Estimate, estimate
 from costkit.optimize import suggest
 from costkit.optimize.base import Context, Suggestion
 from costkit.optimize.rules import (
+    arm_builds,
     artifact_lifecycle,
     build_caching,
     idle_pipelines,
+    lambda_arm,
     not_priced,
     pipeline_type,
     right_size,
@@ -925,3 +927,156 @@ def test_a_cache_and_a_smaller_type_on_one_project_compose_in_suggest() -> None:
     assert found.counted == {s.id for s in found.items}
     assert found.combined_saving_usd == pytest.approx(20 * 3 * LARGE - 20 * 2 * MEDIUM)
     assert found.change.apply(found.baseline).total == pytest.approx(20 * 2 * MEDIUM)
+
+
+def test_rounding_waste_keeps_looking_after_a_candidate_too_small_to_suggest() -> None:
+    """Catches the rule stopping at the first candidate not worth a suggestion (a-small, a-pipe) instead of
+    going on to the next (b-medium, b-pipe), the too-small notes' wording, and sub-microsecond noise shown as a
+    second past a minute. A 61-day window (September and October) priced for October: x 31 / 61."""
+    scale = 31 / 61
+    builds = [build("a-small", "a1", 1, 62, compute="BUILD_GENERAL1_SMALL")]  # 1 min x 31/61 x $0.005 = $0.0025
+    builds += [build("b-medium", f"b{i}", 2 + i, s) for i, s in enumerate([65.0000004, 121, 130])]
+    executions = [runs_execution("a-pipe", "a0", "Succeeded", 1)]
+    executions += [runs_execution("b-pipe", f"b{i}", "Succeeded", 2 + i) for i in range(10)]
+    actions = [runs_action("a-pipe", "a0", "Build", "Build", 1, 65)]  # 1 min x 31/61 x $0.002 = $0.001
+    actions += [runs_action("b-pipe", f"b{i}", "Build", "Build", 2 + i, 65) for i in range(10)]
+    snap = runs_snapshot([runs_pipeline("a-pipe"), runs_pipeline("b-pipe")], executions, actions, builds)
+    snap.manifest["window"]["start"] = (START - pd.Timedelta(days=30)).isoformat()
+    ctx = runs_context(snap)
+    assert ctx.baseline.options["projection_factor"] == pytest.approx(scale)
+    found = {s.id: s for s in rounding_waste.rule(ctx)}
+    assert list(found) == ["rounding-waste-build-b-medium", "rounding-waste-pipeline-b-pipe"]
+    medium = found["rounding-waste-build-b-medium"]
+    assert medium.monthly_saving_usd == pytest.approx(3 * scale * MEDIUM)
+    assert medium.evidence["seconds_over"] == {"1": 1, "5": 1, "10": 1}  # 65.0000004 s is 5 s past a minute
+    assert found["rounding-waste-pipeline-b-pipe"].monthly_saving_usd == pytest.approx(10 * scale * V2_MINUTE)
+    assert ctx.notes == [
+        "a-small: 1 builds ended within 10 s past a minute, but the minutes are worth $0.00/month (free tier or tiny)",
+        "a-pipe: 1 action executions ended within 10 s past a minute, but the minutes are worth $0.00/month (inside "
+        "the free minutes or tiny)",
+    ]
+
+
+def test_pipeline_type_notes_follow_the_pipelines_in_name_order() -> None:
+    """Catches candidates numbered in the order the usage file lists them instead of by name (the order notes
+    and suggestions are given in): zz and aa both use triggers; each would save 10 x 60 x $0.002 - $1."""
+    blocked = {"type": "V2", "executions_per_month": 10, "actions": V2_ACTIONS, "triggers": True}
+    ctx = context_for_usage(usage_file(pipelines={"zz": blocked, "aa": blocked}))
+    assert pipeline_type.rule(ctx) == []
+    assert ctx.notes == [
+        f"{name}: V1 would save $0.20/month, but the pipeline uses triggers, which exist only on V2: keep V2."
+        for name in ("aa", "zz")
+    ]
+
+
+# --- Arm: CodeBuild projects and Lambda functions -----------------------------------------------------------------
+
+SMALL_ARM, LAMBDA_X86_GB_S, LAMBDA_ARM_GB_S = 0.0034, 0.0000166667, 0.0000133334
+ARM_IMAGE = "aws/codebuild/amazonlinux2-aarch64-standard:3.0"
+
+
+def test_arm_builds_every_field_by_hand_and_the_missing_arm_price_noted() -> None:
+    """Catches the Arm suggestion's evidence, reason, commands or patch going wrong, and a project with no
+    published Arm rate (general1.medium has none in us-east-1 in the shipped tables) suggested or not noted:
+    lint's 100 builds x 3 min = 300 min move from $0.005 to arm1.small's $0.0034."""
+    usage = usage_file(
+        codebuild={
+            "big": {"compute_type": "BUILD_GENERAL1_MEDIUM", "builds_per_month": 10, "minutes_per_build": 3},
+            "lint": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 100, "minutes_per_build": 3},
+        }
+    )
+    ctx = context_for_usage(usage)
+    [arm] = arm_builds.rule(ctx)
+    assert arm.to_dict() == {
+        "id": "arm-builds-lint",
+        "rule": "arm-builds",
+        "title": "Run CodeBuild project lint on Arm",
+        "resources": ["lint"],
+        "monthly_saving_usd": pytest.approx(300 * (SMALL - SMALL_ARM)),
+        "one_off_cost_usd": 0.0,
+        "confidence": "medium",
+        "confidence_reason": "assumes the same build duration on Graviton; the image is unknown",
+        "evidence": {"billed_minutes": 300.0, "usage_types": {"Build-Min:Linux:g1.small": "Build-Min:ARM:g1.small"},
+                     "image": None},
+        "change": {
+            "console": "CodeBuild > project > Edit > Environment: Arm, image amazonlinux2-aarch64-standard",
+            "cli": f"aws codebuild update-project --name lint --environment type=ARM_CONTAINER,image={ARM_IMAGE},"
+                   "computeType=<same>",
+            "cloudformation": f"AWS::CodeBuild::Project Environment: {{Type: ARM_CONTAINER, Image: {ARM_IMAGE}}}",
+            "terraform": f'environment {{ type = "ARM_CONTAINER"  image = "{ARM_IMAGE}" }}',
+        },
+        "exclusive": f"build-compute:{ACCOUNT}:{REGION}:lint",
+        "usage_patch": [{"op": "set", "path": "codebuild.lint.environment_type", "value": "ARM_CONTAINER"}],
+    }  # fmt: skip
+    assert ctx.notes == ["big: no published Arm price for Build-Min:ARM:g1.medium in us-east-1"]
+    after = applied(ctx, arm)
+    assert [(row["usage_type"], row["quantity"]) for row in rows_of(after.usage_rows, "lint")] == [
+        ("Build-Min:ARM:g1.small", 300.0)
+    ]
+    assert rows_of(after.usage_rows, "big") == rows_of(ctx.rows, "big")
+    batch_matches_transform(ctx, arm)
+    patched_file = arm.as_change.apply_to(load_usage(usage))
+    again = estimate(patched_file, period=ctx.baseline.period, free_tier=False)
+    assert again.total == pytest.approx(ctx.baseline.total - 300 * (SMALL - SMALL_ARM))
+
+
+@pytest.mark.parametrize(
+    ("image", "confidence", "why"),
+    [
+        ("aws/codebuild/standard:7.0", "medium", "the AWS standard image has an aarch64 twin"),
+        ("aws/codebuild/amazonlinux2-x86_64-standard:5.0", "medium", "the AWS standard image has an aarch64 twin"),
+        ("aws/codebuild/amazonlinux-x86_64-standard:5.0", "medium", "the AWS standard image has an aarch64 twin"),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/ci:1", "low",
+         "custom image 123456789012.dkr.ecr.us-east-1.amazonaws.com/ci:1 needs an arm64 build"),
+    ],
+)  # fmt: skip
+def test_arm_builds_confidence_follows_the_build_image(image: str, confidence: str, why: str) -> None:
+    """Catches an image read wrongly (the first entry of each project), an AWS standard image not recognised
+    (medium: it has an aarch64 twin) or a custom image not lowering confidence: 5 builds x 3 min on small."""
+    snap = build_snapshot(("lint", 5, 180, (0, 0, 0), "BUILD_GENERAL1_SMALL"))
+    snap.tables["projects"] = snap.tables["projects"].assign(image=image)
+    ctx = context_for_snapshot(snap)
+    [arm] = arm_builds.rule(ctx)
+    assert arm.monthly_saving_usd == pytest.approx(5 * 3 * (SMALL - SMALL_ARM))
+    assert (arm.confidence, arm.evidence["image"]) == (confidence, image)
+    assert arm.confidence_reason == f"assumes the same build duration on Graviton; {why}"
+
+
+def test_lambda_arm64_every_field_by_hand_beside_a_function_already_on_arm() -> None:
+    """Catches the arm64 suggestion's GB-seconds, commands or patch going wrong, or a function already on arm64
+    counted: fn runs 10,000,000 requests x 0.2 s x 1 GB = 2,000,000 GB-s, from $0.0000166667 to $0.0000133334
+    (requests cost the same on both)."""
+    functions = {
+        "a-arm": {"requests_per_month": 1_000_000, "duration_ms": 100, "memory_mb": 512, "architecture": "arm64"},
+        "fn": {"requests_per_month": 10_000_000, "duration_ms": 200, "memory_mb": 1024},
+    }
+    usage = usage_file(**{"lambda": functions})
+    ctx = context_for_usage(usage)
+    [arm] = lambda_arm.rule(ctx)
+    assert arm.to_dict() == {
+        "id": "lambda-arm64-fn",
+        "rule": "lambda-arm64",
+        "title": "Run Lambda function fn on arm64",
+        "resources": ["fn"],
+        "monthly_saving_usd": pytest.approx(2_000_000 * (LAMBDA_X86_GB_S - LAMBDA_ARM_GB_S)),
+        "one_off_cost_usd": 0.0,
+        "confidence": "medium",
+        "confidence_reason": "assumes equal duration on Graviton; native dependencies must have arm64 builds",
+        "evidence": {"gb_seconds": 2_000_000.0},
+        "change": {
+            "console": "Lambda > function > Code > Runtime settings > Edit > Architecture: arm64",
+            "cli": "aws lambda update-function-code --function-name fn --architectures arm64 --zip-file "
+                   "fileb://function.zip",
+            "cloudformation": "AWS::Lambda::Function  Architectures: [arm64]",
+            "terraform": 'resource "aws_lambda_function" { architectures = ["arm64"] }',
+        },
+        "exclusive": f"lambda-arch:{ACCOUNT}:{REGION}:fn",
+        "usage_patch": [{"op": "set", "path": "lambda.fn.architecture", "value": "arm64"}],
+    }  # fmt: skip
+    after = applied(ctx, arm)
+    assert after.total == pytest.approx(ctx.baseline.total - arm.monthly_saving_usd)
+    assert [row["usage_type"] for row in rows_of(after.usage_rows, "fn")] == ["Request-ARM", "Lambda-GB-Second-ARM"]
+    assert rows_of(after.usage_rows, "a-arm") == rows_of(ctx.rows, "a-arm")
+    batch_matches_transform(ctx, arm)
+    again = estimate(arm.as_change.apply_to(load_usage(usage)), period=ctx.baseline.period, free_tier=False)
+    assert again.total == pytest.approx(after.total)
