@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_billing_boundaries import (
@@ -41,6 +42,7 @@ from costkit.billing import codebuild, codepipeline, lambda_, s3
 from costkit.billing.codebuild import fleet_minutes, is_on_demand_minutes
 from costkit.billing.meters import name, names, pattern
 from costkit.billing.rows import derive
+from costkit.billing.units import billed_units, ran_for
 from costkit.errors import PricingDataError
 from costkit.estimate import price_usage
 from costkit.model.inventory import BUCKET_COLUMNS, FUNCTION_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory
@@ -593,3 +595,16 @@ def test_lambda_rows_bill_each_pipeline_its_share_and_skip_functions_without_req
         ["f", "b", "duration (x86_64)", pytest.approx(800 * 0.001 * 1.0), "800 requests x 0.001 s x 1 GB"],
     ]  # fmt: skip
     assert noted == {"lambda-average-duration"}
+
+
+# --- the per-run rounding shared by every service ----------------------------------------------------------------
+
+
+def test_per_run_rounding_reads_numbers_held_as_objects_and_answers_boolean_flags() -> None:
+    """Catches: billed_units failing on numbers held as objects (a column read from JSON); ran_for answering
+    the caller's 0/1 integers instead of boolean flags."""
+    # 0.2 of a unit bills 1; 1.0000000001 is float noise below a billionth: 1; 2.5 bills 3.
+    assert billed_units(pd.Series([0.2, 1.0000000001, 2.5], dtype=object)).tolist() == [1.0, 1.0, 3.0]
+    flags = ran_for(np.array([60.0, 0.0, np.nan]), np.array([1, 0, 1]))
+    assert flags.dtype == bool
+    assert flags.tolist() == [True, False, True]
