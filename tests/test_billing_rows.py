@@ -18,6 +18,7 @@ import pytest
 from test_billing_boundaries import (
     ACCOUNT,
     BOOK,
+    GIB,
     LAMBDA_1GB,
     NOVEMBER,
     REGION,
@@ -46,7 +47,7 @@ from costkit.billing.units import billed_units, ran_for
 from costkit.errors import PricingDataError
 from costkit.estimate import price_usage
 from costkit.model.inventory import BUCKET_COLUMNS, FUNCTION_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS, Inventory
-from costkit.model.runs import ACTION_RUN_COLUMNS, Runs
+from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS, Runs
 from costkit.model.usage import Usage
 
 LINE_LABELS = ["resource", "component", "pipeline", "usage_type", "unit"]
@@ -578,14 +579,30 @@ def _functions(*records: dict[str, Any]) -> pd.DataFrame:
 
 def test_lambda_rows_bill_each_pipeline_its_share_and_skip_functions_without_requests() -> None:
     """Catches: a function's `share` for its pipeline ignored (or an unknown share not taken as all of it); a
-    function of unknown requests billed; an unknown duration or ephemeral size not read as none (0 ms; 512 MB)."""
+    function of unknown requests billed; an unknown duration or ephemeral size not read as none (0 ms; 512 MB);
+    the billed seconds put on a fresh index, so they no longer line up with the functions they belong to."""
     functions = _functions(
-        {"function": "f", "pipeline": "a", "share": 0.25, "memory_mb": 1024, "architecture": "x86_64",
-         "requests": 1000.0, "duration_ms": 2000.0, "ephemeral_storage_mb": 512},
-        {"function": "f", "pipeline": "b", "share": None, "memory_mb": 1024, "architecture": "x86_64",
-         "requests": 400.0, "duration_ms": None},  # unknown share: all; unknown duration: 0 ms, billed 1 ms
         {"function": "g", "memory_mb": 1024, "architecture": "arm64", "requests": None, "duration_ms": 10.0},
-    )  # fmt: skip
+        {
+            "function": "f",
+            "pipeline": "a",
+            "share": 0.25,
+            "memory_mb": 1024,
+            "architecture": "x86_64",
+            "requests": 1000.0,
+            "duration_ms": 2000.0,
+            "ephemeral_storage_mb": 512,
+        },
+        {
+            "function": "f",
+            "pipeline": "b",
+            "share": None,
+            "memory_mb": 1024,
+            "architecture": "x86_64",
+            "requests": 400.0,
+            "duration_ms": None,
+        },  # unknown share: all; unknown duration: 0 ms, billed 1 ms
+    )  # fmt: skip  (g first: the rows keep the table's index, 1 and 2, and must line up on it)
     rows, noted = lambda_.rows(Usage(inventory=Inventory(functions=functions), planned=True, projection=2.0))
     # x the projection 2: a bills 1,000 x 0.25 x 2 = 500 requests x 2 s x 1 GB; b bills 400 x 2 = 800 x 0.001 s.
     assert rows[["resource", "pipeline", "component", "quantity", "detail"]].values.tolist() == [
@@ -608,3 +625,105 @@ def test_per_run_rounding_reads_numbers_held_as_objects_and_answers_boolean_flag
     flags = ran_for(np.array([60.0, 0.0, np.nan]), np.array([1, 0, 1]))
     assert flags.dtype == bool
     assert flags.tolist() == [True, False, True]
+
+
+# --- the rows of what the first pass reached last (metering of builds, each service's `rows`) --------------------
+
+
+def test_each_service_rows_of_a_model_whose_tables_have_no_columns_are_empty() -> None:
+    """Catches: codebuild.rows and lambda_.rows reading a column of an empty table that has none (a model built by
+    hand, or read from an empty file), instead of answering no rows."""
+    empty = Usage(inventory=Inventory(projects=pd.DataFrame(), functions=pd.DataFrame()), planned=True)
+    rows, noted = lambda_.rows(empty)
+    assert (rows.empty, noted) == (True, set())
+    rows, noted = codebuild.rows(empty, BOOK.compute_types)
+    assert (rows.empty, noted) == (True, set())
+
+
+def test_metering_builds_labels_each_one_and_bills_unknown_fleets_and_types_on_demand() -> None:
+    """Catches: codebuild.meter billing a build of unknown fleet (None) through a fleet (unknown read as True, or
+    a float cast pandas warns about); a compute type the table lacks given no unit (or a misspelt one) instead
+    of per minute; the builds' component lost or misspelt; columns the runs did not have added."""
+    builds = pd.DataFrame([
+        {"project": "b", "compute_type": "BUILD_GENERAL1_MEDIUM", "environment_type": "LINUX_CONTAINER",
+         "fleet": None, "count": 1.0, "seconds": 61.0},  # on demand: ceil(61 / 60) = 2 min
+        {"project": "gpu", "compute_type": "BUILD_GENERAL1_2XLARGE", "environment_type": "LINUX_GPU_CONTAINER",
+         "fleet": None, "count": 1.0, "seconds": 30.0},  # not in the table: no usage type, 1 min
+        {"project": "f", "compute_type": "BUILD_GENERAL1_SMALL", "environment_type": "LINUX_CONTAINER",
+         "fleet": True, "count": 1.0, "seconds": 600.0},  # on a fleet: one fleet build
+    ]).reindex(columns=BUILD_RUN_COLUMNS)  # fmt: skip
+    builds["account"], builds["region"] = ACCOUNT, REGION
+    metered = codebuild.meter(builds, BOOK.compute_types, planned=False)
+    assert metered.columns.tolist() == BUILD_RUN_COLUMNS
+    assert metered["unit"].tolist() == ["Minute", "Minute", "Build"]
+    assert metered["billed"].tolist() == [2.0, 1.0, 1.0]
+    assert metered["usage_type"].iloc[[0, 2]].tolist() == ["Build-Min:Linux:g1.medium", "ReservedCapacity-Fleet"]
+    assert pd.isna(metered["usage_type"].iloc[1])
+    assert metered["component"].tolist() == [
+        "BUILD_GENERAL1_MEDIUM / LINUX_CONTAINER",
+        "BUILD_GENERAL1_2XLARGE / LINUX_GPU_CONTAINER",
+        "BUILD_GENERAL1_SMALL / LINUX_CONTAINER",
+    ]
+    _rows, noted = codebuild.rows(
+        Usage(runs=Runs(builds=metered.iloc[:2], planned=False), planned=False), BOOK.compute_types
+    )
+    assert noted == {"observed-codebuild-billing-start"}  # no build ran on a fleet
+
+
+def test_codebuild_states_average_rounding_only_for_minutes_and_lambda_seconds_only_for_lambda_compute() -> None:
+    """Catches: the per-second test inverted (a usage file of EC2 builds said to bill Lambda seconds, one of
+    Lambda builds said to round minutes); the given-minutes rows unable to note Lambda seconds."""
+    ec2 = {"compute_type": "BUILD_GENERAL1_MEDIUM", "environment_type": "LINUX_CONTAINER", "builds_per_month": 20,
+           "minutes_per_build": 2.5}  # fmt: skip
+    only_ec2 = ids(from_file(usage_file(codebuild={"ec2": ec2})))
+    assert "codebuild-average-rounding" in only_ec2
+    assert "codebuild-lambda-seconds" not in only_ec2
+    lam = {"compute_type": "BUILD_LAMBDA_1GB", "environment_type": "LINUX_LAMBDA_CONTAINER", "builds_per_month": 50,
+           "minutes_per_build": 0.5}  # fmt: skip
+    only_lambda = ids(from_file(usage_file(codebuild={"lam": lam})))
+    assert "codebuild-lambda-seconds" in only_lambda
+    assert "codebuild-average-rounding" not in only_lambda
+    given = {"compute_type": "BUILD_LAMBDA_1GB", "environment_type": "LINUX_LAMBDA_CONTAINER",
+             "build_minutes_per_month": 10}  # fmt: skip
+    result = from_file(usage_file(codebuild={"given": given}))
+    assert result.lines[["resource", "unit", "quantity"]].values.tolist() == [["given", "Second", 10 * 60.0]]
+    assert "codebuild-lambda-seconds" in ids(result)
+
+
+def test_s3_storage_of_a_snapshot_is_shared_by_executions_and_says_so() -> None:
+    """Catches: a measured bucket's share lost (None) or an unknown one not taken as 1; the observed-storage and
+    shared-bucket assumptions lost, misspelt, or stated for a bucket nobody shares (`<= 1`, `< 2`)."""
+    old = WINDOW_START - pd.Timedelta(days=400)
+    pipelines = [pipeline("busy", "V2", old) | {"artifact_buckets": "shared"},
+                 pipeline("quiet", "V2", old) | {"artifact_buckets": "shared,solo"}]  # fmt: skip
+    runs = [execution("busy", WINDOW_START + pd.Timedelta(days=d)) for d in (1, 2, 3)]
+    runs.append(execution("quiet", WINDOW_START + pd.Timedelta(days=4)))
+    storage = [{"bucket": "shared", "storage_type": "StandardStorage", "avg_bytes": 100 * GIB},
+               {"bucket": "solo", "storage_type": "StandardStorage", "avg_bytes": 10 * GIB},
+               {"bucket": "orphan", "storage_type": "StandardStorage", "avg_bytes": 4 * GIB}]  # fmt: skip
+    result = from_snapshot(snapshot(pipelines=pipelines, pipeline_executions=runs, bucket_storage=storage))
+    lines = result.lines[result.lines["usage_type"] == "TimedStorage-ByteHrs"]
+    shared = "share (by executions) of the average daily BucketSizeBytes"
+    whole = "average of daily BucketSizeBytes over the window"
+    # shared: 100 GB split 3:1 by executions; solo: all quiet's; orphan: nobody's, all of it.
+    assert lines[["resource", "pipeline", "component", "quantity", "detail"]].fillna("-").values.tolist() == [
+        ["shared", "busy", "storage (StandardStorage)", pytest.approx(75.0), shared],
+        ["shared", "quiet", "storage (StandardStorage)", pytest.approx(25.0), shared],
+        ["solo", "quiet", "storage (StandardStorage)", pytest.approx(10.0), whole],
+        ["orphan", "-", "storage (StandardStorage)", pytest.approx(4.0), whole],
+    ]
+    assert {"observed-s3-storage", "s3-no-free-tier", "observed-s3-shared-bucket"} <= ids(result)
+    alone = from_snapshot(snapshot(pipelines=pipelines[1:], pipeline_executions=runs[3:], bucket_storage=storage[1:2]))
+    assert {"observed-s3-storage", "s3-no-free-tier"} <= ids(alone)
+    assert "observed-s3-shared-bucket" not in ids(alone)
+
+
+def test_s3_rows_of_a_bucket_of_unknown_class_bill_as_standard() -> None:
+    """Catches: a bucket without a storage class (an artifact store as a model states it) not taken as S3
+    Standard, so its requests bill under no usage type."""
+    buckets = _buckets({"bucket": "art", "put_requests": 2000.0, "get_requests": 5000.0})
+    rows, _noted = s3.rows(Usage(inventory=Inventory(buckets=buckets), planned=True))
+    assert rows[["component", "usage_type", "quantity"]].values.tolist() == [
+        ["PUT/COPY/POST/LIST requests", "Requests-Tier1", 2000.0],
+        ["GET and other requests", "Requests-Tier2", 5000.0],
+    ]
