@@ -727,3 +727,27 @@ def test_s3_rows_of_a_bucket_of_unknown_class_bill_as_standard() -> None:
         ["PUT/COPY/POST/LIST requests", "Requests-Tier1", 2000.0],
         ["GET and other requests", "Requests-Tier2", 5000.0],
     ]
+
+
+def test_deriving_some_services_again_keeps_the_other_services_rows_once() -> None:
+    """Catches: billing.rows.derive dropping the rows of the services it was not asked to derive (the kept rows
+    selected with `isin` un-negated, or by the wrong column), or keeping every other service's rows under each
+    one (`!=`); failing on a model whose rows are a table without columns."""
+    one_action = [{"name": "B", "category": "Build", "minutes": 1.5}]
+    ec2 = {"compute_type": "BUILD_GENERAL1_MEDIUM", "environment_type": "LINUX_CONTAINER", "builds_per_month": 20,
+           "minutes_per_build": 2.5}  # fmt: skip
+    f = {"memory_mb": 1024, "architecture": "arm64", "requests_per_month": 100, "duration_ms": 1000}
+    sections = {
+        "pipelines": {"p": {"type": "V2", "executions_per_month": 10, "actions": one_action}},
+        "codebuild": {"b": ec2},
+        "lambda": {"f": f},
+        "s3": {"s": {"storage_class": "STANDARD", "storage_gb": 5}},
+    }
+    usage = from_file(usage_file(**sections)).usage
+    again = derive(usage, BOOK.compute_types, ["Lambda"]).rows
+    assert again["service"].tolist() == ["CodePipeline", "CodeBuild", "Lambda", "Lambda", "S3"]
+    # 10 x ceil(1.5) = 20 action minutes; 20 x ceil(2.5) = 60 build minutes; 100 requests, 100 GB-s; 5 GB-months.
+    assert again["quantity"].tolist() == [20.0, 60.0, 100.0, 100.0, 5.0]
+    pd.testing.assert_frame_equal(again, usage.rows)
+    bare = Usage(rows=pd.DataFrame(), planned=True)
+    assert derive(bare, BOOK.compute_types).rows.empty
