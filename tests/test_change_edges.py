@@ -206,7 +206,7 @@ def test_model_edits_compose_in_order_and_only_a_single_edit_is_edited_alone() -
 
 def test_then_keeps_a_model_edit_composed_with_a_row_change_in_either_order() -> None:
     """Bugs caught: `then` taking the rows-only path when only one side has a model edit (that edit then lost), and
-    a composition of model edits losing its title or its usage-file patch."""
+    a composition of model edits (`then` or `combine`) losing its title or its usage-file patch."""
     baseline = estimate(USAGE, period=NOVEMBER)  # 100 executions x 1 minute; 1 M requests
     twice = Change("x2 web", usage_patch=[{"op": "set", "path": "p", "value": 2}], edit=doubled("web").edit)
     for both in (twice.then(halve_requests()), halve_requests().then(twice)):
@@ -214,6 +214,9 @@ def test_then_keeps_a_model_edit_composed_with_a_row_change_in_either_order() ->
         assert codepipeline(after) == pytest.approx(200 * V2_MINUTE)
         assert requests_usd(after) == pytest.approx(500_000 * PER_REQUEST)
     assert twice.then(halve_requests()).title == "x2 web; half the requests"
+    mixed = combine([twice, halve_requests()])  # `combine`'s model-edit path: the same title and patches
+    assert mixed.title == "x2 web; half the requests"
+    assert mixed.usage_patch == [*twice.usage_patch, *halve_requests().usage_patch]
     assert twice.then(halve_requests()).usage_patch == [*twice.usage_patch, *halve_requests().usage_patch]
     assert halve_requests().then(twice).usage_patch == [*halve_requests().usage_patch, *twice.usage_patch]
 
