@@ -1080,3 +1080,70 @@ def test_lambda_arm64_every_field_by_hand_beside_a_function_already_on_arm() -> 
     batch_matches_transform(ctx, arm)
     again = estimate(arm.as_change.apply_to(load_usage(usage)), period=ctx.baseline.period, free_tier=False)
     assert again.total == pytest.approx(after.total)
+
+
+# --- CodeBuild Lambda compute (priced with a made-up per-second rate) ----------------------------------------------
+
+LAMBDA_4GB_RATE = 0.00005  # TEST figure per second, not a real price
+LAMBDA_4GB = "Build-Sec:Linux:Lambda:x86-64.4GB"
+
+
+def test_lambda_compute_every_field_by_hand(tmp_path: Path) -> None:
+    """Catches the Lambda-compute suggestion's evidence, reason, commands or patch going wrong, and its row edit
+    moving the minutes with the wrong type, unit, component or factor: quick's 1,000 builds of 2.5 min bill
+    1,000 x ceil(2.5) = 3,000 min x $0.005 on general1.small (3 GB) and 1,000 x 150 s on the 4 GB Lambda size."""
+    book = book_with(tmp_path, price_row(LAMBDA_4GB, "Second", LAMBDA_4GB_RATE))
+    usage = usage_file(
+        codebuild={
+            "quick": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 1000, "minutes_per_build": 2.5}
+        }
+    )
+    ctx = context_for_usage(usage, book)
+    [fast] = not_priced.lambda_compute(ctx)
+    constraints = not_priced.LAMBDA_CONSTRAINTS
+    assert constraints[0] == "builds must finish within 15 minutes (the Lambda limit)"
+    assert fast.to_dict() == {
+        "id": f"lambda-compute-{ACCOUNT}-{REGION}-quick",
+        "rule": "lambda-compute",
+        "title": "Run CodeBuild project quick on Lambda compute (BUILD_LAMBDA_4GB)",
+        "resources": ["quick"],
+        "monthly_saving_usd": pytest.approx(3000 * SMALL - 1000 * 150 * LAMBDA_4GB_RATE),
+        "one_off_cost_usd": 0.0,
+        "confidence": "low",
+        "confidence_reason": "assumes each build takes as long on Lambda as on EC2 (Lambda starts faster, but its CPU "
+        "share follows memory); costkit cannot see whether the build meets the constraints: " + "; ".join(constraints),
+        "evidence": {
+            "compute_type": "BUILD_GENERAL1_SMALL",
+            "suggested_compute_type": "BUILD_LAMBDA_4GB",
+            "builds": 1000.0,
+            "longest_build_minutes": 2.5,
+            "billed_seconds": 1000 * 150.0,
+            "billing": "per second, each build's measured seconds rounded up",
+            "constraints": constraints,
+            "price_source": "price book (not in the shipped tables)",
+        },
+        "change": {
+            "console": "CodeBuild > project > Edit > Environment: Compute Lambda, BUILD_LAMBDA_4GB, a Lambda image for "
+            "your runtime",
+            "cli": "aws codebuild update-project --name quick --environment type=LINUX_LAMBDA_CONTAINER,"
+            "computeType=BUILD_LAMBDA_4GB,image=<lambda image>",
+            "cloudformation": "AWS::CodeBuild::Project  Environment: {Type: LINUX_LAMBDA_CONTAINER, ComputeType: "
+            "BUILD_LAMBDA_4GB, Image: <lambda image>}",
+            "terraform": 'environment { type = "LINUX_LAMBDA_CONTAINER"  compute_type = "BUILD_LAMBDA_4GB"  image = '
+            '"<lambda image>" }',
+        },
+        "exclusive": f"build-compute:{ACCOUNT}:{REGION}:quick",
+        "usage_patch": [
+            {"op": "set", "path": "codebuild.quick.compute_type", "value": "BUILD_LAMBDA_4GB"},
+            {"op": "set", "path": "codebuild.quick.environment_type", "value": "LINUX_LAMBDA_CONTAINER"},
+        ],
+    }
+    after = applied(ctx, fast)
+    assert rows_of(after.usage_rows, "quick") == [
+        {"service": "CodeBuild", "resource": "quick", "component": "BUILD_LAMBDA_4GB / LINUX_LAMBDA_CONTAINER",
+         "pipeline": None, "usage_type": LAMBDA_4GB, "quantity": 150_000.0, "unit": "Second", "meter": None},
+    ]  # fmt: skip
+    batch_matches_transform(ctx, fast)
+    again = estimate(fast.as_change.apply_to(load_usage(usage, pricebook=book)), period=ctx.baseline.period,
+                     free_tier=False, pricebook=book)  # fmt: skip
+    assert again.total == pytest.approx(after.total)
