@@ -26,7 +26,7 @@ from costkit.errors import ParameterError
 from costkit.model.inventory import BUCKET_COLUMNS, FUNCTION_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS
 from costkit.sources.snapshot.folder import Snapshot, write
-from costkit.sources.snapshot.observed import derive_observed, follow_executions
+from costkit.sources.snapshot.observed import count_runs, derive_observed, follow_executions, run_counts
 
 BOOK = load_pricebook()
 NOVEMBER = Period.month(2026, 11)  # [2026-11-01, 2026-12-01)
@@ -741,3 +741,381 @@ def test_a_function_invoked_once_scales_with_that_one_run() -> None:
     after = follow_executions(usage, without(usage, "legacy-1"))
     audit = after.inventory.functions[after.inventory.functions["function"] == "audit"]
     assert records(audit, ["pipeline", "share", "requests"]) == [{"pipeline": "legacy", "share": 1.0, "requests": 0.0}]
+
+
+# --- hostile or partial snapshot data ---------------------------------------------------------------------------
+
+
+def test_counts_of_no_runs_have_the_count_columns() -> None:
+    """Catches the counts of an empty run table (a snapshot of pipelines that never ran) built without their
+    columns: RunCounts is what the inventory and the out-of-core engines hand each other."""
+    counted = count_runs(pd.DataFrame(), pd.DataFrame(), START)
+    assert counted.executions.empty
+    assert list(counted.executions.columns) == ["account", "region", "pipeline", "executions", "started_in_window"]
+    assert counted.actions.empty
+    assert list(counted.actions.columns) == ["account", "region", "pipeline", "action", "runs"]
+    never_ran = observed_estate()
+    for name in ("pipeline_executions", "action_executions"):
+        never_ran.tables[name] = never_ran.tables[name].iloc[0:0]
+    usage = load_snapshot(never_ran, pricebook=BOOK)
+    assert usage.inventory.pipelines.set_index("pipeline")["active"].to_dict() == {
+        "web": False, "legacy": False, "idle": False,
+    }  # fmt: skip
+    # No executions: no artifact requests; the shared bucket's storage split equally between its two pipelines.
+    buckets = usage.inventory.buckets
+    assert buckets["put_actions"].isna().all()
+    shared = buckets[(buckets["bucket"] == "shared") & (buckets["storage_type"] == "StandardStorage")]
+    assert records(shared, ["pipeline", "share"]) == [{"pipeline": "web", "share": 0.5},
+                                                      {"pipeline": "legacy", "share": 0.5}]  # fmt: skip
+
+
+def naive(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with every time written without a time zone (a frame built by hand in a notebook)."""
+    for frame in snapshot.tables.values():
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                frame[column] = frame[column].dt.tz_localize(None)
+    return snapshot
+
+
+def test_times_without_a_time_zone_are_read_as_utc() -> None:
+    """Catches run, execution and creation times compared without first being read as UTC: a snapshot whose
+    times carry no zone (as a notebook builds one) must derive what the same snapshot in UTC does, not fail
+    comparing them with the window."""
+    usage = load_snapshot(naive(observed_estate()), pricebook=BOOK)
+    # as in test_a_snapshot_inventory_by_hand: web 61.5 days old, legacy and idle 431; idle's run was in September.
+    assert records(usage.inventory.pipelines, ["pipeline", "active", "age_days"]) == [
+        {"pipeline": "web", "active": True, "age_days": 61.5},
+        {"pipeline": "legacy", "active": True, "age_days": 431.0},
+        {"pipeline": "idle", "active": False, "age_days": 431.0},
+    ]
+    # as in test_a_snapshot_runs_by_hand: the Source run clipped to its 120 s in October, 10 V2 minutes in all.
+    assert usage.runs.actions["seconds"].tolist() == [150.0, 61.0, 30.0, 30.0, 30.0, 120.0, 45.0]
+    assert (usage.runs.actions["count"] * usage.runs.actions["billed"]).sum() == 3 + 2 + 3 + 2 + 0
+    assert usage.runs.builds["seconds"].tolist() == [220.0, 100.0, 60.0]
+
+
+def test_executions_without_start_times_make_no_v1_pipeline_active_but_still_count() -> None:
+    """Catches an execution of unknown start taken as started in the window (a V1 pipeline then billed a month
+    on no evidence), or not counted at all for the artifact requests and storage shares it did make."""
+    snap = observed_estate()
+    snap.tables["pipeline_executions"] = snap.tables["pipeline_executions"].drop(columns=["start"])
+    usage = load_snapshot(snap, pricebook=BOOK)
+    assert usage.inventory.pipelines.set_index("pipeline")["active"].to_dict() == {
+        "web": False, "legacy": False, "idle": False,
+    }  # fmt: skip
+    flows = usage.inventory.buckets[usage.inventory.buckets["put_actions"].notna()]
+    assert records(flows, ["pipeline", "executions", "put_requests"]) == [
+        {"pipeline": "web", "executions": 4.0, "put_requests": 8.0},
+        {"pipeline": "legacy", "executions": 2.0, "put_requests": 2.0},
+    ]
+
+
+def test_a_run_wholly_outside_the_window_has_no_seconds_in_it() -> None:
+    """Catches the seconds of a run that ended before the window opened (or started after it closed) left
+    negative, or rounded up to a second: it bills nothing in the window."""
+    early = {**HERE, "pipeline": "web", "execution_id": "web-0", "action_execution_id": "web-0-Early",
+             "stage": "Early", "action": "Early", "category": "Test", "owner": "AWS", "provider": "CodeBuild",
+             "start": START - pd.Timedelta(hours=2), "last_update": START - pd.Timedelta(hours=1),
+             "status": "Succeeded", "external_execution_id": None}  # fmt: skip
+    late = {**early, "action_execution_id": "web-0-Late", "action": "Late", "stage": "Late",
+            "start": END + pd.Timedelta(hours=1), "last_update": END + pd.Timedelta(hours=2)}  # fmt: skip
+    usage = load_snapshot(observed_estate({"action_executions": [early, late]}), pricebook=BOOK)
+    outside = usage.runs.actions[usage.runs.actions["action"].isin(["Early", "Late"])]
+    assert records(outside, ["action", "seconds", "minutes", "billed"]) == [
+        {"action": "Early", "seconds": 0.0, "minutes": 0.0, "billed": 0.0},
+        {"action": "Late", "seconds": 0.0, "minutes": 0.0, "billed": 0.0},
+    ]
+
+
+def test_an_execution_of_unknown_region_still_counts_for_its_pipelines_bucket_share() -> None:
+    """Catches executions whose region is missing dropped from the counts: storage shares are by account and
+    pipeline (a bucket is not regional to its users), so web's fifth execution still weighs 5:2 against legacy."""
+    unplaced = {"account": HOME, "region": None, "pipeline": "web", "execution_id": "web-x", "status": "Succeeded",
+                "trigger_type": "Webhook", "start": at(20), "last_update": at(20, 1)}  # fmt: skip
+    usage = load_snapshot(observed_estate({"pipeline_executions": [unplaced]}), pricebook=BOOK)
+    buckets = usage.inventory.buckets
+    shared = buckets[(buckets["bucket"] == "shared") & (buckets["storage_type"] == "StandardStorage")]
+    assert records(shared, ["pipeline", "share"]) == [
+        {"pipeline": "web", "share": pytest.approx(5 / 7)},
+        {"pipeline": "legacy", "share": pytest.approx(2 / 7)},
+    ]
+
+
+def test_run_counts_of_a_snapshot_by_hand() -> None:
+    """Catches the per-pipeline and per-action counts the inventory is built from counted wrongly: every
+    execution once (and whether it started in the window), every action execution once per action."""
+    counted = run_counts(observed_estate())
+    assert records(counted.executions, ["pipeline", "executions", "started_in_window"]) == [
+        {"pipeline": "idle", "executions": 1, "started_in_window": 0},  # 30 September only
+        {"pipeline": "legacy", "executions": 2, "started_in_window": 2},
+        {"pipeline": "web", "executions": 4, "started_in_window": 4},
+    ]
+    assert records(counted.actions, ["pipeline", "action", "runs"]) == [
+        {"pipeline": "legacy", "action": "Notify", "runs": 1},
+        {"pipeline": "web", "action": "Build", "runs": 2},
+        {"pipeline": "web", "action": "Notify", "runs": 3},
+        {"pipeline": "web", "action": "Source", "runs": 1},
+    ]
+
+
+def test_following_executions_weighs_each_action_run_by_its_count() -> None:
+    """Catches follow_executions counting a model's action runs one per row instead of by their `count`: after
+    an edit that doubles web's action runs (count x2) and removes one of legacy's executions, notify's Invoke
+    runs are web 3 x 2 = 6 and legacy 1 (7, from 4): its requests scale by 7/4 and split 6:1."""
+    usage = load_snapshot(observed_estate(), pricebook=BOOK)
+    edited = without(usage, "legacy-1")
+    actions = edited.runs.actions
+    actions.loc[actions["pipeline"] == "web", "count"] *= 2
+    after = follow_executions(usage, edited)
+    notify = after.inventory.functions[after.inventory.functions["function"] == "notify"]
+    assert records(notify, ["pipeline", "share", "requests"]) == [
+        {"pipeline": "legacy", "share": pytest.approx(1 / 7), "requests": pytest.approx(8000 * 7 / 4)},
+        {"pipeline": "web", "share": pytest.approx(6 / 7), "requests": pytest.approx(8000 * 7 / 4)},
+    ]
+
+
+def test_object_counts_are_per_account_and_unknown_without_the_metric() -> None:
+    """Catches a bucket's object count looked up by name alone (two accounts' buckets of one name, e.g. in two
+    partitions, given each other's counts), or an object count invented where CloudWatch gave none."""
+    other = "999988887777"
+    storage = [
+        {**HERE, "bucket": "logs", "storage_type": "AllStorageTypes", "avg_bytes": None, "avg_objects": 100.0},
+        {**HERE, "bucket": "logs", "storage_type": "StandardStorage", "avg_bytes": 2 * GIB, "avg_objects": None},
+        {"account": other, "region": "us-gov-west-1", "bucket": "logs", "storage_type": "AllStorageTypes",
+         "avg_bytes": None, "avg_objects": 7.0},
+        {"account": other, "region": "us-gov-west-1", "bucket": "logs", "storage_type": "StandardStorage",
+         "avg_bytes": 1 * GIB, "avg_objects": None},
+    ]  # fmt: skip
+    window = {"start": START.isoformat(), "end": END.isoformat()}
+    usage = load_snapshot(Snapshot(tables={"bucket_storage": pd.DataFrame(storage)}, manifest={"window": window}),
+                          pricebook=BOOK)  # fmt: skip
+    assert records(usage.inventory.buckets, ["account", "bucket", "storage_gb", "objects", "pipeline", "share"]) == [
+        {"account": HOME, "bucket": "logs", "storage_gb": 2.0, "objects": 100.0, "pipeline": None, "share": 1.0},
+        {"account": other, "bucket": "logs", "storage_gb": 1.0, "objects": 7.0, "pipeline": None, "share": 1.0},
+    ]  # fmt: skip
+    uncounted = [{k: v for k, v in row.items() if k != "avg_objects"} for row in storage if row["avg_bytes"]]
+    usage = load_snapshot(Snapshot(tables={"bucket_storage": pd.DataFrame(uncounted)}, manifest={"window": window}),
+                          pricebook=BOOK)  # fmt: skip
+    objects = usage.inventory.buckets["objects"]
+    assert objects.isna().all()
+    assert objects.dtype == float
+
+
+WINDOW = {"start": START.isoformat(), "end": END.isoformat()}
+
+
+def small(**tables: list[dict[str, Any]]) -> Usage:
+    """A hand-made snapshot of October of just these tables, loaded."""
+    frames = {name: pd.DataFrame(rows) for name, rows in tables.items()}
+    return load_snapshot(Snapshot(tables=frames, manifest={"window": WINDOW}), pricebook=BOOK)
+
+
+def web_pipeline(buckets: str = "") -> dict[str, Any]:
+    return {**HERE, "pipeline": "web", "pipeline_type": "V2", "execution_mode": "SUPERSEDED",
+            "created": START - pd.Timedelta(days=400), "artifact_buckets": buckets, "has_triggers": False,
+            "has_variables": False}  # fmt: skip
+
+
+def web_execution(i: int) -> dict[str, Any]:
+    return {**HERE, "pipeline": "web", "execution_id": f"web-{i}", "status": "Succeeded", "trigger_type": "Webhook",
+            "start": at(2 + i), "last_update": at(2 + i, 1)}  # fmt: skip
+
+
+def declared(action: str, category: str, function: str | None = None) -> dict[str, Any]:
+    return {**HERE, "pipeline": "web", "stage": action, "action": action, "category": category, "owner": "AWS",
+            "provider": "Lambda" if function else "CodeBuild", "function_name": function}  # fmt: skip
+
+
+def invoke_run(i: int, action: str) -> dict[str, Any]:
+    return {**HERE, "pipeline": "web", "execution_id": f"web-{i}", "action_execution_id": f"web-{i}-{action}",
+            "stage": action, "action": action, "category": "Invoke", "owner": "AWS", "provider": "Lambda",
+            "start": at(2 + i), "last_update": at(2 + i, 0, 10), "status": "Succeeded",
+            "external_execution_id": None}  # fmt: skip
+
+
+def lambda_function(name: str, **extra: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    config = {**HERE, "function": name, "memory_mb": 128, "architecture": "x86_64", "ephemeral_storage_mb": 512,
+              "found": True, **extra}  # fmt: skip
+    return config, {**HERE, "function": name, "invocations": 100.0, "duration_ms_avg": 10.0, **extra}
+
+
+def test_artifact_requests_go_to_each_store_of_a_pipeline_and_need_its_declared_actions() -> None:
+    """Catches a pipeline's list of artifact stores not split at its commas (one bucket named "a,b"), and a
+    pipeline whose actions were not collected estimated to make requests (it has no PUT or GET actions known)."""
+    usage = small(
+        pipelines=[web_pipeline("east-store,west-store"),
+                   {**web_pipeline("quiet-store"), "pipeline": "undeclared"}],
+        pipeline_actions=[declared("Source", "Source"), declared("Deploy", "Deploy")],
+        pipeline_executions=[web_execution(0), web_execution(1), {**web_execution(2), "pipeline": "undeclared"}],
+    )  # fmt: skip
+    flows = usage.inventory.buckets
+    assert sorted(flows["bucket"]) == ["east-store", "quiet-store", "west-store"]
+    undeclared = flows[flows["pipeline"] == "undeclared"]
+    # undeclared ran once but declares no actions: no PUT or GET estimated.
+    assert records(undeclared, ["bucket", "executions", "put_actions", "get_actions", "put_requests",
+                                "get_requests"]) == [
+        {"bucket": "quiet-store", "executions": 1.0, "put_actions": 0.0, "get_actions": 0.0, "put_requests": 0.0,
+         "get_requests": 0.0}
+    ]  # fmt: skip
+
+
+def test_functions_without_metrics_are_not_billed_and_odd_columns_do_not_break_the_join() -> None:
+    """Catches functions listed without any metrics (the metrics call refused) joined anyway, and the join of a
+    function with its metrics made on every column the two tables happen to share instead of the function's
+    account, region and name (a hand-made table's extra column then drops the function)."""
+    config, metrics = lambda_function("notify")
+    assert small(functions=[config]).inventory.functions.empty
+    config, metrics = lambda_function("notify", note="configuration")
+    usage = small(functions=[config], function_metrics=[{**metrics, "note": "metrics"}])
+    assert records(usage.inventory.functions, ["function", "pipeline", "share", "requests"]) == [
+        {"function": "notify", "pipeline": None, "share": 1.0, "requests": 100.0}
+    ]
+
+
+def test_invoking_actions_are_named_and_counted_however_they_are_declared() -> None:
+    """Catches a function's invoking actions joined with another separator than the comma they are split at (a
+    pipeline with two Invoke actions on one function then finds no runs), an action named by a number breaking the
+    join, pipeline actions without a function column, or no function calls at all, giving a share that is not a
+    plain number."""
+    config, metrics = lambda_function("notify")
+    base = {"pipelines": [web_pipeline()], "functions": [config], "function_metrics": [metrics],
+            "pipeline_executions": [web_execution(0), web_execution(1)]}  # fmt: skip
+    # web invokes notify from Ping (2 runs) and Pong (1 run); api from Call (1 run): shares 3/4 and 1/4.
+    api = {"pipeline": "api"}
+    usage = small(
+        pipelines=[web_pipeline(), {**web_pipeline(), **api}], functions=[config], function_metrics=[metrics],
+        pipeline_executions=[web_execution(0), web_execution(1), {**web_execution(2), **api}],
+        pipeline_actions=[declared("Ping", "Invoke", "notify"), declared("Pong", "Invoke", "notify"),
+                          {**declared("Call", "Invoke", "notify"), **api}],
+        action_executions=[invoke_run(0, "Ping"), invoke_run(1, "Ping"), invoke_run(1, "Pong"),
+                           {**invoke_run(2, "Call"), **api}],
+    )  # fmt: skip
+    assert records(usage.inventory.functions, ["function", "pipeline", "share", "requests", "actions"]) == [
+        {"function": "notify", "pipeline": "api", "share": 0.25, "requests": 100.0, "actions": "Call"},
+        {"function": "notify", "pipeline": "web", "share": 0.75, "requests": 100.0, "actions": "Ping,Pong"},
+    ]
+    numbered = small(**base, pipeline_actions=[{**declared("Ping", "Invoke", "notify"), "action": 7}])
+    assert records(numbered.inventory.functions, ["pipeline", "share", "actions"]) == [
+        {"pipeline": "web", "share": 1.0, "actions": "7"}
+    ]
+    no_column = small(**base, pipeline_actions=[{k: v for k, v in declared("Build", "Build").items()
+                                                 if k != "function_name"}])  # fmt: skip
+    assert records(no_column.inventory.functions, ["pipeline", "share", "actions"]) == [
+        {"pipeline": None, "share": 1.0, "actions": None}
+    ]
+    no_calls = small(**base, pipeline_actions=[declared("Build", "Build")])
+    shares = no_calls.inventory.functions["share"]
+    assert shares.tolist() == [1.0]
+    assert shares.dtype == float
+
+
+def test_following_an_edit_that_drops_every_execution_or_reorders_the_buckets() -> None:
+    """Catches follow_executions failing when an edit leaves no execution at all (no request rows, every V1
+    pipeline inactive, shared storage split equally), and storage shares written back by position instead of by
+    row when the edit reordered the buckets table."""
+    usage = load_snapshot(observed_estate(), pricebook=BOOK)
+    none_left = usage.copy()
+    none_left.runs.executions = none_left.runs.executions.iloc[0:0]
+    none_left.runs.actions = none_left.runs.actions.iloc[0:0]
+    after = follow_executions(usage, none_left)
+    assert after.inventory.pipelines.set_index("pipeline")["active"].to_dict() == {
+        "web": False, "legacy": False, "idle": False,
+    }  # fmt: skip
+    buckets = after.inventory.buckets
+    assert buckets["put_actions"].notna().sum() == 0
+    assert records(buckets, ["bucket", "storage_type", "pipeline", "share"]) == [
+        {"bucket": "shared", "storage_type": "StandardStorage", "pipeline": "web", "share": 0.5},
+        {"bucket": "shared", "storage_type": "StandardStorage", "pipeline": "legacy", "share": 0.5},
+        {"bucket": "shared", "storage_type": "StandardIAStorage", "pipeline": "web", "share": 0.5},
+        {"bucket": "shared", "storage_type": "StandardIAStorage", "pipeline": "legacy", "share": 0.5},
+        {"bucket": "orphan", "storage_type": "StandardStorage", "pipeline": None, "share": 1.0},
+    ]
+    reordered = without(usage, "legacy-1", "web-0")
+    reordered.inventory.buckets = reordered.inventory.buckets.iloc[::-1]  # request rows first, orphan before shared
+    after = follow_executions(usage, reordered)
+    stored = after.inventory.buckets[after.inventory.buckets["storage_type"].notna()]
+    # web 3 executions, legacy 1: shared splits 3:1 whatever the order of the rows.
+    assert records(stored, ["bucket", "storage_type", "pipeline", "share"]) == [
+        {"bucket": "orphan", "storage_type": "StandardStorage", "pipeline": None, "share": 1.0},
+        {"bucket": "shared", "storage_type": "StandardIAStorage", "pipeline": "legacy", "share": 0.25},
+        {"bucket": "shared", "storage_type": "StandardIAStorage", "pipeline": "web", "share": 0.75},
+        {"bucket": "shared", "storage_type": "StandardStorage", "pipeline": "legacy", "share": 0.25},
+        {"bucket": "shared", "storage_type": "StandardStorage", "pipeline": "web", "share": 0.75},
+    ]
+
+
+def test_bucket_objects_and_settings_are_looked_up_per_account_once() -> None:
+    """Catches a bucket's object count or settings looked up by name alone (another account's bucket of the same
+    name), a repeated CloudWatch or settings row multiplying the bucket's rows, a bucket the settings table lacks
+    dropped instead of kept without settings, and an object share of a bucket of 1 byte or less not worked out."""
+    other = "999988887777"
+    there = {"account": other, "region": "us-gov-west-1"}
+    usage = small(
+        bucket_storage=[
+            {**HERE, "bucket": "logs", "storage_type": "AllStorageTypes", "avg_bytes": None, "avg_objects": 100.0},
+            {**HERE, "bucket": "logs", "storage_type": "AllStorageTypes", "avg_bytes": None, "avg_objects": 999.0},
+            {**HERE, "bucket": "logs", "storage_type": "StandardStorage", "avg_bytes": 2 * GIB, "avg_objects": None},
+            {**there, "bucket": "logs", "storage_type": "AllStorageTypes", "avg_bytes": None, "avg_objects": 7.0},
+            {**there, "bucket": "logs", "storage_type": "StandardStorage", "avg_bytes": 1 * GIB, "avg_objects": None},
+            {**HERE, "bucket": "tiny", "storage_type": "AllStorageTypes", "avg_bytes": None, "avg_objects": 1.0},
+            {**HERE, "bucket": "tiny", "storage_type": "StandardStorage", "avg_bytes": 1.0, "avg_objects": None},
+        ],
+        buckets=[
+            {**HERE, "bucket": "logs", "found": True, "versioning": "Enabled", "has_expiration": False},
+            {**HERE, "bucket": "logs", "found": True, "versioning": "Suspended", "has_expiration": True},
+            {**there, "bucket": "logs", "found": True, "versioning": "Disabled", "has_expiration": True},
+        ],
+    )  # fmt: skip
+    assert records(usage.inventory.buckets, ["account", "bucket", "objects", "found", "versioning",
+                                             "has_expiration"]) == [
+        {"account": HOME, "bucket": "logs", "objects": 100.0, "found": True, "versioning": "Enabled",
+         "has_expiration": False},
+        {"account": other, "bucket": "logs", "objects": 7.0, "found": True, "versioning": "Disabled",
+         "has_expiration": True},
+        {"account": HOME, "bucket": "tiny", "objects": 1.0, "found": None, "versioning": None,
+         "has_expiration": None},
+    ]  # fmt: skip
+
+
+def test_stale_runs_zero_windows_and_the_pricebook_given_reach_the_model() -> None:
+    """Catches a stale run (a build left unfinished in a closed window, billed only to its timeout) not noted as
+    an assumption, a zero-length window dividing by zero instead of projecting nothing, and load_snapshot
+    metering with the bundled pricebook instead of the one passed (a compute type only it knows)."""
+    stuck = {**HERE, "project": "app", "build_id": "app:9", "build_number": 9, "status": "IN_PROGRESS",
+             "start": at(20), "end": None, "compute_type": "BUILD_GENERAL1_SMALL",
+             "environment_type": "LINUX_CONTAINER", "fleet_arn": None, "initiator": "alice",
+             "provisioning_start": at(20), "billed_start": at(20), "billable_seconds": None}  # fmt: skip
+    usage = load_snapshot(observed_estate({"builds": [stuck]}), pricebook=BOOK)
+    assert usage.counts == {"stale_action_executions": 0, "stale_builds": 1}
+    assert usage.noted == {"observed-window", "observed-stale-runs"}
+    instant = observed_estate()
+    instant.manifest["window"] = {"start": START.isoformat(), "end": START.isoformat()}
+    assert load_snapshot(instant, period=Period.month(2026, 10), pricebook=BOOK).projection == 0.0
+    extra = BOOK.compute_types.iloc[[0]].assign(compute_type="BUILD_CUSTOM_SMALL")  # bills as general1.small
+    book = replace(BOOK, compute_types=pd.concat([BOOK.compute_types, extra], ignore_index=True))
+    custom = observed_estate()
+    custom.tables["builds"] = custom.tables["builds"].assign(compute_type="BUILD_CUSTOM_SMALL")
+    builds = load_snapshot(custom, pricebook=book).runs.builds
+    assert builds["usage_type"].tolist() == ["Build-Min:Linux:g1.small", "Build-Min:Linux:g1.small",
+                                             "ReservedCapacity-Fleet"]  # fmt: skip
+
+
+def test_following_executions_keeps_rows_in_place_and_splits_a_single_run() -> None:
+    """Catches V1 `active` written back by position when an edit reordered the pipelines table, and storage
+    shared equally when the bucket's pipelines ran once in all (that run's pipeline gets it all)."""
+    usage = load_snapshot(observed_estate(), pricebook=BOOK)
+    edited = without(usage, "web-1", "web-2", "web-3", "legacy-0", "legacy-1")  # web-0 is the only run left
+    edited.inventory.pipelines = edited.inventory.pipelines.iloc[::-1]
+    after = follow_executions(usage, edited)
+    assert records(after.inventory.pipelines, ["pipeline", "active"]) == [
+        {"pipeline": "idle", "active": False},
+        {"pipeline": "legacy", "active": False},
+        {"pipeline": "web", "active": True},
+    ]
+    stored = after.inventory.buckets[after.inventory.buckets["storage_type"] == "StandardStorage"]
+    assert records(stored, ["bucket", "pipeline", "share"]) == [
+        {"bucket": "shared", "pipeline": "web", "share": 1.0},
+        {"bucket": "shared", "pipeline": "legacy", "share": 0.0},
+        {"bucket": "orphan", "pipeline": None, "share": 1.0},
+    ]
