@@ -26,7 +26,7 @@ from costkit.errors import ParameterError
 from costkit.model.inventory import BUCKET_COLUMNS, FUNCTION_COLUMNS, PIPELINE_COLUMNS, PROJECT_COLUMNS
 from costkit.model.runs import ACTION_RUN_COLUMNS, BUILD_RUN_COLUMNS
 from costkit.sources.snapshot.folder import Snapshot, write
-from costkit.sources.snapshot.observed import count_runs, derive_observed, follow_executions, run_counts
+from costkit.sources.snapshot.observed import count_runs, derive_observed, follow_executions, inventory, run_counts
 
 BOOK = load_pricebook()
 NOVEMBER = Period.month(2026, 11)  # [2026-11-01, 2026-12-01)
@@ -612,6 +612,7 @@ def test_athena_tables_are_asked_for_with_the_athena_engine_only(tmp_path: Path)
         with pytest.raises(ParameterError) as raised:
             load_snapshot(folder, pricebook=BOOK, engine=engine, athena=duck)
         assert raised.value.parameter == "athena"
+        assert raised.value.value is duck  # the value as the caller passed it
 
 
 ACTUALS = [{"account": HOME, "service": "AWS CodePipeline", "cost_usd": 1.02, "estimated": False},
@@ -1119,3 +1120,77 @@ def test_following_executions_keeps_rows_in_place_and_splits_a_single_run() -> N
         {"bucket": "shared", "pipeline": "legacy", "share": 0.0},
         {"bucket": "orphan", "pipeline": None, "share": 1.0},
     ]
+
+
+def test_a_build_wholly_outside_the_window_bills_nothing() -> None:
+    """Catches observed builds metered as planned ones: a build that ran before the window opened has no second
+    in it and bills nothing (a planned build of no time would still bill its minute)."""
+    early = {**HERE, "project": "app", "build_id": "app:0", "build_number": 0, "status": "SUCCEEDED",
+             "start": START - pd.Timedelta(hours=3), "end": START - pd.Timedelta(hours=2),
+             "compute_type": "BUILD_GENERAL1_SMALL", "environment_type": "LINUX_CONTAINER", "fleet_arn": None,
+             "initiator": "alice", "provisioning_start": START - pd.Timedelta(hours=3),
+             "billed_start": START - pd.Timedelta(hours=3), "billable_seconds": 3600}  # fmt: skip
+    builds = load_snapshot(observed_estate({"builds": [early]}), pricebook=BOOK).runs.builds
+    assert records(builds[builds["build_id"] == "app:0"], ["seconds", "billed"]) == [{"seconds": 0.0, "billed": 0.0}]
+
+
+def test_an_edit_that_keeps_every_execution_follows_nothing() -> None:
+    """Catches follow_executions deriving again when no execution changed: an edit of the action runs alone (here
+    their counts doubled) leaves a function's observed requests and shares as they were."""
+    usage = load_snapshot(observed_estate(), pricebook=BOOK)
+    edited = usage.copy()
+    edited.runs.actions["count"] *= 2
+    after = follow_executions(usage, edited)
+    assert records(after.inventory.functions, ["function", "pipeline", "share", "requests"]) == [
+        {"function": "notify", "pipeline": "legacy", "share": 0.25, "requests": 8000.0},
+        {"function": "notify", "pipeline": "web", "share": 0.75, "requests": 8000.0},
+        {"function": "lonely", "pipeline": None, "share": 1.0, "requests": 0.0},
+    ]
+
+
+def test_a_function_whose_invoke_actions_never_ran_keeps_its_requests() -> None:
+    """Catches the scale of a function's requests when its Invoke actions had no runs before the edit: there is
+    nothing to scale from, so its observed requests stay (not doubled, not lost)."""
+    extra = {
+        "pipeline_actions": [{**HERE, "pipeline": "legacy", "stage": "Cold", "action": "Cold", "category": "Invoke",
+                              "owner": "AWS", "provider": "Lambda", "function_name": "cold"}],
+        "functions": [{**HERE, "function": "cold", "memory_mb": 128, "architecture": "x86_64",
+                       "ephemeral_storage_mb": 512, "found": True}],
+        "function_metrics": [{**HERE, "function": "cold", "invocations": 100.0, "duration_ms_avg": 10.0}],
+    }  # fmt: skip
+    usage = load_snapshot(observed_estate(extra), pricebook=BOOK)
+    after = follow_executions(usage, without(usage, "legacy-1"))
+    cold = after.inventory.functions[after.inventory.functions["function"] == "cold"]
+    assert records(cold, ["pipeline", "share", "requests"]) == [{"pipeline": "legacy", "share": 1.0, "requests": 100.0}]
+
+
+def test_tables_missing_optional_columns_still_give_an_inventory() -> None:
+    """Catches a pipelines table without creation times (ages unknown) or a projects table without cache types
+    failing, and the inventory of a snapshot asked for without its run counts not counting them itself."""
+    snap = observed_estate()
+    snap.tables["pipelines"] = snap.tables["pipelines"].drop(columns=["created"])
+    snap.tables["projects"] = snap.tables["projects"].drop(columns=["cache_type"])
+    found = inventory(snap)
+    assert records(found.pipelines, ["pipeline", "active", "age_days"]) == [
+        {"pipeline": "web", "active": True, "age_days": None},
+        {"pipeline": "legacy", "active": True, "age_days": None},
+        {"pipeline": "idle", "active": False, "age_days": None},
+    ]
+    assert found.projects["cache_type"].isna().all()
+    assert found.buckets["share"].tolist() == pytest.approx([4 / 6, 2 / 6, 4 / 6, 2 / 6, 1.0, 1.0, 1.0])
+
+
+def test_a_single_invoke_run_and_a_one_day_window_are_not_edge_cases() -> None:
+    """Catches a function's shares made equal when its invoking pipelines ran its Invoke actions once in all (that
+    pipeline's share is all of it), and a window of a day or less projected to nothing (one day of October
+    priced as October is projected 31 times)."""
+    usage = load_snapshot(observed_estate(), pricebook=BOOK)
+    after = follow_executions(usage, without(usage, "web-0", "web-1", "web-2"))  # only legacy's Notify run left
+    notify = after.inventory.functions[after.inventory.functions["function"] == "notify"]
+    assert records(notify, ["pipeline", "share"]) == [
+        {"pipeline": "legacy", "share": 1.0},
+        {"pipeline": "web", "share": 0.0},
+    ]
+    one_day = observed_estate()
+    one_day.manifest["window"] = {"start": START.isoformat(), "end": (START + pd.Timedelta(days=1)).isoformat()}
+    assert load_snapshot(one_day, period=Period.month(2026, 10), pricebook=BOOK).projection == 31.0
