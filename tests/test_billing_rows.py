@@ -461,26 +461,32 @@ def test_observed_requests_of_stores_with_and_without_executions_keep_their_own_
     stated (e.g. added by an edit): the stated one's words lost (None, NaN) or its unknown executions or action
     counts failing the words; retrieval, which has no artifact actions, worded as if it had; a storage class
     with no usage type written NaN, not None (the rows' text columns hold None); a planned model's requests
-    labelled "(estimated)" as a snapshot's are."""
+    labelled "(estimated)" as a snapshot's are; a measured bucket of unknown share not billed all of it; the
+    measured buckets' assumptions replacing the stated ones' instead of adding to them."""
     buckets = _buckets(
         {"bucket": "art", "pipeline": "p", "storage_class": "STANDARD_IA", "share": 1.0, "put_requests": 20.0,
          "retrieval_gb": 2.0, "executions": 10.0, "put_actions": 2.0, "get_actions": 0.0},
         {"bucket": "logs", "storage_class": "STANDARD", "put_requests": 1000.0},
         {"bucket": "rr", "storage_class": "REDUCED_REDUNDANCY", "storage_gb": 3.0},  # no usage type for it
+        {"bucket": "m", "storage_type": "StandardStorage", "storage_gb": 5.0},  # measured, share unknown: all of it
     )  # fmt: skip
     rows, noted = s3.rows(Usage(inventory=Inventory(buckets=buckets), planned=False))
     put = "PUT/COPY/POST/LIST requests (estimated)"
     assert rows[["resource", "component", "usage_type", "quantity", "detail"]].values.tolist() == [
         ["rr", "storage (REDUCED_REDUNDANCY)", None, 3.0, "3 GB average stored"],
+        ["m", "storage (StandardStorage)", "TimedStorage-ByteHrs", 5.0,
+         "average of daily BucketSizeBytes over the window"],
         ["art", put, "Requests-SIA-Tier1", 20.0, "10 executions x 2 artifact actions"],
         ["logs", put, "Requests-Tier1", 1000.0, "1,000 requests"],
         ["art", "retrieval", "Retrieval-SIA", 2.0, "2 GB retrieved"],
     ]  # fmt: skip
-    assert "observed-s3-requests" in noted
+    assert {"observed-s3-requests", "observed-s3-storage", "s3-minimum-duration"} <= noted  # stated and measured
+    assert "observed-s3-shared-bucket" not in noted
     # The same model planned (a usage file's, edited): nothing is estimated from what was observed.
     planned, noted = s3.rows(Usage(inventory=Inventory(buckets=buckets), planned=True))
     assert planned["component"].tolist() == [
-        "storage (REDUCED_REDUNDANCY)", "PUT/COPY/POST/LIST requests", "PUT/COPY/POST/LIST requests", "retrieval",
+        "storage (REDUCED_REDUNDANCY)", "storage (StandardStorage)", "PUT/COPY/POST/LIST requests",
+        "PUT/COPY/POST/LIST requests", "retrieval",
     ]  # fmt: skip
     assert "observed-s3-requests" not in noted
 
