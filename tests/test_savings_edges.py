@@ -1043,16 +1043,19 @@ def test_arm_builds_confidence_follows_the_build_image(image: str, confidence: s
 
 
 def test_lambda_arm64_every_field_by_hand_beside_a_function_already_on_arm() -> None:
-    """Catches the arm64 suggestion's GB-seconds, commands or patch going wrong, or a function already on arm64
-    counted: fn runs 10,000,000 requests x 0.2 s x 1 GB = 2,000,000 GB-s, from $0.0000166667 to $0.0000133334
-    (requests cost the same on both)."""
+    """Catches the arm64 suggestion's GB-seconds, commands or patch going wrong, a function already on arm64
+    counted, or the rule stopping at a function too small to suggest (a-tiny): fn runs 10,000,000 requests x
+    0.2 s x 1 GB = 2,000,000 GB-s, from $0.0000166667 to $0.0000133334 (requests cost the same on both)."""
     functions = {
         "a-arm": {"requests_per_month": 1_000_000, "duration_ms": 100, "memory_mb": 512, "architecture": "arm64"},
+        # 1,000 x 0.1 s x 0.125 GB = 12.5 GB-s: it would save $0.00004, not worth a suggestion (and no note)
+        "a-tiny": {"requests_per_month": 1000, "duration_ms": 100, "memory_mb": 128},
         "fn": {"requests_per_month": 10_000_000, "duration_ms": 200, "memory_mb": 1024},
     }
     usage = usage_file(**{"lambda": functions})
     ctx = context_for_usage(usage)
     [arm] = lambda_arm.rule(ctx)
+    assert ctx.notes == []
     assert arm.to_dict() == {
         "id": "lambda-arm64-fn",
         "rule": "lambda-arm64",
@@ -1147,3 +1150,13 @@ def test_lambda_compute_every_field_by_hand(tmp_path: Path) -> None:
     again = estimate(fast.as_change.apply_to(load_usage(usage, pricebook=book)), period=ctx.baseline.period,
                      free_tier=False, pricebook=book)  # fmt: skip
     assert again.total == pytest.approx(after.total)
+
+
+def test_lambda_arm64_without_a_published_arm_rate_is_a_note(tmp_path: Path) -> None:
+    """Catches a function whose arm64 GB-second rate is missing suggested, or noted without its name and region
+    (the price tables without Lambda-GB-Second-ARM in us-east-1)."""
+    book = book_without(tmp_path, "lambda", "Lambda-GB-Second-ARM")
+    usage = usage_file(**{"lambda": {"fn": {"requests_per_month": 10_000_000, "duration_ms": 200, "memory_mb": 1024}}})
+    ctx = context_for_usage(usage, book)
+    assert lambda_arm.rule(ctx) == []
+    assert ctx.notes == ["fn: no published arm64 Lambda price in us-east-1"]
