@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from batch_checks import batch_matches_transform
+from frames import records
 from test_rules_builds_storage import (
     ACCOUNT,
     OCTOBER,
@@ -62,8 +63,7 @@ LABELS = ["service", "resource", "component", "pipeline", "usage_type", "quantit
 def rows_of(frame: pd.DataFrame, resource: str) -> list[dict[str, Any]]:
     """The usage rows (or priced lines) of one resource: the label, attribution and quantity fields."""
     mine = frame[frame["resource"] == resource]
-    columns = [column for column in LABELS if column in mine]
-    return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in mine[columns].to_dict("records")]
+    return records(mine, [column for column in LABELS if column in mine])
 
 
 def book_without(tmp_path: Path, table: str, usage_type: str) -> PriceBook:

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from athena_snapshot import DuckTables, lay_out
+from frames import records
 
 from costkit import Period, Usage, derive_usage, estimate, load_pricebook, load_snapshot
 from costkit.errors import ParameterError
@@ -32,12 +33,6 @@ BOOK = load_pricebook()
 NOVEMBER = Period.month(2026, 11)  # [2026-11-01, 2026-12-01)
 HOME, ELSEWHERE = "111122223333", "444455556666"
 V2_MINUTE = 0.002
-
-
-def records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    """Rows as plain dicts, missing values as None (NaN != NaN would make every comparison fail)."""
-    picked = frame[columns].astype(object)
-    return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in picked.to_dict("records")]
 
 
 # --- a usage file -----------------------------------------------------------------------------------------------
