@@ -399,7 +399,7 @@ def test_s3_rows_of_a_usage_file_bill_every_request_and_object_and_say_so() -> N
         ["ia", "GET and other requests", None, "Requests-SIA-Tier2", "Request", 2000.0, "2,000 requests",
          "get-requests"],
         ["ia", "retrieval", None, "Retrieval-SIA", "GB", 0.5, "0.5 GB retrieved", "retrieval"],
-        ["ia", "lifecycle transitions in", None, "Transition-SIA", "Object", 1000.0, "1,000 objects transitioned",
+        ["ia", "lifecycle transitions", None, "Transition-SIA", "Object", 1000.0, "1,000 objects transitioned",
          "transition"],
         ["one", "Intelligent-Tiering monitoring", None, "Monitoring-Automation-INT", "Object-Month", 1.0,
          "1 objects monitored", "monitoring"],
@@ -489,6 +489,21 @@ def test_observed_requests_of_stores_with_and_without_executions_keep_their_own_
         "PUT/COPY/POST/LIST requests", "retrieval",
     ]  # fmt: skip
     assert "observed-s3-requests" not in noted
+
+
+def test_requests_of_a_store_whose_artifact_action_count_is_unknown_are_worded_as_stated() -> None:
+    """Catches: a store whose executions are known but whose artifact actions are not (a model built or edited
+    in code) worded "10 executions x 0 artifact actions" (or x 1) for requests it states: the words then
+    contradict the quantity billed. They say the stated count instead."""
+    buckets = _buckets(
+        {"bucket": "art", "pipeline": "p", "storage_class": "STANDARD", "share": 1.0, "put_requests": 20.0,
+         "get_requests": 30.0, "executions": 10.0, "put_actions": None, "get_actions": 3.0},
+    )  # fmt: skip
+    rows, _ = s3.rows(Usage(inventory=Inventory(buckets=buckets), planned=False))
+    assert rows[["component", "usage_type", "quantity", "detail"]].values.tolist() == [
+        ["PUT/COPY/POST/LIST requests (estimated)", "Requests-Tier1", 20.0, "20 requests"],
+        ["GET and other requests (estimated)", "Requests-Tier2", 30.0, "10 executions x 3 artifact actions"],
+    ]  # fmt: skip
 
 
 def test_an_observed_build_of_unknown_time_bills_zero_in_the_runs_and_object_seconds_are_read_as_numbers() -> None:

@@ -239,6 +239,26 @@ def test_a_unit_price_is_the_blended_rate_even_for_a_single_unit() -> None:
     assert line["unit_price_usd"] == pytest.approx((0.5 * 1.00 + 0.5 * 3.00) / 1)
 
 
+def test_a_free_allowance_that_runs_past_the_first_tier_is_taken_tier_by_tier() -> None:
+    """Bug caught: the free quantity spread over the tiers without their ends (each tier taking all of the free
+    quantity above its start), so an allowance wider than the first tier is worth more than it is. No shipped
+    allowance runs past a first tier, so a price table whose first ActivePipeline tier ends at half a
+    pipeline-month ($1.00, then $3.00) shows it: two active V1 pipelines gross 0.5 x 1 + 1.5 x 3; the one free
+    pipeline-month is the first 0.5 x 1 + 0.5 x 3 of it."""
+    prices = BOOK.prices.copy()
+    row = prices[(prices["region"] == REGION) & (prices["usage_type"] == "ActivePipeline")]
+    assert len(row) == 1
+    split = pd.concat([row.assign(tier_end=0.5), row.assign(tier_start=0.5, price_usd=3.00)])
+    book = dataclasses.replace(BOOK, prices=pd.concat([prices.drop(row.index), split], ignore_index=True))
+    pipeline = {"type": "V1", "active": True, "executions_per_month": 1, "actions": []}
+    usage = usage_file(free_tier=True, pipelines={"a": pipeline, "b": pipeline})
+    result = estimate(usage, period=NOVEMBER, pricebook=book)
+    gross, free = 0.5 * 1.00 + 1.5 * 3.00, 0.5 * 1.00 + 0.5 * 3.00
+    assert result.lines["gross_usd"].sum() == pytest.approx(gross)
+    assert result.lines["free_tier_usd"].sum() == pytest.approx(free)
+    assert result.total == pytest.approx(gross - free)
+
+
 # --- tiers: per account and region, and a quantity past the last one ---------------------------------------------
 
 

@@ -59,7 +59,7 @@ REQUESTS = (
     ("put_requests", "put-requests", "PUT/COPY/POST/LIST requests", "Request", " requests", "put_actions"),
     ("get_requests", "get-requests", "GET and other requests", "Request", " requests", "get_actions"),
     ("retrieval_gb", "retrieval", "retrieval", "GB", " GB retrieved", None),
-    ("transitions", "transition", "lifecycle transitions in", "Object", " objects transitioned", None),
+    ("transitions", "transition", "lifecycle transitions", "Object", " objects transitioned", None),
 )
 
 
@@ -150,7 +150,8 @@ def _requests(
         if actions is not None and sub["executions"].notna().any():
             counted = sub["executions"].astype(float).fillna(0).astype(int).astype(str) + " executions x "
             counted += sub[actions].astype(float).fillna(0).astype(int).astype(str) + " artifact actions"
-            words_of = counted.where(sub["executions"].notna(), words_of)
+            counts_known = sub["executions"].notna() & sub[actions].notna()  # else the stated requests' words
+            words_of = counted.where(counts_known, words_of)
             label = label + " (estimated)" if observed else label
         parts.append(
             rows_for(sub, service="S3", resource=sub["bucket"], pipeline=sub["pipeline"], component=label,
