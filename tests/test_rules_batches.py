@@ -40,7 +40,8 @@ def test_matched_pairs_rows_and_keys_an_empty_cell_matching_an_empty_cell() -> N
 
 def test_lowering_batch_takes_each_amount_off_its_rows_in_row_order() -> None:
     # Two rows share one key (app, no pipeline): 3 and 5 minutes. Taking 4 leaves 0 and 4 (3 from the first,
-    # 1 from the second); taking 10 leaves 0 and 0, never below zero. lint: 2 - 0.5 = 1.5 minutes.
+    # 1 from the second); taking 10 leaves 0 and 0, never below zero; taking 2 leaves 1 and 5 (the first row gives
+    # all, the second nothing). lint: 2 - 0.5 = 1.5 minutes.
     rows = usage_rows(("app", None, 3.0), ("lint", None, 2.0), ("app", None, 5.0))
     key = {"service": "CodeBuild", "account": "111122223333", "region": "us-east-1", "pipeline": None}
     cuts = pd.DataFrame(
@@ -48,19 +49,20 @@ def test_lowering_batch_takes_each_amount_off_its_rows_in_row_order() -> None:
             {"candidate": 0, **key, "resource": "app", "amount": 4.0},
             {"candidate": 0, **key, "resource": "lint", "amount": 0.5},
             {"candidate": 1, **key, "resource": "app", "amount": 10.0},
+            {"candidate": 2, **key, "resource": "app", "amount": 2.0},
         ]
     )
-    batch = lowering_batch(rows, 2, cuts)
-    assert batch.size == 2
-    for number, expected in [(0, [0.0, 1.5, 4.0]), (1, [0.0, 2.0, 0.0])]:
+    batch = lowering_batch(rows, 3, cuts)
+    assert batch.size == 3
+    for number, expected in [(0, [0.0, 1.5, 4.0]), (1, [0.0, 2.0, 0.0]), (2, [1.0, 2.0, 5.0])]:
         edit = batch.edit([number])
         after = rows["quantity"].to_numpy(copy=True)
         after[edit.removed] = edit.added["quantity"].to_numpy()
         assert after.tolist() == pytest.approx(expected)
         # ... and exactly what `lower` leaves for that candidate alone.
         assert lower(rows, changes_of(cuts)[number])["quantity"].tolist() == pytest.approx(expected)
-    empty = lowering_batch(rows, 3, cuts.iloc[0:0])
-    assert empty.size == 3
+    empty = lowering_batch(rows, 4, cuts.iloc[0:0])
+    assert empty.size == 4
     assert len(empty.removed) == 0
     assert len(empty.added) == 0
 

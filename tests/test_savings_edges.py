@@ -253,6 +253,7 @@ def test_rounding_waste_per_project_every_field_by_hand() -> None:
     ctx = runs_context(rounding_builds_snapshot())
     found = {s.id: s for s in rounding_waste.rule(ctx)}
     assert list(found) == ["rounding-waste-build-app-build", "rounding-waste-build-zeta"]
+    assert ctx.notes == []  # lint, whose one build is 11 s past a minute, is no candidate: not even a note
     app = found["rounding-waste-build-app-build"]
     # 3 builds x 1 minute x 3.1 (the 10-day window projected to October) x $0.01.
     assert app.monthly_saving_usd == pytest.approx(3 * 3.1 * MEDIUM)
@@ -556,6 +557,19 @@ def test_wasted_pipeline_runs_every_field_by_hand() -> None:
     }
     assert applied(ctx, runs).total == pytest.approx(ctx.baseline.total - runs.monthly_saving_usd)
     batch_matches_transform(ctx, runs)
+
+
+def test_wasted_runs_that_billed_nothing_are_no_candidates_and_no_note() -> None:
+    """Catches a wasted run that billed nothing (a failed execution whose one action took no time, a failed build
+    of 0 s outside a pipeline) kept as a reduction of 0 minutes: its pipeline or project then becomes a candidate
+    worth $0.00 and gets a "free tier or tiny" note, though nothing was billed to avoid."""
+    executions = [runs_execution("app", "e1", "Failed", 1)]
+    actions = [runs_action("app", "e1", "Source", "Source", 1, 0)]  # 0 s: 0 billed minutes
+    builds = [build("solo", "s1", 2, 0, "FAILED", "GitHub-Hookshot/abc")]  # 0 s: 0 billed minutes
+    ctx = runs_context(runs_snapshot([runs_pipeline("app")], executions, actions, builds))
+    assert ctx.baseline.lines["quantity"].sum() == 0  # nothing billed at all
+    assert wasted_runs.rule(ctx) == []
+    assert ctx.notes == []
 
 
 @pytest.mark.parametrize(
@@ -864,6 +878,35 @@ def test_build_caching_every_field_by_hand() -> None:
     assert after.total == pytest.approx(ctx.baseline.total - 10 * MEDIUM)
     assert [row["quantity"] for row in rows_of(after.usage_rows, "web")] == [pytest.approx(10 * 4.0)]
     batch_matches_transform(ctx, cache)
+
+
+def test_builds_on_a_reserved_capacity_fleet_get_no_cache_suggestion() -> None:
+    """Catches fleet builds taken for on-demand ones by the savings rules: a fleet bills its instances whatever a
+    build's minutes, so a cache that shortens fleet builds saves nothing. The same project on demand (10 builds of
+    600 s, 300 s cacheable: 8 min instead of 10) saves 10 x 2 x $0.01."""
+    snap = build_snapshot(("half", 10, 600, (200, 50, 50), "BUILD_GENERAL1_MEDIUM"))
+    on_demand = build_caching.rule(context_for_snapshot(snap))
+    assert [s.monthly_saving_usd for s in on_demand] == [pytest.approx(10 * (10 - 8) * MEDIUM)]
+    fleet = "arn:aws:codebuild:us-east-1:111122223333:fleet/medium:1"
+    snap.tables["builds"] = snap.tables["builds"].assign(fleet_arn=fleet)
+    book = load_pricebook()
+    ctx = Context(baseline=estimate(snap, period=OCTOBER, free_tier=False, pricebook=book), pricebook=book)
+    assert ctx.baseline.runs.builds["fleet"].astype(bool).all()
+    assert build_caching.rule(ctx) == []
+    assert ctx.notes == []
+
+
+def test_a_build_phase_of_unknown_duration_adds_nothing_cacheable() -> None:
+    """Catches an unknown phase duration (a phase not recorded) read as a second of cacheable time: ten 125 s
+    builds with 49 s of install, no source download and an unknown pre-build are 49 / 125 = 39.2% cacheable,
+    under the 40% bar; one second more would make them 50 / 125 = 40% and suggest a cache (125 - 25 = 100 s,
+    2 billed minutes instead of 3)."""
+    snap = build_snapshot(("blind", 10, 125, (49, 0, 0), "BUILD_GENERAL1_MEDIUM"))
+    snap.tables["builds"] = snap.tables["builds"].assign(pre_build_s=None)
+    ctx = context_for_snapshot(snap)
+    assert ctx.baseline.lines["quantity"].sum() == 10 * 3  # ten builds of 125 s: 3 billed minutes each
+    assert build_caching.rule(ctx) == []
+    assert ctx.notes == []
 
 
 def test_right_size_every_field_by_hand() -> None:

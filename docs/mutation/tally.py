@@ -63,12 +63,15 @@ def main() -> None:
     parser.add_argument("--mutants", type=Path, default=Path("mutants"), help="mutmut's working tree")
     parser.add_argument("--survivors", type=Path, default=HERE / "survivors.csv")
     parser.add_argument("--by", choices=("module", "function"), default="module")
+    parser.add_argument("--only", action="append", default=[], help="mutants whose name starts so (repeatable)")
     parser.add_argument("--unsorted", action="store_true", help="list survivors with no verdict, and stale verdicts")
     args = parser.parse_args()
     status, verdicts = results(args.mutants), sorted_survivors(args.survivors)
     table: dict[str, Counter[str]] = {}
     unsorted: list[str] = []
     for key, state in status.items():
+        if args.only and not readable(key).startswith(tuple(args.only)):
+            continue
         counts = table.setdefault(group_of(key, args.by), Counter())
         counts[state] += 1
         if state == SURVIVED:
@@ -106,6 +109,8 @@ def main() -> None:
         for key in sorted(unsorted, key=lambda k: (readable(k), int(k.rsplit("_", 1)[1]))):
             print("unsorted:", key)
         for key, (verdict, _) in sorted(verdicts.items()):
+            if args.only and not readable(key).startswith(tuple(args.only)):
+                continue
             if status.get(key) not in (SURVIVED, None, "not run"):
                 print(f"stale ({verdict}, now {status.get(key)}):", key)
 
