@@ -1,12 +1,13 @@
-"""Build caching, Arm builds and arm64 Lambda checked where a mutation run found them untested: phase timings
-longer than the billed time, per-second (Lambda compute) builds, candidates numbered once some projects are not
-suggested, builds that billed nothing or a single minute, projects with no builds, and the order each project's
-builds are added up in.
+"""Build caching and Arm builds checked where a mutation run found them untested: phase timings longer than
+the billed time, per-second (Lambda compute) builds, candidates numbered once some projects are not suggested,
+builds that billed nothing or a single minute, projects with no builds and the order each project's builds are
+added up in; the image read for a project listed twice, projects already on Arm and the note naming every Arm
+usage type without a price.
 
-Each expected figure is worked by hand as price x quantity. Prices (us-east-1): CodeBuild Linux general1.medium
-general1.small $0.005 and arm1.small $0.0034 per minute (no arm1.medium rate in us-east-1), medium
-$0.01 per minute; Lambda compute 4 GB a made-up $0.00005 per second (a TEST figure: the shipped tables have no
-Lambda-compute price). Free tiers off. Each test's docstring names the bug it catches.
+Each expected figure is worked by hand as price x quantity. Prices (us-east-1): CodeBuild Linux general1.small
+$0.005 and general1.medium $0.01 per minute, arm1.small $0.0034 (no arm1.medium rate in us-east-1); Lambda
+compute 4 GB a made-up $0.00005 per second (a TEST figure: the shipped tables have no Lambda-compute price).
+Free tiers off. Each test's docstring names the bug it catches.
 """
 
 from __future__ import annotations
