@@ -1,0 +1,159 @@
+"""Run-based savings rules (idle pipelines, wasted runs, rounding waste) checked where a mutation run found them
+untested: what a rule attributes to a resource when another account or a project shares its name, the commands
+for pipelines with no or several artifact buckets, thresholds on both sides, and the fields a user reads.
+
+Each expected figure is worked by hand as price x quantity. Prices (us-east-1): CodePipeline V1 $1.00 per active
+pipeline-month, V2 $0.002 per action minute; CodeBuild Linux general1.small $0.005, medium $0.01 per minute.
+Free tiers off unless stated. Each test's docstring names the bugs it catches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+from batch_checks import batch_matches_transform
+from test_rules_runs import (
+    ACCOUNT,
+    OCTOBER_END,
+    REGION,
+    STANDARD_GB,
+    START,
+    build,
+    by_id,
+    context,
+    execution,
+    idle_snapshot,
+    pipeline,
+)
+from test_savings_edges import SMALL, V1_MONTH, applied
+
+from costkit.optimize.rules import idle_pipelines
+from costkit.sources.snapshot.folder import Snapshot
+
+OTHER_ACCOUNT = "444455556666"
+
+
+def snapshot_of(end: pd.Timestamp = OCTOBER_END, start: pd.Timestamp = START, **tables: list[dict[str, Any]]) -> Snapshot:
+    """A snapshot whose records may name their own account (default: ACCOUNT in us-east-1)."""
+    frames = {name: pd.DataFrame([{"account": ACCOUNT, "region": REGION, **r} for r in records])
+              for name, records in tables.items()}  # fmt: skip
+    for name in ("pipelines", "pipeline_executions", "action_executions", "builds"):
+        frames.setdefault(name, pd.DataFrame())
+    return Snapshot(tables=frames, manifest={"window": {"start": start.isoformat(), "end": end.isoformat()}})
+
+
+# --- idle pipelines -----------------------------------------------------------------------------------------------
+
+
+def test_idle_pipeline_keeps_a_twin_in_another_account_and_a_project_of_its_name() -> None:
+    """Catches the rows of an idle pipeline taken from another account (a pipeline `old` there that succeeded)
+    or from a CodeBuild project that only shares its name (built outside any pipeline), the delete commands of
+    a pipeline with two artifact buckets or none, and a creation date shown in its own offset, not UTC.
+    old and bare (V1, each with one failed or stopped execution) cost $1.00 each; the twin costs $1.00 and the
+    project `old` 2 minutes x $0.005."""
+    old = {**pipeline("old", "V1"), "artifact_buckets": "art-a,art-b", "created": "2025-06-01T02:00:00+02:00"}
+    bare = {**pipeline("bare", "V1"), "artifact_buckets": ""}
+    twin = {**pipeline("old", "V1"), "account": OTHER_ACCOUNT}
+    executions = [
+        execution("old", "o1", "Failed", 2),
+        execution("bare", "x1", "Stopped", 3),
+        {**execution("old", "t1", "Succeeded", 4), "account": OTHER_ACCOUNT},
+    ]
+    builds = [build("old", "h1", 5, 100, compute="BUILD_GENERAL1_SMALL")]  # 100 s: 2 billed minutes
+    ctx = context(snapshot_of(pipelines=[old, bare, twin], pipeline_executions=executions, builds=builds))
+    assert ctx.baseline.total == pytest.approx(3 * V1_MONTH + 2 * SMALL)
+    found = by_id(idle_pipelines.rule(ctx))
+    assert list(found) == ["idle-pipelines-old", "idle-pipelines-bare"]
+    idle = found["idle-pipelines-old"]
+    assert idle.monthly_saving_usd == pytest.approx(V1_MONTH)
+    assert idle.evidence["created"] == "2025-06-01T00:00:00+00:00"
+    assert idle.evidence["artifact_buckets"] == ["art-a", "art-b"]
+    assert idle.evidence["cost_by_service_usd"] == {"CodePipeline": V1_MONTH}
+    assert idle.evidence["rows_removed"] == 1
+    assert idle.change["console"] == (
+        "CodePipeline > Pipelines > old > Delete pipeline; then delete the EventBridge rule or schedule that starts it "
+        "and its artifacts (folder old/ in art-a, art-b)"
+    )
+    assert idle.change["cli"] == (
+        "aws codepipeline delete-pipeline --name old; aws s3 rm s3://art-a/old/ --recursive; "
+        "aws s3 rm s3://art-b/old/ --recursive"
+    )
+    bare_one = found["idle-pipelines-bare"]
+    assert bare_one.monthly_saving_usd == pytest.approx(V1_MONTH)
+    assert bare_one.evidence["artifact_buckets"] == []
+    assert bare_one.change["console"] == (
+        "CodePipeline > Pipelines > bare > Delete pipeline; then delete the EventBridge rule or schedule that starts "
+        "it and its artifacts (folder bare/ in its bucket)"
+    )
+    assert bare_one.change["cli"] == "aws codepipeline delete-pipeline --name bare"
+    for suggestion in found.values():
+        after = applied(ctx, suggestion)
+        # Only the pipeline's own $1.00: the twin's month and the project's 2 minutes stay.
+        assert after.total == pytest.approx(2 * V1_MONTH + 2 * SMALL)
+        assert list(after.usage_rows.columns) == list(ctx.rows.columns)
+        batch_matches_transform(ctx, suggestion)
+
+
+def test_idle_pipelines_of_a_short_window_with_unknown_statuses_and_dates() -> None:
+    """Catches the rule stopping at a pipeline too cheap to suggest (quiet, first) instead of going on, the
+    evidence of a pipeline with no executions at all (ghost: its build was started by it, its executions are
+    not in the window) taken from another pipeline's executions, an unknown status or trigger left out instead
+    of counted as "?", an unknown creation date shown as "NaT", and the window's days rounded to other than one
+    decimal. A window of 10.25 days, projected x 31 / 10.25: ghost's one 100-second general1.small build bills
+    2 minutes x 31 / 10.25 x $0.005; old (V1) costs its $1.00 pipeline-month."""
+    quiet = pipeline("quiet")
+    ghost = {**pipeline("ghost"), "created": None}
+    old = pipeline("old", "V1")
+    executions = [{**execution("old", "o1", "Failed", 2), "status": None, "trigger_type": None}]
+    builds = [build("ghost-build", "g1", 5, 100, "FAILED", "codepipeline/ghost", "BUILD_GENERAL1_SMALL")]
+    end = START + pd.Timedelta(days=10.25)
+    ctx = context(snapshot_of(end, pipelines=[quiet, ghost, old], pipeline_executions=executions, builds=builds))
+    scale = 31 / 10.25
+    assert ctx.baseline.options["projection_factor"] == pytest.approx(scale)
+    found = by_id(idle_pipelines.rule(ctx))
+    assert list(found) == ["idle-pipelines-ghost", "idle-pipelines-old"]
+    assert ctx.notes == [
+        "quiet: no successful run in the 10-day window; it costs nothing now, delete it to keep the account tidy"
+    ]
+    ghost_one = found["idle-pipelines-ghost"]
+    assert ghost_one.monthly_saving_usd == pytest.approx(2 * scale * SMALL)
+    assert ghost_one.evidence == {
+        "finding": "no successful run in the 10-day window",
+        "window_days": 10.2,
+        "executions_in_window": {},
+        "triggers_in_window": {},
+        "pipeline_type": "V2",
+        "created": None,
+        "artifact_buckets": ["artifacts"],
+        "cost_by_service_usd": {"CodeBuild": pytest.approx(2 * scale * SMALL)},
+        "rows_removed": 1,
+    }
+    old_one = found["idle-pipelines-old"]
+    assert old_one.monthly_saving_usd == pytest.approx(V1_MONTH)
+    assert old_one.evidence["executions_in_window"] == {"?": 1}
+    assert old_one.evidence["triggers_in_window"] == {"?": 1}
+    for suggestion in found.values():
+        assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+        batch_matches_transform(ctx, suggestion)
+
+
+def test_idle_pipeline_over_exactly_sixty_days_is_idle_for_sure() -> None:
+    """Catches the 60 days that make a pipeline idle counted as a short window when the window is exactly 60
+    days (2026-09-02 .. 2026-11-01): the finding, the medium confidence and its reason. old (V1) only failed: its
+    pipeline-month, 2 builds x 2 minutes of general1.small projected x 31 / 60, 2 of 3 executions' share of 10 GB."""
+    ctx = context(idle_snapshot(start_days_before=29))
+    scale = 31 / 60
+    assert ctx.baseline.options["projection_factor"] == pytest.approx(scale)
+    [idle] = idle_pipelines.rule(ctx)
+    assert idle.monthly_saving_usd == pytest.approx(V1_MONTH + 2 * 2 * scale * SMALL + 10 * 2 / 3 * STANDARD_GB)
+    assert idle.title == "Delete idle pipeline old (no successful run in 60 days)"
+    assert idle.evidence["finding"] == "no successful run in 60 days"
+    assert idle.evidence["window_days"] == 60.0
+    assert idle.confidence == "medium"
+    assert idle.confidence_reason == (
+        "no successful run in 60 days; it may be kept for rollbacks or rare releases; the artifact share is by "
+        "executions"
+    )
+    assert ctx.notes[-1] == "docs: no successful run in 60 days; it costs nothing now, delete it to keep the account tidy"
