@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from pandas.errors import Pandas4Warning
 from batch_checks import batch_matches_transform
 from test_rules_runs import (
     ACCOUNT,
@@ -20,6 +21,8 @@ from test_rules_runs import (
     REGION,
     STANDARD_GB,
     START,
+    V2_MINUTE,
+    action,
     build,
     by_id,
     context,
@@ -29,7 +32,7 @@ from test_rules_runs import (
 )
 from test_savings_edges import SMALL, V1_MONTH, applied
 
-from costkit.optimize.rules import idle_pipelines
+from costkit.optimize.rules import idle_pipelines, wasted_runs
 from costkit.sources.snapshot.folder import Snapshot
 
 OTHER_ACCOUNT = "444455556666"
@@ -157,3 +160,78 @@ def test_idle_pipeline_over_exactly_sixty_days_is_idle_for_sure() -> None:
         "executions"
     )
     assert ctx.notes[-1] == "docs: no successful run in 60 days; it costs nothing now, delete it to keep the account tidy"
+
+
+# --- wasted runs --------------------------------------------------------------------------------------------------
+
+CFN_TRIGGERS = (
+    "AWS::CodePipeline::Pipeline  Triggers: [{ProviderType: CodeStarSourceConnection, GitConfiguration: "
+    "{SourceActionName: Source, Push: [{Branches: {Includes: [main]}, FilePaths: {Includes: ['src/**']}}]}}]"
+)
+TF_TRIGGERS = (
+    'trigger { provider_type = "CodeStarSourceConnection"  git_configuration { source_action_name = "Source"  '
+    'push { branches { includes = ["main"] }  file_paths { includes = ["src/**"] } } } }'
+)
+
+
+def test_wasted_runs_of_a_parallel_pipeline_after_one_with_no_billed_actions() -> None:
+    """Catches the per-candidate action minutes not aligned to the candidates when the first (aaa: a failed
+    execution that ran no action) has none, a PARALLEL pipeline not told to use SUPERSEDED mode, a SUPERSEDED one
+    given the ExecutionMode line in CloudFormation or Terraform anyway, and an unknown trigger not counted as "?".
+    app (V2, PARALLEL): two failed executions, each one 170-second Build action (3 minutes x $0.002); calm (V2,
+    SUPERSEDED): one stopped execution with the same action."""
+    pipelines = [pipeline("aaa", mode="PARALLEL"), pipeline("app", mode="PARALLEL"), pipeline("calm")]
+    executions = [
+        execution("aaa", "a0", "Failed", 1),
+        {**execution("app", "p0", "Failed", 2), "trigger_type": None},
+        execution("app", "p1", "Failed", 3),
+        execution("calm", "c0", "Stopped", 4),
+    ]
+    actions = [
+        action("app", "p0", "Build", "Build", 2, 170),
+        action("app", "p1", "Build", "Build", 3, 170),
+        action("calm", "c0", "Build", "Build", 4, 170),
+    ]
+    ctx = context(snapshot_of(pipelines=pipelines, pipeline_executions=executions, action_executions=actions))
+    found = by_id(wasted_runs.rule(ctx))
+    assert list(found) == ["wasted-runs-pipeline-app", "wasted-runs-pipeline-calm"]
+    app = found["wasted-runs-pipeline-app"]
+    assert app.monthly_saving_usd == pytest.approx(2 * 3 * V2_MINUTE)
+    assert app.confidence == "low"  # none of the two was stopped or superseded
+    assert app.evidence["wasted_triggers"] == {"?": 1, "Webhook": 1}
+    assert app.evidence["wasted_action_minutes"] == 2 * 3.0
+    assert app.evidence["execution_mode"] == "PARALLEL"
+    assert app.change["cli"].endswith('"src/**"]}}]}}], "executionMode": "SUPERSEDED"')
+    assert app.change["cloudformation"] == CFN_TRIGGERS + "  ExecutionMode: SUPERSEDED"
+    assert app.change["terraform"] == TF_TRIGGERS + '  execution_mode = "SUPERSEDED"'
+    assert "Execution mode: SUPERSEDED so stale runs stop early" in app.change["console"]
+    calm = found["wasted-runs-pipeline-calm"]
+    assert calm.monthly_saving_usd == pytest.approx(3 * V2_MINUTE)
+    assert calm.evidence["wasted_action_minutes"] == 3.0
+    assert calm.confidence == "medium"  # 1 of 1 was stopped
+    assert calm.change["cli"].endswith('"src/**"]}}]}}]')
+    assert calm.change["cloudformation"] == CFN_TRIGGERS
+    assert calm.change["terraform"] == TF_TRIGGERS
+    for suggestion in found.values():
+        assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+        batch_matches_transform(ctx, suggestion)
+
+
+def test_wasted_runs_of_a_pipeline_whose_execution_mode_was_not_collected() -> None:
+    """Catches a pipeline with no recorded execution mode (a snapshot without the column) not taken as AWS's
+    default SUPERSEDED: its evidence and its change. One failed execution of one 170-second Build action.
+    The rule fills the column (all empty: float64) with a text, which pandas warns will raise in pandas 4: the
+    warning is asserted so that the day it becomes an error this test says where."""
+    quiet = {key: value for key, value in pipeline("app").items() if key != "execution_mode"}
+    ctx = context(
+        snapshot_of(
+            pipelines=[quiet],
+            pipeline_executions=[execution("app", "e0", "Failed", 1)],
+            action_executions=[action("app", "e0", "Build", "Build", 1, 170)],
+        )
+    )
+    with pytest.warns(Pandas4Warning, match="fill value for float64"):
+        [runs] = wasted_runs.rule(ctx)
+    assert runs.monthly_saving_usd == pytest.approx(3 * V2_MINUTE)
+    assert runs.evidence["execution_mode"] == "SUPERSEDED"
+    assert runs.change["cloudformation"] == CFN_TRIGGERS
