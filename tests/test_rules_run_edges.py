@@ -30,7 +30,7 @@ from test_rules_runs import (
     idle_snapshot,
     pipeline,
 )
-from test_savings_edges import SMALL, V1_MONTH, applied
+from test_savings_edges import MEDIUM, SMALL, V1_MONTH, applied
 
 from costkit.optimize.rules import idle_pipelines, wasted_runs
 from costkit.sources.snapshot.folder import Snapshot
@@ -235,3 +235,36 @@ def test_wasted_runs_of_a_pipeline_whose_execution_mode_was_not_collected() -> N
     assert runs.monthly_saving_usd == pytest.approx(3 * V2_MINUTE)
     assert runs.evidence["execution_mode"] == "SUPERSEDED"
     assert runs.change["cloudformation"] == CFN_TRIGGERS
+
+
+def test_wasted_runs_note_a_tiny_pipeline_and_go_on_to_one_missing_from_the_inventory() -> None:
+    """Catches the note of a pipeline whose wasted runs are worth less than a cent (a-tiny: one failed execution,
+    one 30-second Source action: 1 minute x $0.002) going missing or reworded, the rule stopping there instead
+    of going on, and a pipeline whose executions were collected but which is not in the pipelines table (gone)
+    failing or not shown as of unknown type and mode. gone's failed execution started one 300-second
+    general1.medium build: 5 minutes x $0.01 (its unknown type bills no action minutes)."""
+    executions = [execution("a-tiny", "t0", "Failed", 1), execution("gone", "g0", "Failed", 2)]
+    actions = [
+        action("a-tiny", "t0", "Source", "Source", 1, 30),
+        action("gone", "g0", "Build", "Build", 2, 170, external="gb0"),
+    ]
+    builds = [build("gone-build", "gb0", 2, 300, "FAILED", "codepipeline/gone")]
+    ctx = context(
+        snapshot_of(
+            pipelines=[pipeline("a-tiny")], pipeline_executions=executions, action_executions=actions, builds=builds
+        )
+    )
+    [gone] = wasted_runs.rule(ctx)
+    assert ctx.notes == [
+        "a-tiny: 1 executions delivered nothing ({'Failed': 1}), but their minutes are worth $0.00/month (free tier "
+        "or tiny)"
+    ]
+    assert gone.id == "wasted-runs-pipeline-gone"
+    assert gone.monthly_saving_usd == pytest.approx(5 * MEDIUM)
+    assert gone.resources == ["gone", "gone-build"]
+    assert (gone.evidence["pipeline_type"], gone.evidence["execution_mode"]) == ("?", "?")
+    assert gone.evidence["wasted_build_minutes"] == {"gone-build": 5.0}
+    assert gone.change["console"] == (
+        "CodePipeline > gone: fix or stop the failing runs; trigger filters (branches, file paths) need pipeline type V2"
+    )
+    batch_matches_transform(ctx, gone)
