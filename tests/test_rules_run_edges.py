@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from pandas.errors import Pandas4Warning
 from batch_checks import batch_matches_transform
+from pandas.errors import Pandas4Warning
 from test_rules_runs import (
     ACCOUNT,
     OCTOBER_END,
@@ -38,7 +38,9 @@ from costkit.sources.snapshot.folder import Snapshot
 OTHER_ACCOUNT = "444455556666"
 
 
-def snapshot_of(end: pd.Timestamp = OCTOBER_END, start: pd.Timestamp = START, **tables: list[dict[str, Any]]) -> Snapshot:
+def snapshot_of(
+    end: pd.Timestamp = OCTOBER_END, start: pd.Timestamp = START, **tables: list[dict[str, Any]]
+) -> Snapshot:
     """A snapshot whose records may name their own account (default: ACCOUNT in us-east-1)."""
     frames = {name: pd.DataFrame([{"account": ACCOUNT, "region": REGION, **r} for r in records])
               for name, records in tables.items()}  # fmt: skip
@@ -159,7 +161,8 @@ def test_idle_pipeline_over_exactly_sixty_days_is_idle_for_sure() -> None:
         "no successful run in 60 days; it may be kept for rollbacks or rare releases; the artifact share is by "
         "executions"
     )
-    assert ctx.notes[-1] == "docs: no successful run in 60 days; it costs nothing now, delete it to keep the account tidy"
+    docs = "docs: no successful run in 60 days; it costs nothing now, delete it to keep the account tidy"
+    assert ctx.notes[-1] == docs
 
 
 # --- wasted runs --------------------------------------------------------------------------------------------------
@@ -265,6 +268,70 @@ def test_wasted_runs_note_a_tiny_pipeline_and_go_on_to_one_missing_from_the_inve
     assert (gone.evidence["pipeline_type"], gone.evidence["execution_mode"]) == ("?", "?")
     assert gone.evidence["wasted_build_minutes"] == {"gone-build": 5.0}
     assert gone.change["console"] == (
-        "CodePipeline > gone: fix or stop the failing runs; trigger filters (branches, file paths) need pipeline type V2"
+        "CodePipeline > gone: fix or stop the failing runs; trigger filters (branches, file paths) need pipeline "
+        "type V2"
     )
     batch_matches_transform(ctx, gone)
+
+
+ARM_SMALL = 0.0034  # CodeBuild ARM general1.small per minute, us-east-1
+
+
+def test_wasted_builds_outside_a_pipeline_every_field_by_hand() -> None:
+    """Catches the project suggestions' fields (title, rule, resources, reason, exclusive key, evidence: builds,
+    statuses, initiators with an unknown one as "?", billed units and their unit) left out or changed, builds of
+    the first project (candidate 0) not counted, the rule stopping at a project with no wasted build (b-ok) or at
+    one too cheap to suggest (c-tiny: one failed 30-second ARM general1.small build, 1 minute x $0.0034), and that
+    one's note. a-app: a failed 240-second and a timed-out 60-second general1.medium build, (4 + 1) minutes x
+    $0.01, beside a successful one; d-last: one stopped 60-second build, 1 minute x $0.01."""
+    builds = [
+        build("a-app", "a1", 1, 240, "FAILED", "GitHub-Hookshot/abc"),
+        {**build("a-app", "a2", 2, 60, "TIMED_OUT"), "initiator": None},
+        build("a-app", "a3", 3, 120),
+        build("b-ok", "b1", 1, 120),
+        {**build("c-tiny", "c1", 1, 30, "FAILED", compute="BUILD_GENERAL1_SMALL"), "environment_type": "ARM_CONTAINER"},
+        build("d-last", "d1", 1, 60, "STOPPED"),
+    ]
+    ctx = context(snapshot_of(builds=builds))
+    found = by_id(wasted_runs.rule(ctx))
+    assert list(found) == ["wasted-runs-project-a-app", "wasted-runs-project-d-last"]
+    assert ctx.notes == [
+        "c-tiny: 1 builds outside a pipeline delivered nothing ({'FAILED': 1}), but their minutes are worth "
+        "$0.00/month (free tier or tiny)"
+    ]
+    assert 1 * ARM_SMALL < 0.005  # less than a cent rounds to $0.00: a note, not a suggestion
+    app = found["wasted-runs-project-a-app"]
+    assert app.monthly_saving_usd == pytest.approx((4 + 1) * MEDIUM)
+    assert app.to_dict() == {
+        "id": "wasted-runs-project-a-app",
+        "rule": "wasted-runs",
+        "title": "Avoid builds of CodeBuild project a-app that deliver nothing: 2 of 3 builds outside a pipeline "
+        "failed or were stopped",
+        "resources": ["a-app"],
+        "monthly_saving_usd": app.monthly_saving_usd,
+        "one_off_cost_usd": 0.0,
+        "confidence": "low",
+        "confidence_reason": "the cost of every failed, stopped or timed-out build; an upper bound, since a failing "
+        "build is often doing its job, and webhook filters only avoid builds of irrelevant pushes",
+        "evidence": {
+            "builds": 3,
+            "wasted_builds": {"FAILED": 1, "TIMED_OUT": 1},
+            "initiators": {"?": 1, "GitHub-Hookshot/abc": 1},
+            "wasted_billed_units": 4 + 1.0,
+            "unit": ["Minute"],
+            "projection_factor": 1.0,
+        },
+        "change": app.change,  # the webhook commands: test_savings_edges checks them
+        "exclusive": f"project-runs:{ACCOUNT}:{REGION}:a-app",
+        "usage_patch": [],
+    }
+    last = found["wasted-runs-project-d-last"]
+    assert last.monthly_saving_usd == pytest.approx(1 * MEDIUM)
+    assert last.title == (
+        "Avoid builds of CodeBuild project d-last that deliver nothing: 1 of 1 builds outside a pipeline failed or "
+        "were stopped"
+    )
+    assert last.evidence["wasted_builds"] == {"STOPPED": 1}
+    for suggestion in found.values():
+        assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+        batch_matches_transform(ctx, suggestion)
