@@ -335,3 +335,33 @@ def test_wasted_builds_outside_a_pipeline_every_field_by_hand() -> None:
     for suggestion in found.values():
         assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
         batch_matches_transform(ctx, suggestion)
+
+
+def test_wasted_runs_of_builds_without_a_price_are_noted_as_not_priced() -> None:
+    """Catches the "not priced" notes of wasted runs going missing (None): builds on a compute type costkit has
+    no usage type for (BUILD_GENERAL9_HUGE) are unpriced, and taking the failed builds' minutes off rows that
+    keep the successful builds' minutes leaves unpriced minutes, so neither the pipeline (app: a failed and a
+    succeeded execution, each starting a 65-second build) nor the project built outside it (lam: a failed and a
+    successful build) gets a saving; each gets a note instead."""
+    huge = "BUILD_GENERAL9_HUGE"
+    builds = [
+        build("lam", "l0", 1, 65, "FAILED", compute=huge),
+        build("lam", "l1", 2, 65, compute=huge),
+        build("lamp", "l2", 1, 65, "FAILED", "codepipeline/app", compute=huge),
+        build("lamp", "l3", 2, 65, "SUCCEEDED", "codepipeline/app", compute=huge),
+    ]
+    executions = [execution("app", "e0", "Failed", 1), execution("app", "e1", "Succeeded", 2)]
+    actions = [
+        action("app", "e0", "Build", "Build", 1, 65, external="l2"),
+        action("app", "e1", "Build", "Build", 2, 65, external="l3"),
+    ]
+    ctx = context(
+        snapshot_of(
+            pipelines=[pipeline("app")], pipeline_executions=executions, action_executions=actions, builds=builds
+        )
+    )
+    assert wasted_runs.rule(ctx) == []
+    assert ctx.notes == [
+        "app: wasted runs not priced (a price is missing in us-east-1)",
+        "lam: wasted builds not priced (missing CodeBuild price in us-east-1)",
+    ]
