@@ -79,6 +79,9 @@ def price(
     assumptions.add("tiers-organization" if free_tier_scope == "organization" else "tiers-blended")
     group_key = ["tier_scope", "region", "price_region", "usage_type"]
     groups: pd.DataFrame = lines.groupby(group_key, dropna=False)["quantity"].sum().reset_index()
+    # A key column that is missing on every line (builds of compute types no table maps) comes back float64 NaN,
+    # which pandas refuses to join with the price table's text: keep the keys as objects so they merge, unpriced.
+    groups = groups.astype({"price_region": object, "usage_type": object})
 
     groups["free_share"] = _free_share(groups, pricebook, free_tier_scope) if free_tier else 0.0
     assumptions.add(

@@ -259,6 +259,19 @@ def test_a_free_allowance_that_runs_past_the_first_tier_is_taken_tier_by_tier() 
     assert result.total == pytest.approx(gross - free)
 
 
+def test_a_snapshot_whose_only_builds_are_of_an_unknown_compute_type_is_incomplete_not_a_crash() -> None:
+    """Bug caught: every line without a usage type made the pricing join fail inside pandas ("merge on float64 and
+    str columns") instead of reporting the price as missing. One 90 s build on a compute type no table maps: two
+    billed minutes, no price, the estimate incomplete with the reason."""
+    result = from_snapshot(snapshot(builds=[build_run("b", 0, 90, "BUILD_GENERAL9_HUGE", "LINUX_CONTAINER")]))
+    assert not result.complete
+    assert result.total == 0
+    assert result.lines[MONEY].isna().all().all()
+    missing = missing_by_resource(result)["b"]
+    assert (missing["quantity"], missing["unit"], missing["usage_type"]) == (2.0, "Minute", None)
+    assert missing["reason"] == "no usage type known for this resource's configuration"
+
+
 # --- tiers: per account and region, and a quantity past the last one ---------------------------------------------
 
 
