@@ -691,6 +691,20 @@ IA_CAVEATS = [
 STANDARD_GB_MONTH, IA_GB_MONTH, TRANSITION = 0.023, 0.0125, 0.01 / 1000
 
 
+def test_an_idle_pipeline_of_unknown_artifact_buckets_names_no_bucket_to_delete() -> None:
+    """Bug caught: a pipeline whose artifact-bucket list is missing (NaN, as a column of nothing but nulls reads)
+    told to delete `s3://nan/<pipeline>/`: a command naming a bucket that is not the pipeline's. No bucket is
+    named when none is known."""
+    snap = idle_snapshot()
+    pipelines = snap.tables["pipelines"].astype({"artifact_buckets": object})
+    pipelines.loc[pipelines["pipeline"] == "old", "artifact_buckets"] = float("nan")
+    snap.tables["pipelines"] = pipelines
+    found = {s.resources[0]: s for s in idle_pipelines.rule(runs_context(snap))}
+    assert "old" in found
+    assert found["old"].evidence["artifact_buckets"] == []
+    assert "s3://nan" not in json.dumps(found["old"].to_dict())
+
+
 def test_artifact_lifecycle_every_field_by_hand_on_a_usage_file() -> None:
     """Catches the lifecycle rule's older share, Standard-IA gigabytes, transitions, one-off backlog, usage-file
     patch, evidence, assumptions and commands going wrong: art holds 200 GB in 1,000,000 objects and 100,000 are

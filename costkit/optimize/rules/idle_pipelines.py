@@ -128,7 +128,8 @@ def rule(ctx: Context) -> list[Suggestion]:
             continue
         info = pipelines.iloc[int(cast(int, entry))]
         runs = executions.iloc[runs_of.get((account, region, pipeline), np.zeros(0, dtype=np.int64))]
-        buckets = [b for b in str(info.get("artifact_buckets") or "").split(",") if b]
+        listed = info.get("artifact_buckets")  # text, or missing (None, or NaN from a column read as all-null)
+        buckets = [b for b in listed.split(",") if b] if isinstance(listed, str) else []
         long_enough = days >= IDLE_DAYS
         confidence: Confidence = "medium" if long_enough else "low"
         evidence: dict[str, Any] = {
