@@ -3,9 +3,9 @@ pipeline's would-be V2 minutes, V2-only features a snapshot does not record, the
 in, candidates after one too small (or not right-sizable), and the notes of right-size.
 
 Each expected figure is worked by hand as price x quantity. Prices (us-east-1): CodePipeline V1 $1.00 per active
-pipeline-month, V2 $0.002 per action minute; CodeBuild Linux general1.medium $0.01, large $0.02, 2xlarge $0.20
-per minute, gpu1.large $0.65; general1.xlarge has no us-east-1 price in the shipped tables. Free tiers off. Each
-test's docstring names the bug(s) it catches.
+pipeline-month, V2 $0.002 per action minute; CodeBuild Linux general1.small $0.005, medium $0.01, large $0.02,
+2xlarge $0.20 per minute, gpu1.large $0.65; general1.xlarge has no us-east-1 price in the shipped tables. Free
+tiers off unless stated. Each test's docstring names the bug(s) it catches.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from costkit.sources.snapshot.folder import Snapshot
 from costkit.tables import PriceBook, load_pricebook, pricing_dir
 
 REGION = "us-east-1"
-V1_MONTH, V2_MINUTE, MEDIUM, LARGE, TWO_XLARGE, GPU_LARGE = 1.00, 0.002, 0.01, 0.02, 0.20, 0.65
+V1_MONTH, V2_MINUTE, SMALL, MEDIUM, LARGE, TWO_XLARGE, GPU_LARGE = 1.00, 0.002, 0.005, 0.01, 0.02, 0.20, 0.65
 OCTOBER = {"start": "2026-10-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00"}
 
 
@@ -188,6 +188,8 @@ def test_right_size_goes_on_after_a_type_that_does_not_exist_and_keeps_the_candi
         ("alpha", 10, 60, "BUILD_GENERAL1_LARGE", "LINUX_CONTAINER"),
     )
     ctx = context_for_snapshot(snap, book)
+    minutes = {GPU_LARGE: 10 * 1, TWO_XLARGE: 10 * 1, LARGE: 20 * 3 + 10 * 1, SMALL: 10 * 1}
+    assert ctx.baseline.total == pytest.approx(sum(price * count for price, count in minutes.items()))
     found = right_size.rule(ctx)
     assert savings(found) == [
         (f"right-size-{ACCOUNT}-{REGION}-zeta", pytest.approx(20 * 3 * (LARGE - MEDIUM))),
