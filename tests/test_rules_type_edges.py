@@ -96,8 +96,6 @@ def test_pipeline_type_v2_only_features_recorded_as_unknown_are_not_in_use() -> 
     batch_matches_transform(ctx, to_v1)
 
 
-# pipeline_type._features fills the absent columns (all NaN, float64) with False: pandas warns it will raise.
-@pytest.mark.filterwarnings("ignore:'bool' is not supported as a fill value for float64 dtype")
 def test_pipeline_type_v2_only_features_a_snapshot_does_not_record_are_not_in_use() -> None:
     """Catches a snapshot whose pipelines table has no has_triggers / has_variables columns (an older collector)
     read as a pipeline using triggers or variables (the empty cells filled with None, NaN, or True): busy's 600

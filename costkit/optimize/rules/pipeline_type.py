@@ -41,8 +41,8 @@ def _features(ctx: Context) -> pd.DataFrame:
         return pd.DataFrame(columns=FEATURE_COLUMNS)
     mode = pipelines["execution_mode"].fillna("SUPERSEDED")
     modes: pd.Series = pd.Series(np.where(mode.isin(["QUEUED", "PARALLEL"]), mode + " execution mode", ""), dtype=str)
-    triggers = np.where(pipelines["triggers"].fillna(False).astype(bool), "triggers", "")
-    variables = np.where(pipelines["variables"].fillna(False).astype(bool), "variables", "")
+    triggers = np.where(pipelines["triggers"].astype(object).fillna(False).astype(bool), "triggers", "")
+    variables = np.where(pipelines["variables"].astype(object).fillna(False).astype(bool), "variables", "")
     listed: pd.Series = modes + ", " + pd.Series(triggers, dtype=str) + ", " + pd.Series(variables, dtype=str)
     blockers = listed.str.replace(r"(^(, )+)|((, )+$)", "", regex=True).str.replace(r"(, ){2,}", ", ", regex=True)
     return pd.DataFrame(

@@ -115,6 +115,7 @@ def _pipeline_suggestions(ctx: Context, actions: pd.DataFrame, builds: pd.DataFr
         {
             (str(a), str(r), str(p)): (str(t), str(m))
             for a, r, p, t, m in pipelines[["account", "region", "pipeline", "type", "execution_mode"]]
+            .astype({"execution_mode": object})  # a column not collected is all-NaN float64: fill it with text
             .fillna({"execution_mode": "SUPERSEDED"})
             .itertuples(index=False)
         }
