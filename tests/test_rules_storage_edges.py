@@ -1,0 +1,453 @@
+"""The two rules costkit cannot price with its shipped tables (CodeBuild Lambda compute, reserved-capacity
+fleets) and the artifact-lifecycle rule, checked where a mutation run found them untested: the notes a user reads
+when a change is not suggested, the thresholds on both sides, the ARM variants, and the fields of suggestions on
+snapshots (versioning, buckets whose rules could not be read).
+
+Each expected figure is worked by hand as price x quantity. Prices (us-east-1): CodeBuild Linux general1.small
+$0.005, medium $0.01 per minute; S3 Standard $0.023, Standard-IA $0.0125 per GB-month, Transition-SIA $0.01 per
+1,000 objects. Fleet and Lambda-compute rates are TEST figures added to a copy of the tables. Free tiers off.
+November has 30 days = 43,200 minutes. Each test's docstring names the bug it catches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from batch_checks import batch_matches_transform
+from test_rules_builds_storage import (
+    ACCOUNT,
+    GB,
+    NOVEMBER,
+    WINDOW,
+    book_with,
+    context_for_snapshot,
+    context_for_usage,
+    price_row,
+    usage_file,
+)
+from test_savings_edges import (
+    FLEET_RATE,
+    FLEET_TYPE,
+    IA_CAVEATS,
+    IA_GB_MONTH,
+    MEDIUM,
+    MEDIUM_COMPONENT,
+    ROLLBACK,
+    SMALL,
+    STANDARD_GB_MONTH,
+    STEADY,
+    TRANSITION,
+    applied,
+    book_without,
+    rows_of,
+)
+
+from costkit.estimate import estimate
+from costkit.optimize.base import Context
+from costkit.optimize.rules import artifact_lifecycle, not_priced
+from costkit.sources.snapshot.folder import Snapshot
+from costkit.tables import load_pricebook
+
+REGION = "us-east-1"
+MONTH_MINUTES = 30 * 1440.0
+REFRESH = (
+    "refresh the price tables from the AWS Price List API (`costkit pricing refresh`) and price with them, "
+    "or add the price row to a copy of the tables"
+)
+CONSTRAINTS = (
+    "builds must finish within 15 minutes (the Lambda limit); no Docker: no docker build/run and no privileged "
+    "mode; only images Lambda compute supports: the curated aws/codebuild/amazonlinux-<arch>-lambda-standard images "
+    "or a custom single-architecture image; check the rest of the CodeBuild user guide's 'Limitations of AWS Lambda "
+    "compute' (caching, VPC, file systems)"
+)
+FLEET_TAIL = (
+    "A fleet bills every provisioned minute, busy or idle, plus an initial charge per instance; overflow builds bill "
+    "on demand."
+)
+
+
+def medium_project(builds: int, minutes: float, **more: Any) -> dict[str, Any]:
+    return {"compute_type": "BUILD_GENERAL1_MEDIUM", "builds_per_month": builds, "minutes_per_build": minutes, **more}
+
+
+# --- reserved capacity ------------------------------------------------------------------------------------------
+
+
+def test_reserved_capacity_note_names_the_missing_fleet_price_at_exactly_half_busy() -> None:
+    """Catches the half-busy threshold moved (`>` for `>=`: half is 2,160 x 10 = 21,600 of 43,200 minutes, exactly
+    0.5, and must be a candidate; 2,159 x 10 = 21,590 is not), the fleet sized other than ceil(0.5) = 1, and the
+    note's wording: the billed minutes, the concurrency, the component, the missing usage type and region."""
+    usage = usage_file(codebuild={"half": medium_project(2160, 10), "under": medium_project(2159, 10)})
+    ctx = context_for_usage(usage)
+    assert not_priced.reserved_capacity(ctx) == []
+    assert ctx.notes == [
+        f"half: 21,600 billed min a month = 0.50 builds running on average on {MEDIUM_COMPONENT}; a reserved-capacity "
+        f"fleet of 1 instance(s) might cost less, but costkit has no price for {FLEET_TYPE} in {REGION}, so this cannot "
+        f"be priced: {REFRESH}. {FLEET_TAIL}"
+    ]
+
+
+def test_reserved_capacity_every_field_by_hand_beside_a_fleet_that_would_cost_more(tmp_path: Path) -> None:
+    """Catches any field of the fleet suggestion going wrong (title, reason, commands, evidence, id, exclusive key),
+    a fleet that costs more suggested or noted, and the fleets' batch numbering: busy bills 3,000 x ceil(10.5) =
+    33,000 min x $0.01 on demand against 1 x 43,200 x $0.004; slow (general1.small, 21,600 min x $0.005 = $108)
+    would pay 43,200 x $0.006 = $259.20 for its fleet."""
+    small_fleet = "ReservedCapacity-Min:Linux:g1.small"
+    book = book_with(tmp_path, price_row(FLEET_TYPE, "Minute", FLEET_RATE), price_row(small_fleet, "Minute", 0.006))
+    usage = usage_file(
+        codebuild={
+            "slow": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 2160, "minutes_per_build": 10},
+            "busy": medium_project(3000, 10.5),
+        }
+    )
+    ctx = context_for_usage(usage, book)
+    [fleet] = not_priced.reserved_capacity(ctx)
+    busy = "33,000 billed min a month = 0.76 builds running on average"
+    assert fleet.to_dict() == {
+        "id": f"reserved-capacity-{ACCOUNT}-{REGION}-busy",
+        "rule": "reserved-capacity",
+        "title": "Run CodeBuild project busy on a reserved-capacity fleet of 1",
+        "resources": ["busy"],
+        "monthly_saving_usd": pytest.approx(33_000 * MEDIUM - 43_200 * FLEET_RATE),
+        "one_off_cost_usd": 0.0,
+        "confidence": "low",
+        "confidence_reason": f"{busy}; priced as 1 instance(s) provisioned all month with no overflow (builds that "
+        "arrive while every instance is busy queue or run on demand, billed on top) and without the fleet's initial "
+        "per-instance charge; peak concurrency and steadiness are not modelled",
+        "evidence": {
+            "billed_minutes": 33_000.0,
+            "average_concurrency": pytest.approx(33_000 / 43_200),
+            "fleet_capacity": 1,
+            "fleet_usage_type": FLEET_TYPE,
+            "month_minutes": MONTH_MINUTES,
+        },
+        "change": {
+            "console": "CodeBuild > Compute fleets > Create fleet (capacity 1, overflow on demand); project > Edit > "
+            "Environment: Reserved capacity, that fleet",
+            "cli": "aws codebuild create-fleet --name busy-fleet --base-capacity 1 --environment-type <type> "
+            "--compute-type <type> --overflow-behavior ON_DEMAND; aws codebuild update-project --name busy "
+            "--environment fleet={fleetArn=<arn>},...",
+            "cloudformation": "AWS::CodeBuild::Fleet  BaseCapacity: 1; AWS::CodeBuild::Project  Environment: "
+            "{Fleet: {FleetArn: !GetAtt Fleet.Arn}}",
+            "terraform": 'resource "aws_codebuild_fleet" { base_capacity = 1 }; environment { fleet { fleet_arn = '
+            "aws_codebuild_fleet.x.arn } }",
+        },
+        "exclusive": f"build-compute:{ACCOUNT}:{REGION}:busy",
+        "usage_patch": [],
+    }
+    assert ctx.notes == []
+    after = applied(ctx, fleet)
+    assert after.total == pytest.approx(ctx.baseline.total - (33_000 * MEDIUM - 43_200 * FLEET_RATE))
+    assert rows_of(after.usage_rows, "slow") == rows_of(ctx.rows, "slow")
+    batch_matches_transform(ctx, fleet)
+
+
+# --- Lambda compute ----------------------------------------------------------------------------------------------
+
+LAMBDA_4GB = "Build-Sec:Linux:Lambda:x86-64.4GB"
+ARM_4GB, ARM_8GB = "Build-Sec:Linux:Lambda:arm.4GB", "Build-Sec:Linux:Lambda:arm.8GB"
+
+
+def test_lambda_compute_note_names_the_missing_price_at_exactly_ten_minutes() -> None:
+    """Catches the "well under the limit" threshold moved (`<` for `<=`: edge's builds take exactly 10 min and
+    are a candidate; over's 10.5 min are not), and the note's wording: the longest build, the compute types, the
+    missing usage type and region, the constraints."""
+    usage = usage_file(
+        codebuild={
+            "edge": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 10, "minutes_per_build": 10},
+            "over": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 10, "minutes_per_build": 10.5},
+        }
+    )
+    ctx = context_for_usage(usage)
+    assert not_priced.lambda_compute(ctx) == []
+    assert ctx.notes == [
+        "edge: builds of at most 10.0 min on BUILD_GENERAL1_SMALL could run on CodeBuild Lambda compute "
+        f"(BUILD_LAMBDA_4GB, billed per second), but costkit has no price for {LAMBDA_4GB} in {REGION}, so this "
+        f"cannot be priced: {REFRESH}. Constraints: {CONSTRAINTS}."
+    ]
+
+
+def test_lambda_compute_that_would_not_cost_less_is_a_note(tmp_path: Path) -> None:
+    """Catches a Lambda move that costs more suggested, or noted without the project and Lambda size: quick's
+    100 builds of 2 min bill 200 min x $0.005 = $1.00 on EC2 and 100 x 120 s x $0.01 = $120 at a TEST rate."""
+    book = book_with(tmp_path, price_row(LAMBDA_4GB, "Second", 0.01))
+    usage = usage_file(
+        codebuild={"quick": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 100, "minutes_per_build": 2}}
+    )
+    ctx = context_for_usage(usage, book)
+    assert not_priced.lambda_compute(ctx) == []
+    assert ctx.notes == ["quick: priced on Lambda compute (BUILD_LAMBDA_4GB) it would not cost less"]
+
+
+def test_lambda_compute_on_arm_moves_to_the_arm_lambda_container(tmp_path: Path) -> None:
+    """Catches an ARM project moved to the x86 Lambda container (or its size picked from the wrong
+    environment): arm1.small (4 GB) -> the 4 GB ARM Lambda size, arm1.medium (8 GB) -> 8 GB. tiny's 1,000 builds
+    of 1.5 min bill 1,000 x 2 = 2,000 min x $0.0034 (arm1.small) and 1,000 x 90 s x $0.00002 (TEST rate); mid
+    (arm1.medium at a TEST $0.0068) is noted: its 8 GB ARM size has no price."""
+    arm_medium = price_row("Build-Min:ARM:g1.medium", "Minute", 0.0068)  # not in the shipped us-east-1 table
+    book = book_with(tmp_path, price_row(ARM_4GB, "Second", 0.00002), arm_medium)
+    arm = {"environment_type": "ARM_CONTAINER", "builds_per_month": 1000, "minutes_per_build": 1.5}
+    usage = usage_file(
+        codebuild={
+            "tiny": {"compute_type": "BUILD_GENERAL1_SMALL", **arm},
+            "mid": {"compute_type": "BUILD_GENERAL1_MEDIUM", **arm},
+        }
+    )
+    ctx = context_for_usage(usage, book)
+    [move] = not_priced.lambda_compute(ctx)
+    assert move.monthly_saving_usd == pytest.approx(2000 * 0.0034 - 1000 * 90 * 0.00002)
+    assert move.title == "Run CodeBuild project tiny on Lambda compute (BUILD_LAMBDA_4GB)"
+    assert move.change["cli"] == (
+        "aws codebuild update-project --name tiny --environment type=ARM_LAMBDA_CONTAINER,"
+        "computeType=BUILD_LAMBDA_4GB,image=<lambda image>"
+    )
+    assert move.change["cloudformation"] == (
+        "AWS::CodeBuild::Project  Environment: {Type: ARM_LAMBDA_CONTAINER, ComputeType: BUILD_LAMBDA_4GB, "
+        "Image: <lambda image>}"
+    )
+    assert move.change["terraform"] == (
+        'environment { type = "ARM_LAMBDA_CONTAINER"  compute_type = "BUILD_LAMBDA_4GB"  image = "<lambda image>" }'
+    )
+    assert move.usage_patch == [
+        {"op": "set", "path": "codebuild.tiny.compute_type", "value": "BUILD_LAMBDA_4GB"},
+        {"op": "set", "path": "codebuild.tiny.environment_type", "value": "ARM_LAMBDA_CONTAINER"},
+    ]
+    assert rows_of(applied(ctx, move).usage_rows, "tiny") == [
+        {"service": "CodeBuild", "resource": "tiny", "component": "BUILD_LAMBDA_4GB / ARM_LAMBDA_CONTAINER",
+         "pipeline": None, "usage_type": ARM_4GB, "quantity": 90_000.0, "unit": "Second", "meter": None},
+    ]  # fmt: skip
+    batch_matches_transform(ctx, move)
+    # mid: 1,000 x 2 min on arm1.medium (8 GB) -> the 8 GB ARM size, which has no price.
+    assert ctx.notes == [
+        "mid: builds of at most 1.5 min on BUILD_GENERAL1_MEDIUM could run on CodeBuild Lambda compute "
+        f"(BUILD_LAMBDA_8GB, billed per second), but costkit has no price for {ARM_8GB} in {REGION}, so this "
+        f"cannot be priced: {REFRESH}. Constraints: {CONSTRAINTS}."
+    ]
+
+
+# --- artifact lifecycle: usage files ----------------------------------------------------------------------------
+
+
+def test_artifact_lifecycle_notes_a_bucket_holding_only_what_a_month_writes_and_objects_too_small_for_ia() -> None:
+    """Catches the "little is older" test moved (`>` for `>=`: full's 1,000 objects are exactly the 1,000 x 30 / 30
+    written in 30 days) or its note reworded, and the too-small note's wording: tiny's 1 GB in 1,000,000 objects
+    averages 1 x 1024 x 1024 / 1,000,000 = 1 KB, so 1,000,000 x 128 KB = 122 GB would bill at Standard-IA."""
+    usage = usage_file(
+        s3={
+            "full": {"storage_gb": 10, "objects": 1000, "put_requests_per_month": 1000},
+            "tiny": {"storage_gb": 1, "objects": 1_000_000},
+        }
+    )
+    ctx = context_for_usage(usage)
+    assert artifact_lifecycle.rule(ctx) == []
+    assert ctx.notes == [
+        "full: no expiration rule, but its ~1,000 objects are about what the pipelines write in 30 days (~1,000): "
+        "little is older than 30 days",
+        "tiny: objects average 1 KB: Standard-IA bills at least 128 KB each, so moving them costs more than it saves "
+        "(S3 also skips objects under 128 KB by default); expiring old artifacts is the saving here",
+    ]
+
+
+def test_artifact_lifecycle_without_a_standard_ia_price_still_expires(tmp_path: Path) -> None:
+    """Catches the missing Standard-IA price suggested at $0 (or the note naming the wrong bucket or region)
+    and the expiration dropped with it: art's 90% older share of 200 GB expires at $0.023 a GB."""
+    book = book_without(tmp_path, "s3", "TimedStorage-SIA-ByteHrs")
+    usage = usage_file(s3={"art": {"storage_gb": 200, "objects": 1_000_000, "put_requests_per_month": 100_000}})
+    ctx = context_for_usage(usage, book)
+    [expire] = artifact_lifecycle.rule(ctx)
+    assert expire.id == f"artifact-lifecycle-expire-{ACCOUNT}-{REGION}-art"
+    assert expire.monthly_saving_usd == pytest.approx(200 * 0.9 * STANDARD_GB_MONTH)
+    assert ctx.notes == [f"art: no Standard-IA or transition price in {REGION}: lifecycle not priced"]
+
+
+def test_artifact_lifecycle_patch_states_the_bucket_entry_beyond_the_file_defaults() -> None:
+    """Catches the Standard-IA entry of the patch losing what the bucket's own entry states beyond the file's
+    defaults (another region and account, its pipeline), or stating the defaults: west (us-west-2, another
+    account, pipeline deploy) holds 100 GB of unknown age, all moved: 100 x ($0.023 - $0.0125)."""
+    other = "444455556666"
+    deploy = {"type": "V2", "executions_per_month": 1, "actions": [{"name": "B", "category": "Build", "minutes": 1}]}
+    usage = usage_file(
+        pipelines={"deploy": deploy},
+        s3={
+            "west": {"storage_gb": 100, "region": "us-west-2", "account": other, "pipeline": "deploy"},
+            "home": {"storage_gb": 100},
+        },
+    )
+    ctx = context_for_usage(usage)
+    found = {s.resources[0]: s for s in artifact_lifecycle.rule(ctx)}
+    assert sorted(found) == ["home", "west"]
+    west = found["west"]
+    assert west.id == f"artifact-lifecycle-standard-ia-{other}-us-west-2-west"
+    assert west.exclusive == f"s3-lifecycle:{other}:us-west-2:west"
+    assert west.monthly_saving_usd == pytest.approx(100 * (STANDARD_GB_MONTH - IA_GB_MONTH))
+    assert west.usage_patch == [
+        {"op": "set", "path": "s3.west.storage_gb", "value": 0.0},
+        {"op": "set", "path": "s3.west-standard-ia", "value": {
+            "storage_class": "STANDARD_IA", "storage_gb": 100.0, "lifecycle_transitions_per_month": 0.0,
+            "region": "us-west-2", "account": other, "pipeline": "deploy"}},
+    ]  # fmt: skip
+    assert found["home"].usage_patch[1]["value"] == {
+        "storage_class": "STANDARD_IA", "storage_gb": 100.0, "lifecycle_transitions_per_month": 0.0
+    }  # fmt: skip
+    for suggestion in found.values():
+        assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+        batch_matches_transform(ctx, suggestion)
+
+
+def test_artifact_lifecycle_patch_of_a_file_priced_in_one_region_states_no_region() -> None:
+    """Catches the patch writing a region into the Standard-IA entry of a usage file priced with a region
+    override (`region=`): every entry is priced there already, so the entry must not pin one."""
+    usage = usage_file(s3={"art": {"storage_gb": 100}})
+    book = load_pricebook()
+    ctx = Context(baseline=estimate(usage, period=NOVEMBER, free_tier=False, region="us-west-2", pricebook=book),
+                  pricebook=book)  # fmt: skip
+    [to_ia] = artifact_lifecycle.rule(ctx)
+    assert to_ia.id == f"artifact-lifecycle-standard-ia-{ACCOUNT}-us-west-2-art"
+    assert to_ia.usage_patch[1]["value"] == {
+        "storage_class": "STANDARD_IA", "storage_gb": 100.0, "lifecycle_transitions_per_month": 0.0
+    }  # fmt: skip
+
+
+# --- artifact lifecycle: snapshots ------------------------------------------------------------------------------
+
+
+def bucket(
+    name: str, *, found: bool = True, versioning: str = "Disabled", expires: bool | None = False
+) -> dict[str, Any]:
+    return {"account": ACCOUNT, "bucket": name, "region": REGION, "found": found, "versioning": versioning,
+            "lifecycle_rules": None if expires is None else int(expires), "has_expiration": expires,
+            "has_transition": None if expires is None else False}  # fmt: skip
+
+
+def storage(name: str, gib: float, objects: float) -> list[dict[str, Any]]:
+    return [
+        {"account": ACCOUNT, "region": REGION, "bucket": name, "storage_type": "AllStorageTypes", "avg_bytes": None,
+         "avg_objects": objects, "datapoints": 31},
+        {"account": ACCOUNT, "region": REGION, "bucket": name, "storage_type": "StandardStorage",
+         "avg_bytes": gib * GB, "avg_objects": None, "datapoints": 31},
+    ]  # fmt: skip
+
+
+def lifecycle_snapshot(*, collected: bool = True) -> Snapshot:
+    """ver: versioned, no lifecycle, 100 GiB Standard in 10,000 objects; web-app (V2, Source + Build + Deploy)
+    ran 155 times in October: 2 artifact PUTs each = 310 a month, all into ver. denied: its rules could not be
+    read. gone: deleted since it was listed. With `collected` False the buckets table predates has_expiration."""
+    pipelines = pd.DataFrame(
+        [{"account": ACCOUNT, "region": REGION, "pipeline": "web-app", "pipeline_type": "V2",
+          "artifact_buckets": "ver"}]
+    )  # fmt: skip
+    actions = pd.DataFrame(
+        [{"account": ACCOUNT, "region": REGION, "pipeline": "web-app", "category": c} for c in ("Source", "Build",
+         "Deploy")]
+    )  # fmt: skip
+    executions = pd.DataFrame(
+        [{"account": ACCOUNT, "region": REGION, "pipeline": "web-app", "execution_id": str(i)} for i in range(155)]
+    )
+    buckets = pd.DataFrame(
+        [bucket("ver", versioning="Enabled"), bucket("denied", expires=None), bucket("gone", found=False)]
+    )
+    if not collected:
+        buckets = buckets.drop(columns=["lifecycle_rules", "has_expiration", "has_transition"])
+    rows = [*storage("ver", 100, 10_000), *storage("denied", 50, 5_000), *storage("gone", 50, 5_000)]
+    return Snapshot(
+        tables={
+            "pipelines": pipelines,
+            "pipeline_actions": actions,
+            "pipeline_executions": executions,
+            "buckets": buckets,
+            "bucket_storage": pd.DataFrame(rows),
+        },
+        manifest={"window": WINDOW},
+    )
+
+
+def test_artifact_lifecycle_of_a_versioned_bucket_every_field_by_hand() -> None:
+    """Catches a versioned bucket's suggestions losing the noncurrent-version expiration (console, CLI, the
+    assumption) or rated medium, a bucket whose rules could not be read suggested or noted wrongly, and a bucket
+    deleted since it was listed noted at all. ver: 310 PUTs x 30 / 31 days = 300 of 10,000 objects are newer
+    than 30 days, so 97 of its 100 GB are older: expiring saves 97 x $0.023; Standard-IA bills 97 GB (9,700 x
+    128 KB = 1.2 GB is less) at $0.0125 plus 310 transitions a month, and the backlog's 9,700 once."""
+    ctx = context_for_snapshot(lifecycle_snapshot())
+    found = {s.id.removeprefix("artifact-lifecycle-"): s for s in artifact_lifecycle.rule(ctx)}
+    assert list(found) == [f"expire-{ACCOUNT}-{REGION}-ver", f"standard-ia-{ACCOUNT}-{REGION}-ver"]
+    assert ctx.notes == ["denied: lifecycle rules could not be read (access denied): not checked"]
+    estimated = (
+        "objects written in 30 days estimated from artifact writes: 310 PUTs a month x 30/31 days = 300 of 10,000 "
+        "objects; older share 97% of the bytes (artifacts of similar size)"
+    )
+    versioned = "versioning is on: add NoncurrentVersionExpiration too, or deleted versions stay billed"
+    common = {
+        "bucket": "ver",
+        "days": 30,
+        "standard_gb": pytest.approx(100.0),
+        "objects": 10_000.0,
+        "artifact_puts_per_month": pytest.approx(310.0),
+        "older_share": pytest.approx(0.97),
+        "assumptions": [STEADY, estimated, versioned],
+        "warning": ROLLBACK,
+        "versioning": "Enabled",
+    }
+    expire = found[f"expire-{ACCOUNT}-{REGION}-ver"]
+    assert expire.to_dict() == {
+        "id": f"artifact-lifecycle-expire-{ACCOUNT}-{REGION}-ver",
+        "rule": "artifact-lifecycle",
+        "title": "Expire artifacts older than 30 days in bucket ver",
+        "resources": ["ver"],
+        "monthly_saving_usd": pytest.approx(97 * STANDARD_GB_MONTH),
+        "one_off_cost_usd": 0.0,
+        "confidence": "low",
+        "confidence_reason": f"{STEADY}; {estimated}; {versioned}. Warning: {ROLLBACK}.",
+        "evidence": {**common, "action": "expire"},
+        "change": {
+            "console": "S3 > ver > Management > Create lifecycle rule: Expire current versions after 30 days, "
+            "permanently delete noncurrent versions",
+            "cli": "aws s3api put-bucket-lifecycle-configuration --bucket ver --lifecycle-configuration "
+            "'Rules=[{ID=expire-artifacts,Status=Enabled,Filter={},Expiration={Days=30}, "
+            "NoncurrentVersionExpiration={NoncurrentDays=30},}]'  # merges with no existing rule: include the "
+            "bucket's current rules",
+            "cloudformation": "AWS::S3::Bucket  LifecycleConfiguration: {Rules: [{Status: Enabled, "
+            "ExpirationInDays: 30}]}",
+            "terraform": 'resource "aws_s3_bucket_lifecycle_configuration" { rule { status = "Enabled"  filter {}  '
+            "expiration { days = 30 } } }",
+        },
+        "exclusive": f"s3-lifecycle:{ACCOUNT}:{REGION}:ver",
+        "usage_patch": [],
+    }
+    to_ia = found[f"standard-ia-{ACCOUNT}-{REGION}-ver"]
+    caveats = [
+        "Standard-IA bills at least 128 KB per object",
+        *IA_CAVEATS,
+        "monthly transition requests = objects aging past N days a month (the artifact writes)",
+    ]
+    assert to_ia.monthly_saving_usd == pytest.approx(97 * (STANDARD_GB_MONTH - IA_GB_MONTH) - 310 * TRANSITION)
+    assert to_ia.one_off_cost_usd == pytest.approx(9_700 * TRANSITION)
+    assert to_ia.confidence == "low"
+    assert to_ia.confidence_reason == (
+        f"{STEADY}; {estimated}; {versioned}; " + "; ".join(caveats) + f". If you expire instead: {ROLLBACK}."
+    )
+    assert to_ia.evidence == {
+        **common,
+        "action": "transition to STANDARD_IA",
+        "standard_ia_billed_gb": pytest.approx(97.0),
+        "transitions_per_month": pytest.approx(310.0),
+        "first_run_transitions": pytest.approx(9_700.0),
+        "caveats": caveats,
+    }
+    assert to_ia.usage_patch == []
+    for suggestion in found.values():
+        assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+        batch_matches_transform(ctx, suggestion)
+
+
+def test_artifact_lifecycle_on_a_snapshot_without_lifecycle_rules_says_so() -> None:
+    """Catches buckets of a snapshot collected before lifecycle rules were read taken as having none (suggested),
+    or the note missing or reworded."""
+    ctx = context_for_snapshot(lifecycle_snapshot(collected=False))
+    assert artifact_lifecycle.rule(ctx) == []
+    assert ctx.notes == [
+        "artifact-lifecycle: the snapshot has no bucket lifecycle rules (buckets.has_expiration was not collected): "
+        "not checked; collect again with this costkit to check them"
+    ]
