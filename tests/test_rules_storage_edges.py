@@ -36,7 +36,6 @@ from test_savings_edges import (
     MEDIUM,
     MEDIUM_COMPONENT,
     ROLLBACK,
-    SMALL,
     STANDARD_GB_MONTH,
     STEADY,
     TRANSITION,
@@ -84,9 +83,9 @@ def test_reserved_capacity_note_names_the_missing_fleet_price_at_exactly_half_bu
     ctx = context_for_usage(usage)
     assert not_priced.reserved_capacity(ctx) == []
     assert ctx.notes == [
-        f"half: 21,600 billed min a month = 0.50 builds running on average on {MEDIUM_COMPONENT}; a reserved-capacity "
-        f"fleet of 1 instance(s) might cost less, but costkit has no price for {FLEET_TYPE} in {REGION}, so this cannot "
-        f"be priced: {REFRESH}. {FLEET_TAIL}"
+        f"half: 21,600 billed min a month = 0.50 builds running on average on {MEDIUM_COMPONENT}; a "
+        f"reserved-capacity fleet of 1 instance(s) might cost less, but costkit has no price for {FLEET_TYPE} in "
+        f"{REGION}, so this cannot be priced: {REFRESH}. {FLEET_TAIL}"
     ]
 
 
