@@ -450,3 +450,25 @@ def test_artifact_lifecycle_on_a_snapshot_without_lifecycle_rules_says_so() -> N
         "artifact-lifecycle: the snapshot has no bucket lifecycle rules (buckets.has_expiration was not collected): "
         "not checked; collect again with this costkit to check them"
     ]
+
+
+def test_lambda_compute_leaves_types_lambda_has_no_container_for() -> None:
+    """Catches a Windows project (or a general1.large one) taken for a Lambda candidate: Lambda compute runs only
+    Linux and ARM containers, from general1.small or medium. win's 100 builds of 2 min on Windows general1.medium
+    and big's on general1.large are neither suggested nor noted; only quick (general1.small, 3 GB -> 4 GB) is."""
+    short = {"builds_per_month": 100, "minutes_per_build": 2}
+    usage = usage_file(
+        codebuild={
+            "win": {
+                "compute_type": "BUILD_GENERAL1_MEDIUM",
+                "environment_type": "WINDOWS_SERVER_2019_CONTAINER",
+                **short,
+            },
+            "big": {"compute_type": "BUILD_GENERAL1_LARGE", **short},
+            "quick": {"compute_type": "BUILD_GENERAL1_SMALL", **short},
+        }
+    )
+    ctx = context_for_usage(usage)
+    assert not_priced.lambda_compute(ctx) == []
+    assert [note.split(":")[0] for note in ctx.notes] == ["quick"]
+    assert "(BUILD_LAMBDA_4GB, billed per second)" in ctx.notes[0]
