@@ -472,3 +472,31 @@ def test_lambda_compute_leaves_types_lambda_has_no_container_for() -> None:
     assert not_priced.lambda_compute(ctx) == []
     assert [note.split(":")[0] for note in ctx.notes] == ["quick"]
     assert "(BUILD_LAMBDA_4GB, billed per second)" in ctx.notes[0]
+
+
+def test_artifact_lifecycle_counts_only_the_standard_storage_of_a_bucket_partly_in_standard_ia() -> None:
+    """Catches Standard storage picked as "Standard usage type OR storage meter" (the bucket's Standard-IA bytes
+    taken for Standard ones, and cut by the expiration): mixed holds 100 GiB Standard and 50 GiB already in
+    Standard-IA (a transition rule, no expiration); its 10,000 objects are split by bytes, 10,000 x 100 / 150 =
+    6,667 Standard, of which 300 are newer than 30 days: 1 - 300 / 6,667 = 95.5% of the 100 Standard GB expires
+    at $0.023 and the 50 GB of Standard-IA stay."""
+    snap = lifecycle_snapshot()
+    tables = dict(snap.tables)
+    tables["buckets"] = pd.DataFrame([{**bucket("mixed"), "lifecycle_rules": 1, "has_transition": True}])
+    tables["pipelines"] = tables["pipelines"].assign(artifact_buckets="mixed")
+    ia = {"account": ACCOUNT, "region": REGION, "bucket": "mixed", "storage_type": "StandardIAStorage",
+          "avg_bytes": 50 * GB, "avg_objects": None, "datapoints": 31}  # fmt: skip
+    tables["bucket_storage"] = pd.DataFrame([*storage("mixed", 100, 10_000), ia])
+    ctx = context_for_snapshot(Snapshot(tables=tables, manifest=snap.manifest))
+    found = {s.id.removeprefix("artifact-lifecycle-"): s for s in artifact_lifecycle.rule(ctx)}
+    expire = found[f"expire-{ACCOUNT}-{REGION}-mixed"]
+    assert expire.monthly_saving_usd == pytest.approx(95.5 * STANDARD_GB_MONTH)
+    assert expire.evidence["standard_gb"] == pytest.approx(100.0)
+    after = applied(ctx, expire)
+    assert after.total == pytest.approx(ctx.baseline.total - 95.5 * STANDARD_GB_MONTH)
+    stored = {
+        row["usage_type"]: row["quantity"] for row in rows_of(after.usage_rows, "mixed") if row["meter"] == "storage"
+    }
+    assert stored == {"TimedStorage-ByteHrs": pytest.approx(4.5), "TimedStorage-SIA-ByteHrs": pytest.approx(50.0)}
+    for suggestion in found.values():
+        batch_matches_transform(ctx, suggestion)
