@@ -147,6 +147,7 @@ def test_reserved_capacity_every_field_by_hand_beside_a_fleet_that_would_cost_mo
 # --- Lambda compute ----------------------------------------------------------------------------------------------
 
 LAMBDA_4GB = "Build-Sec:Linux:Lambda:x86-64.4GB"
+TOKYO_SMALL = 0.005  # general1.small in ap-northeast-1, per minute
 ARM_4GB, ARM_8GB = "Build-Sec:Linux:Lambda:arm.4GB", "Build-Sec:Linux:Lambda:arm.8GB"
 
 
@@ -500,3 +501,22 @@ def test_artifact_lifecycle_counts_only_the_standard_storage_of_a_bucket_partly_
     assert stored == {"TimedStorage-ByteHrs": pytest.approx(4.5), "TimedStorage-SIA-ByteHrs": pytest.approx(50.0)}
     for suggestion in found.values():
         batch_matches_transform(ctx, suggestion)
+
+
+def test_lambda_compute_in_a_region_priced_through_the_fallback_region(tmp_path: Path) -> None:
+    """Catches the estimate's fallback region left out of the price check (a Lambda size priced only through the
+    fallback taken for one with no price, and noted instead of suggested): tokyo builds in ap-northeast-1, where
+    the TEST Lambda rate exists only in us-east-1, the fallback: 1,000 x ceil(2.5) = 3,000 min x Tokyo's
+    general1.small rate ($0.005) against 1,000 x 150 s x $0.00005."""
+    book = book_with(tmp_path, price_row(LAMBDA_4GB, "Second", 0.00005))
+    usage = usage_file(
+        codebuild={
+            "tokyo": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 1000, "minutes_per_build": 2.5,
+                      "region": "ap-northeast-1"},
+        }
+    )  # fmt: skip
+    baseline = estimate(usage, period=NOVEMBER, free_tier=False, fallback_region=REGION, pricebook=book)
+    ctx = Context(baseline=baseline, pricebook=book)
+    [move] = not_priced.lambda_compute(ctx)
+    assert move.monthly_saving_usd == pytest.approx(3000 * TOKYO_SMALL - 1000 * 150 * 0.00005)
+    assert ctx.notes == []
