@@ -520,3 +520,35 @@ def test_lambda_compute_in_a_region_priced_through_the_fallback_region(tmp_path:
     [move] = not_priced.lambda_compute(ctx)
     assert move.monthly_saving_usd == pytest.approx(3000 * TOKYO_SMALL - 1000 * 150 * 0.00005)
     assert ctx.notes == []
+
+
+def test_lambda_compute_notes_follow_the_builds_and_skip_a_project_that_bills_nothing() -> None:
+    """Catches the candidates sorted by name instead of kept in the order the builds show them (zeta's note
+    first), a project billed a single minute dropped (once: 1 build of 0.5 min bills 1 minute, at least a
+    minute), and a project with no builds (idle: 0 a month, nothing billed) taken for a candidate."""
+    small = "BUILD_GENERAL1_SMALL"
+    usage = usage_file(
+        codebuild={
+            "zeta": {"compute_type": small, "builds_per_month": 10, "minutes_per_build": 2},
+            "once": {"compute_type": small, "builds_per_month": 1, "minutes_per_build": 0.5},
+            "idle": {"compute_type": small, "builds_per_month": 0, "minutes_per_build": 2},
+        }
+    )
+    ctx = context_for_usage(usage)
+    assert not_priced.lambda_compute(ctx) == []
+    assert [note.split(":")[0] for note in ctx.notes] == ["zeta", "once"]
+    assert ctx.notes[1].startswith("once: builds of at most 0.5 min on BUILD_GENERAL1_SMALL could run on CodeBuild")
+
+
+def test_lambda_compute_bills_a_planned_build_of_no_time_one_second(tmp_path: Path) -> None:
+    """Catches a planned build taken for one that did not run when it takes no time: a planned build always
+    runs, so each of blink's 10 builds of 0 min bills at least 1 minute on EC2 (10 x $0.005) and at least
+    1 second on Lambda (10 x $0.00005)."""
+    book = book_with(tmp_path, price_row(LAMBDA_4GB, "Second", 0.00005))
+    usage = usage_file(
+        codebuild={"blink": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 10, "minutes_per_build": 0}}
+    )
+    ctx = context_for_usage(usage, book)
+    [move] = not_priced.lambda_compute(ctx)
+    assert move.evidence["billed_seconds"] == 10.0
+    assert move.monthly_saving_usd == pytest.approx(10 * 0.005 - 10 * 0.00005)
