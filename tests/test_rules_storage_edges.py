@@ -552,3 +552,22 @@ def test_lambda_compute_bills_a_planned_build_of_no_time_one_second(tmp_path: Pa
     [move] = not_priced.lambda_compute(ctx)
     assert move.evidence["billed_seconds"] == 10.0
     assert move.monthly_saving_usd == pytest.approx(10 * 0.005 - 10 * 0.00005)
+
+
+def test_lambda_compute_says_nothing_of_a_project_with_no_builds() -> None:
+    """Catches a project that bills no build (0 a month) taken for a candidate with something to move when it is
+    the only one (its rows moved: none; yet noted as a Lambda candidate)."""
+    usage = usage_file(
+        codebuild={"idle": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 0, "minutes_per_build": 2}}
+    )
+    ctx = context_for_usage(usage)
+    assert not_priced.rule(ctx) == []
+    assert ctx.notes == []
+
+
+def test_the_not_priced_rules_on_an_estimate_with_no_builds_say_nothing() -> None:
+    """Catches the Lambda-compute rule failing on an estimate with no CodeBuild builds at all (only a bucket):
+    no candidates is no suggestion and no note, not an error."""
+    ctx = context_for_usage(usage_file(s3={"art": {"storage_gb": 10}}))
+    assert not_priced.rule(ctx) == []
+    assert ctx.notes == []
