@@ -36,6 +36,7 @@ from test_savings_edges import (
     MEDIUM,
     MEDIUM_COMPONENT,
     ROLLBACK,
+    SMALL,
     STANDARD_GB_MONTH,
     STEADY,
     TRANSITION,
@@ -571,3 +572,30 @@ def test_the_not_priced_rules_on_an_estimate_with_no_builds_say_nothing() -> Non
     ctx = context_for_usage(usage_file(s3={"art": {"storage_gb": 10}}))
     assert not_priced.rule(ctx) == []
     assert ctx.notes == []
+
+
+def test_lambda_compute_keeps_looking_after_candidates_it_only_notes(tmp_path: Path) -> None:
+    """Catches `continue` turned into `break` after a note: arm (arm1.medium -> the 8 GB ARM size, no price) is
+    noted, dear (general1.medium -> 8 GB at a TEST $0.01 a second: 100 x 120 s x $0.01 = $120 against
+    100 x 2 min x $0.01 = $2) is noted, and quick, after both, is still suggested: 100 x 2 min x $0.005 against
+    100 x 120 s x $0.00005."""
+    book = book_with(
+        tmp_path,
+        price_row(LAMBDA_4GB, "Second", 0.00005),
+        price_row("Build-Sec:Linux:Lambda:x86-64.8GB", "Second", 0.01),
+        price_row("Build-Min:ARM:g1.medium", "Minute", 0.0068),
+    )
+    short = {"builds_per_month": 100, "minutes_per_build": 2}
+    usage = usage_file(
+        codebuild={
+            "arm": {"compute_type": "BUILD_GENERAL1_MEDIUM", "environment_type": "ARM_CONTAINER", **short},
+            "dear": {"compute_type": "BUILD_GENERAL1_MEDIUM", **short},
+            "quick": {"compute_type": "BUILD_GENERAL1_SMALL", **short},
+        }
+    )
+    ctx = context_for_usage(usage, book)
+    [move] = not_priced.lambda_compute(ctx)
+    assert move.resources == ["quick"]
+    assert move.monthly_saving_usd == pytest.approx(200 * SMALL - 100 * 120 * 0.00005)
+    assert [note.split(":")[0] for note in ctx.notes] == ["arm", "dear"]
+    assert ctx.notes[1] == "dear: priced on Lambda compute (BUILD_LAMBDA_8GB) it would not cost less"
