@@ -92,14 +92,17 @@ def test_reserved_capacity_note_names_the_missing_fleet_price_at_exactly_half_bu
 
 def test_reserved_capacity_every_field_by_hand_beside_a_fleet_that_would_cost_more(tmp_path: Path) -> None:
     """Catches any field of the fleet suggestion going wrong (title, reason, commands, evidence, id, exclusive key),
-    a fleet that costs more suggested or noted, and the fleets' batch numbering: busy bills 3,000 x ceil(10.5) =
-    33,000 min x $0.01 on demand against 1 x 43,200 x $0.004; slow (general1.small, 21,600 min x $0.005 = $108)
-    would pay 43,200 x $0.006 = $259.20 for its fleet."""
+    a fleet that costs more suggested or noted, `continue` turned into `break` after a fleet that is only noted or
+    costs more (the candidates go in name order: alpha, beta, busy), and the fleets' batch numbering: busy bills
+    3,000 x ceil(10.5) = 33,000 min x $0.01 on demand against 1 x 43,200 x $0.004; beta (general1.small, 21,600
+    min x $0.005 = $108) would pay 43,200 x $0.006 = $259.20 for its fleet; alpha (general1.large) has no fleet
+    price."""
     small_fleet = "ReservedCapacity-Min:Linux:g1.small"
     book = book_with(tmp_path, price_row(FLEET_TYPE, "Minute", FLEET_RATE), price_row(small_fleet, "Minute", 0.006))
     usage = usage_file(
         codebuild={
-            "slow": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 2160, "minutes_per_build": 10},
+            "alpha": {"compute_type": "BUILD_GENERAL1_LARGE", "builds_per_month": 2160, "minutes_per_build": 10},
+            "beta": {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 2160, "minutes_per_build": 10},
             "busy": medium_project(3000, 10.5),
         }
     )
@@ -138,10 +141,14 @@ def test_reserved_capacity_every_field_by_hand_beside_a_fleet_that_would_cost_mo
         "exclusive": f"build-compute:{ACCOUNT}:{REGION}:busy",
         "usage_patch": [],
     }
-    assert ctx.notes == []
+    assert ctx.notes == [
+        "alpha: 21,600 billed min a month = 0.50 builds running on average on BUILD_GENERAL1_LARGE / LINUX_CONTAINER; "
+        "a reserved-capacity fleet of 1 instance(s) might cost less, but costkit has no price for "
+        f"ReservedCapacity-Min:Linux:g1.large in {REGION}, so this cannot be priced: {REFRESH}. {FLEET_TAIL}"
+    ]
     after = applied(ctx, fleet)
     assert after.total == pytest.approx(ctx.baseline.total - (33_000 * MEDIUM - 43_200 * FLEET_RATE))
-    assert rows_of(after.usage_rows, "slow") == rows_of(ctx.rows, "slow")
+    assert rows_of(after.usage_rows, "beta") == rows_of(ctx.rows, "beta")
     batch_matches_transform(ctx, fleet)
 
 
