@@ -606,3 +606,35 @@ def test_lambda_compute_keeps_looking_after_candidates_it_only_notes(tmp_path: P
     assert move.monthly_saving_usd == pytest.approx(200 * SMALL - 100 * 120 * 0.00005)
     assert [note.split(":")[0] for note in ctx.notes] == ["arm", "dear"]
     assert ctx.notes[1] == "dear: priced on Lambda compute (BUILD_LAMBDA_8GB) it would not cost less"
+
+
+def test_artifact_lifecycle_object_counts_at_the_edges() -> None:
+    """Catches the thresholds on object counts and stored bytes moved by one: zero (100 GB, an object count of
+    0, 100 PUTs a month) has no count to estimate ages from, so all 100 GB move: 100 x ($0.023 - $0.0125) -
+    100 transitions x $0.00001; single (1 object, 5 written a month) holds only what a month writes; one (1
+    object of 0.0001 GB = 105 KB) would bill 128 KB at Standard-IA; empty (0 GB in 1,000 objects) stores nothing
+    and says nothing."""
+    usage = usage_file(
+        s3={
+            "zero": {"storage_gb": 100, "objects": 0, "put_requests_per_month": 100},
+            "single": {"storage_gb": 10, "objects": 1, "put_requests_per_month": 5},
+            "one": {"storage_gb": 0.0001, "objects": 1},
+            "empty": {"storage_gb": 0, "objects": 1000},
+        }
+    )
+    ctx = context_for_usage(usage)
+    [to_ia] = artifact_lifecycle.rule(ctx)
+    assert to_ia.id == f"artifact-lifecycle-standard-ia-{ACCOUNT}-{REGION}-zero"
+    assert to_ia.monthly_saving_usd == pytest.approx(100 * (STANDARD_GB_MONTH - IA_GB_MONTH) - 100 * TRANSITION)
+    assert to_ia.one_off_cost_usd == 0.0
+    assert to_ia.evidence["older_share"] == 1.0
+    assert (
+        to_ia.evidence["caveats"][0]
+        == "Standard-IA bills at least 128 KB per object (object count unknown: not applied)"
+    )
+    assert sorted(ctx.notes) == [
+        "one: objects average 105 KB: Standard-IA bills at least 128 KB each, so moving them costs more than it saves "
+        "(S3 also skips objects under 128 KB by default); expiring old artifacts is the saving here",
+        "single: no expiration rule, but its ~1 objects are about what the pipelines write in 30 days (~5): little "
+        "is older than 30 days",
+    ]
