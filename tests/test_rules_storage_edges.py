@@ -260,15 +260,20 @@ def test_artifact_lifecycle_notes_a_bucket_holding_only_what_a_month_writes_and_
 
 
 def test_artifact_lifecycle_without_a_standard_ia_price_still_expires(tmp_path: Path) -> None:
-    """Catches the missing Standard-IA price suggested at $0 (or the note naming the wrong bucket or region)
-    and the expiration dropped with it: art's 90% older share of 200 GB expires at $0.023 a GB."""
+    """Catches the missing Standard-IA price suggested at $0 (or the note naming the wrong bucket or region),
+    the expiration dropped with it, and `continue` turned into `break` after the note (other, after art, is noted
+    too): art's 90% older share of 200 GB expires at $0.023 a GB."""
     book = book_without(tmp_path, "s3", "TimedStorage-SIA-ByteHrs")
-    usage = usage_file(s3={"art": {"storage_gb": 200, "objects": 1_000_000, "put_requests_per_month": 100_000}})
+    art = {"storage_gb": 200, "objects": 1_000_000, "put_requests_per_month": 100_000}
+    usage = usage_file(s3={"art": art, "other": {"storage_gb": 100}})
     ctx = context_for_usage(usage, book)
     [expire] = artifact_lifecycle.rule(ctx)
     assert expire.id == f"artifact-lifecycle-expire-{ACCOUNT}-{REGION}-art"
     assert expire.monthly_saving_usd == pytest.approx(200 * 0.9 * STANDARD_GB_MONTH)
-    assert ctx.notes == [f"art: no Standard-IA or transition price in {REGION}: lifecycle not priced"]
+    assert ctx.notes == [
+        f"art: no Standard-IA or transition price in {REGION}: lifecycle not priced",
+        f"other: no Standard-IA or transition price in {REGION}: lifecycle not priced",
+    ]
 
 
 def test_artifact_lifecycle_patch_states_the_bucket_entry_beyond_the_file_defaults() -> None:
@@ -613,13 +618,17 @@ def test_artifact_lifecycle_object_counts_at_the_edges() -> None:
     0, 100 PUTs a month) has no count to estimate ages from, so all 100 GB move: 100 x ($0.023 - $0.0125) -
     100 transitions x $0.00001; single (1 object, 5 written a month) holds only what a month writes; one (1
     object of 0.0001 GB = 105 KB) would bill 128 KB at Standard-IA; empty (0 GB in 1,000 objects) stores nothing
-    and says nothing."""
+    and says nothing; big (0.4 GB in 1,000 objects of 400 KB, 500 written a month: half older) saves 0.2 x $0.023
+    = $0.0046 by expiring, under the $0.005 threshold, and loses by moving (0.2 x $0.0105 - 500 x $0.00001 < 0)
+    without the 128 KB minimum to blame: no suggestion and no note. Also `continue` turned into `break` after a
+    bucket that is only noted (buckets go in name order: zero comes last)."""
     usage = usage_file(
         s3={
             "zero": {"storage_gb": 100, "objects": 0, "put_requests_per_month": 100},
             "single": {"storage_gb": 10, "objects": 1, "put_requests_per_month": 5},
             "one": {"storage_gb": 0.0001, "objects": 1},
             "empty": {"storage_gb": 0, "objects": 1000},
+            "big": {"storage_gb": 0.4, "objects": 1000, "put_requests_per_month": 500},
         }
     )
     ctx = context_for_usage(usage)
