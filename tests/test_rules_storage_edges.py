@@ -620,8 +620,9 @@ def test_artifact_lifecycle_object_counts_at_the_edges() -> None:
     object of 0.0001 GB = 105 KB) would bill 128 KB at Standard-IA; empty (0 GB in 1,000 objects) stores nothing
     and says nothing; big (0.4 GB in 1,000 objects of 400 KB, 500 written a month: half older) saves 0.2 x $0.023
     = $0.0046 by expiring, under the $0.005 threshold, and loses by moving (0.2 x $0.0105 - 500 x $0.00001 < 0)
-    without the 128 KB minimum to blame: no suggestion and no note. Also `continue` turned into `break` after a
-    bucket that is only noted (buckets go in name order: zero comes last)."""
+    without the 128 KB minimum to blame: no suggestion and no note; small (0.6 GB, 1 write a month) moves all
+    of it, under a gigabyte and with one transition a month, in its batch and in its own row edit. Also
+    `continue` turned into `break` after a bucket that is only noted (buckets go in name order: zero is last)."""
     usage = usage_file(
         s3={
             "zero": {"storage_gb": 100, "objects": 0, "put_requests_per_month": 100},
@@ -629,10 +630,18 @@ def test_artifact_lifecycle_object_counts_at_the_edges() -> None:
             "one": {"storage_gb": 0.0001, "objects": 1},
             "empty": {"storage_gb": 0, "objects": 1000},
             "big": {"storage_gb": 0.4, "objects": 1000, "put_requests_per_month": 500},
+            "small": {"storage_gb": 0.6, "put_requests_per_month": 1},
         }
     )
     ctx = context_for_usage(usage)
-    [to_ia] = artifact_lifecycle.rule(ctx)
+    small, to_ia = artifact_lifecycle.rule(ctx)
+    # Under a gigabyte, one write a month: 0.6 x ($0.023 - $0.0125) - 1 x $0.00001, all of it moved.
+    assert small.id == f"artifact-lifecycle-standard-ia-{ACCOUNT}-{REGION}-small"
+    assert small.monthly_saving_usd == pytest.approx(0.6 * (STANDARD_GB_MONTH - IA_GB_MONTH) - 1 * TRANSITION)
+    assert (small.evidence["standard_ia_billed_gb"], small.evidence["transitions_per_month"]) == (0.6, 1.0)
+    for suggestion in (small, to_ia):
+        assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
+        batch_matches_transform(ctx, suggestion)
     assert to_ia.id == f"artifact-lifecycle-standard-ia-{ACCOUNT}-{REGION}-zero"
     assert to_ia.monthly_saving_usd == pytest.approx(100 * (STANDARD_GB_MONTH - IA_GB_MONTH) - 100 * TRANSITION)
     assert to_ia.one_off_cost_usd == 0.0
@@ -647,3 +656,19 @@ def test_artifact_lifecycle_object_counts_at_the_edges() -> None:
         "single: no expiration rule, but its ~1 objects are about what the pipelines write in 30 days (~5): little "
         "is older than 30 days",
     ]
+
+
+def test_artifact_lifecycle_without_a_transition_price_still_moves_a_bucket_with_nothing_to_transition(
+    tmp_path: Path,
+) -> None:
+    """Catches zero-object transition rows added (a month's transitions or a backlog of none), which a missing
+    Transition-SIA price turns into "not priced": nocount has no object count and no writes, so it moves its
+    100 GB with no transition at all: 100 x ($0.023 - $0.0125), priced without the transition rate."""
+    book = book_without(tmp_path, "s3", "Transition-SIA")
+    ctx = context_for_usage(usage_file(s3={"nocount": {"storage_gb": 100}}), book)
+    [to_ia] = artifact_lifecycle.rule(ctx)
+    assert to_ia.monthly_saving_usd == pytest.approx(100 * (STANDARD_GB_MONTH - IA_GB_MONTH))
+    assert to_ia.one_off_cost_usd == 0.0
+    assert ctx.notes == []
+    assert applied(ctx, to_ia).total == pytest.approx(ctx.baseline.total - to_ia.monthly_saving_usd)
+    batch_matches_transform(ctx, to_ia)
