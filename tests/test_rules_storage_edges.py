@@ -672,3 +672,16 @@ def test_artifact_lifecycle_without_a_transition_price_still_moves_a_bucket_with
     assert ctx.notes == []
     assert applied(ctx, to_ia).total == pytest.approx(ctx.baseline.total - to_ia.monthly_saving_usd)
     batch_matches_transform(ctx, to_ia)
+
+
+def test_reserved_capacity_leaves_a_project_already_on_lambda_compute(tmp_path: Path) -> None:
+    """Catches CodeBuild rows that are not on-demand build minutes taken for fleet candidates: lam runs on
+    Lambda compute (10,000 builds x 300 s = 3,000,000 billed seconds a month at a TEST rate), far more than half
+    a month of minutes if read as minutes, but it bills per second and has no instance to reserve."""
+    book = book_with(tmp_path, price_row(LAMBDA_4GB, "Second", 0.00005))
+    lam = {"compute_type": "BUILD_LAMBDA_4GB", "environment_type": "LINUX_LAMBDA_CONTAINER", "builds_per_month": 10_000,
+           "minutes_per_build": 5}  # fmt: skip
+    ctx = context_for_usage(usage_file(codebuild={"lam": lam}), book)
+    assert ctx.baseline.total == pytest.approx(3_000_000 * 0.00005)
+    assert not_priced.reserved_capacity(ctx) == []
+    assert ctx.notes == []
