@@ -23,9 +23,11 @@ from test_rules_builds_storage import (
     NOVEMBER,
     WINDOW,
     book_with,
+    builds,
     context_for_snapshot,
     context_for_usage,
     price_row,
+    project,
     usage_file,
 )
 from test_savings_edges import (
@@ -685,3 +687,18 @@ def test_reserved_capacity_leaves_a_project_already_on_lambda_compute(tmp_path: 
     assert ctx.baseline.total == pytest.approx(3_000_000 * 0.00005)
     assert not_priced.reserved_capacity(ctx) == []
     assert ctx.notes == []
+
+
+def test_lambda_compute_does_not_bill_an_observed_build_that_never_ran(tmp_path: Path) -> None:
+    """Catches an observed build with no billed time taken for one that ran (billed a second on Lambda): p's
+    10 builds of 120 s bill 10 x 2 min x $0.005 on EC2 and 10 x 120 s x $0.00005 on Lambda; its eleventh build
+    has 0 billable seconds and bills nothing on either."""
+    book = book_with(tmp_path, price_row(LAMBDA_4GB, "Second", 0.00005))
+    ran = builds("p", 10, 120, "BUILD_GENERAL1_SMALL")
+    never = [{**row, "build_id": "p:never"} for row in builds("p", 1, 0, "BUILD_GENERAL1_SMALL", offset=20)]
+    projects = pd.DataFrame([project("p", "BUILD_GENERAL1_SMALL")])
+    snap = Snapshot(tables={"builds": pd.DataFrame([*ran, *never]), "projects": projects}, manifest={"window": WINDOW})
+    ctx = context_for_snapshot(snap, book)
+    [move] = not_priced.lambda_compute(ctx)
+    assert move.evidence["billed_seconds"] == 10 * 120.0
+    assert move.monthly_saving_usd == pytest.approx(10 * 2 * SMALL - 10 * 120 * 0.00005)
