@@ -702,3 +702,21 @@ def test_lambda_compute_does_not_bill_an_observed_build_that_never_ran(tmp_path:
     [move] = not_priced.lambda_compute(ctx)
     assert move.evidence["billed_seconds"] == 10 * 120.0
     assert move.monthly_saving_usd == pytest.approx(10 * 2 * SMALL - 10 * 120 * 0.00005)
+
+
+def test_lambda_compute_looks_up_each_region_of_one_lambda_size_on_its_own(tmp_path: Path) -> None:
+    """Catches the price look-up cached by usage type alone (the second region taking the first's answer): the
+    TEST 4 GB rate exists only in us-east-1, so quick there is suggested (1,000 x 3 min x $0.005 against 1,000 x
+    150 s x $0.00005) and tokyo, in ap-northeast-1 with no fallback region, is noted as missing that price."""
+    book = book_with(tmp_path, price_row(LAMBDA_4GB, "Second", 0.00005))
+    short = {"compute_type": "BUILD_GENERAL1_SMALL", "builds_per_month": 1000, "minutes_per_build": 2.5}
+    usage = usage_file(codebuild={"quick": short, "tokyo": {**short, "region": "ap-northeast-1"}})
+    ctx = context_for_usage(usage, book)
+    [move] = not_priced.lambda_compute(ctx)
+    assert move.resources == ["quick"]
+    assert move.monthly_saving_usd == pytest.approx(3000 * SMALL - 1000 * 150 * 0.00005)
+    assert ctx.notes == [
+        "tokyo: builds of at most 2.5 min on BUILD_GENERAL1_SMALL could run on CodeBuild Lambda compute "
+        f"(BUILD_LAMBDA_4GB, billed per second), but costkit has no price for {LAMBDA_4GB} in ap-northeast-1, so "
+        f"this cannot be priced: {REFRESH}. Constraints: {CONSTRAINTS}."
+    ]
