@@ -222,15 +222,21 @@ def test_each_line_carries_its_share_of_gross_free_and_net_and_where_its_price_c
     assert result.total == pytest.approx(400_000 * X86[0])
 
 
-def test_a_unit_price_is_the_blended_rate_even_for_a_single_unit() -> None:
-    """Bug caught: the unit price of a line of one unit or less taken from the first tier instead of gross /
-    quantity. The shipped first tiers are all wider than a unit, so a price table whose first ActivePipeline tier
-    ends at half a pipeline-month ($1.00, then $3.00) shows it: one active V1 pipeline grosses 0.5 x 1 + 0.5 x 3."""
+def half_month_tier_book() -> PriceBook:
+    """The shipped price book with us-east-1's ActivePipeline in two tiers: $1.00 for the first half
+    pipeline-month, $3.00 after (the shipped first tiers are all wider than a unit or an allowance)."""
     prices = BOOK.prices.copy()
     row = prices[(prices["region"] == REGION) & (prices["usage_type"] == "ActivePipeline")]
     assert len(row) == 1
     split = pd.concat([row.assign(tier_end=0.5), row.assign(tier_start=0.5, price_usd=3.00)])
-    book = dataclasses.replace(BOOK, prices=pd.concat([prices.drop(row.index), split], ignore_index=True))
+    return dataclasses.replace(BOOK, prices=pd.concat([prices.drop(row.index), split], ignore_index=True))
+
+
+def test_a_unit_price_is_the_blended_rate_even_for_a_single_unit() -> None:
+    """Bug caught: the unit price of a line of one unit or less taken from the first tier instead of gross /
+    quantity. The shipped first tiers are all wider than a unit, so a price table whose first ActivePipeline tier
+    ends at half a pipeline-month ($1.00, then $3.00) shows it: one active V1 pipeline grosses 0.5 x 1 + 0.5 x 3."""
+    book = half_month_tier_book()
     pipeline = {"type": "V1", "active": True, "executions_per_month": 1, "actions": []}
     result = estimate(usage_file(pipelines={"old": pipeline}), period=NOVEMBER, pricebook=book)
     line = by_resource(result).loc["old"]
@@ -245,11 +251,7 @@ def test_a_free_allowance_that_runs_past_the_first_tier_is_taken_tier_by_tier() 
     allowance runs past a first tier, so a price table whose first ActivePipeline tier ends at half a
     pipeline-month ($1.00, then $3.00) shows it: two active V1 pipelines gross 0.5 x 1 + 1.5 x 3; the one free
     pipeline-month is the first 0.5 x 1 + 0.5 x 3 of it."""
-    prices = BOOK.prices.copy()
-    row = prices[(prices["region"] == REGION) & (prices["usage_type"] == "ActivePipeline")]
-    assert len(row) == 1
-    split = pd.concat([row.assign(tier_end=0.5), row.assign(tier_start=0.5, price_usd=3.00)])
-    book = dataclasses.replace(BOOK, prices=pd.concat([prices.drop(row.index), split], ignore_index=True))
+    book = half_month_tier_book()
     pipeline = {"type": "V1", "active": True, "executions_per_month": 1, "actions": []}
     usage = usage_file(free_tier=True, pipelines={"a": pipeline, "b": pipeline})
     result = estimate(usage, period=NOVEMBER, pricebook=book)
