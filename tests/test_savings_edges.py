@@ -986,6 +986,39 @@ def test_a_cache_and_a_smaller_type_on_one_project_compose_in_suggest() -> None:
     assert found.change.apply(found.baseline).total == pytest.approx(20 * 2 * MEDIUM)
 
 
+def test_rounding_waste_leaves_builds_billed_by_the_second(tmp_path: Path) -> None:
+    """Catches the per-minute filter of rounding waste loosened (`|` for `&`): a Lambda-compute build, billed by
+    the second, that ends 2 s past a minute wastes nothing, yet would be "trimmed" by one unit of its row (a
+    second). Priced at a made-up $0.00001 a second; 62 s billed as 62 seconds."""
+    lambda_type = "Build-Sec:Linux:Lambda:x86-64.1GB"
+    book = book_with(tmp_path, price_row(lambda_type, "Second", 0.00001))
+    build_62 = build("fn-build", "f1", 1, 62) | {"compute_type": "BUILD_LAMBDA_1GB",
+                                                 "environment_type": "LINUX_LAMBDA_CONTAINER"}  # fmt: skip
+    snap = runs_snapshot([], [], [], [build_62])
+    ctx = Context(baseline=estimate(snap, period=OCTOBER, free_tier=False, pricebook=book), pricebook=book)
+    assert ctx.baseline.complete
+    assert ctx.baseline.lines["quantity"].sum() == 62  # 62 s over the whole of October: no projection
+    assert rounding_waste.rule(ctx) == []
+    assert ctx.notes == []
+
+
+def test_rounding_waste_evidence_counts_only_the_runs_that_billed() -> None:
+    """Catches runs that billed nothing (a build that never started; an action of 0 s; an approval, which is not
+    charged) counted in a candidate's evidence: app-build has one 121 s build (3 min, 1 s past) and one that never
+    ran; pipeline p ten 65 s Build actions (2 min each, 5 s past), one 0 s Build action and a 65 s approval."""
+    builds = [build("app-build", "b1", 1, 121), build("app-build", "b2", 2, 121)]
+    builds[1]["start"] = builds[1]["billed_start"] = None  # never started: bills nothing
+    executions = [runs_execution("p", f"e{i}", "Succeeded", 1 + i) for i in range(10)]  # 10 x 1 min x $0.002
+    actions = [runs_action("p", f"e{i}", "Build", "Build", 1 + i, 65) for i in range(10)]
+    actions += [runs_action("p", "e0", "Lint", "Build", 1, 0), runs_action("p", "e0", "Ok", "Approval", 1, 65)]
+    ctx = runs_context(runs_snapshot([runs_pipeline("p")], executions, actions, builds))
+    found = {s.id: s for s in rounding_waste.rule(ctx)}
+    assert found["rounding-waste-build-app-build"].evidence["runs"] == 1
+    assert found["rounding-waste-build-app-build"].evidence["billed_minutes"] == 3.0
+    assert found["rounding-waste-pipeline-p"].evidence["runs"] == 10
+    assert found["rounding-waste-pipeline-p"].evidence["billed_minutes"] == 20.0
+
+
 def test_rounding_waste_keeps_looking_after_a_candidate_too_small_to_suggest() -> None:
     """Catches the rule stopping at the first candidate not worth a suggestion (a-small, a-pipe) instead of
     going on to the next (b-medium, b-pipe), the too-small notes' wording, and sub-microsecond noise shown as a
