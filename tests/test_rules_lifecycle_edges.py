@@ -23,7 +23,7 @@ from costkit.sources.snapshot.folder import Snapshot
 REGION = "us-east-1"
 
 
-def shared_snapshot() -> Snapshot:
+def shared_snapshot(found: bool | None = True) -> Snapshot:
     """ver (100 GiB Standard in 10,000 objects, versioned, no lifecycle rule) is the artifact store of web-app
     (155 runs of Source + Build + Deploy) and of api (155 runs of Source + Build): 2 x 155 + 2 x 155 = 620
     artifact PUTs in October."""
@@ -33,7 +33,7 @@ def shared_snapshot() -> Snapshot:
     actions = pd.DataFrame([{**where, "pipeline": p, "category": c} for p, kinds in runs.items() for c in kinds])
     executions = pd.DataFrame([{**where, "pipeline": p, "execution_id": f"{p}{i}"} for p in runs for i in range(155)])
     buckets = pd.DataFrame(
-        [{**where, "bucket": "ver", "found": True, "versioning": "Enabled", "lifecycle_rules": 0,
+        [{**where, "bucket": "ver", "found": found, "versioning": "Enabled", "lifecycle_rules": 0,
           "has_expiration": False, "has_transition": False}]
     )  # fmt: skip
     storage: list[dict[str, Any]] = [
@@ -73,3 +73,16 @@ def test_artifact_lifecycle_of_a_bucket_two_pipelines_share() -> None:
     for suggestion in suggestions:
         assert applied(ctx, suggestion).total == pytest.approx(ctx.baseline.total - suggestion.monthly_saving_usd)
         batch_matches_transform(ctx, suggestion)
+
+
+def test_artifact_lifecycle_checks_a_bucket_whose_existence_was_not_recorded() -> None:
+    """Catches a bucket whose `found` is unknown (None: not recorded) failing the rule (the found flags read as
+    objects instead of booleans), where it is taken as present and checked: the same two suggestions for ver as
+    when it is found, expiring 94 of its 100 GB at $0.023."""
+    ctx = context_for_snapshot(shared_snapshot(found=None))
+    suggestions = artifact_lifecycle.rule(ctx)
+    assert [s.id for s in suggestions] == [
+        f"artifact-lifecycle-expire-{ACCOUNT}-{REGION}-ver",
+        f"artifact-lifecycle-standard-ia-{ACCOUNT}-{REGION}-ver",
+    ]
+    assert suggestions[0].monthly_saving_usd == pytest.approx(94 * STANDARD_GB_MONTH)
