@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from batch_checks import batch_matches_transform
-from test_rules_builds_storage import ACCOUNT, GB, WINDOW, context_for_snapshot
+from test_rules_builds_storage import ACCOUNT, GB, WINDOW, context_for_snapshot, context_for_usage, usage_file
 from test_savings_edges import IA_GB_MONTH, STANDARD_GB_MONTH, TRANSITION, applied
 
 from costkit.optimize.rules import artifact_lifecycle
@@ -86,3 +86,16 @@ def test_artifact_lifecycle_checks_a_bucket_whose_existence_was_not_recorded() -
         f"artifact-lifecycle-standard-ia-{ACCOUNT}-{REGION}-ver",
     ]
     assert suggestions[0].monthly_saving_usd == pytest.approx(94 * STANDARD_GB_MONTH)
+
+
+def test_artifact_lifecycle_note_rounds_the_average_object_size_in_kb() -> None:
+    """Catches the average object size of the too-small note computed with 1,025 for one of the 1,024s: tiny
+    holds 60.45 GB in 1,048,576 objects = 60.45 x 1,024 x 1,024 / 1,048,576 = 60.45 KB, noted as 60 KB (60.51,
+    i.e. 61, with 1,025); moving bills 1,048,576 x 128 KB = 128 GB at $0.0125 = $1.60, more than the
+    60.45 x $0.023 = $1.39 it saves."""
+    ctx = context_for_usage(usage_file(s3={"tiny": {"storage_gb": 60.45, "objects": 1_048_576}}))
+    assert artifact_lifecycle.rule(ctx) == []
+    assert ctx.notes == [
+        "tiny: objects average 60 KB: Standard-IA bills at least 128 KB each, so moving them costs more than it "
+        "saves (S3 also skips objects under 128 KB by default); expiring old artifacts is the saving here"
+    ]
