@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--unsorted", action="store_true", help="list survivors with no verdict, and stale verdicts")
     args = parser.parse_args()
     status, verdicts = results(args.mutants), sorted_survivors(args.survivors)
+    if not status:
+        raise SystemExit(f"{args.mutants}: no mutmut results here; run `mutmut run ...` from the project root first")
     table: dict[str, Counter[str]] = {}
     unsorted: list[str] = []
     for key, state in status.items():
