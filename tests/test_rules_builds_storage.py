@@ -301,6 +301,18 @@ def bucket_snapshot() -> Snapshot:
              "avg_bytes": 50 * GB, "avg_objects": None, "datapoints": 31},
         ]
     )  # fmt: skip
+    return artifact_snapshot(pipelines, actions, executions, buckets, storage)
+
+
+def artifact_snapshot(
+    pipelines: pd.DataFrame,
+    actions: pd.DataFrame,
+    executions: pd.DataFrame,
+    buckets: pd.DataFrame,
+    storage: pd.DataFrame,
+) -> Snapshot:
+    """A snapshot of October's window holding pipelines, their actions and executions, and their artifact buckets
+    with the daily storage CloudWatch measured."""
     return Snapshot(
         tables={
             "pipelines": pipelines,

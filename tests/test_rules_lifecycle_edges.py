@@ -14,7 +14,14 @@ from typing import Any
 import pandas as pd
 import pytest
 from batch_checks import batch_matches_transform
-from test_rules_builds_storage import ACCOUNT, GB, WINDOW, context_for_snapshot, context_for_usage, usage_file
+from test_rules_builds_storage import (
+    ACCOUNT,
+    GB,
+    artifact_snapshot,
+    context_for_snapshot,
+    context_for_usage,
+    usage_file,
+)
 from test_savings_edges import IA_GB_MONTH, STANDARD_GB_MONTH, TRANSITION, applied
 
 from costkit.optimize.rules import artifact_lifecycle
@@ -42,16 +49,7 @@ def shared_snapshot(found: bool | None = True) -> Snapshot:
         {**where, "bucket": "ver", "storage_type": "StandardStorage", "avg_bytes": 100 * GB, "avg_objects": None,
          "datapoints": 31},
     ]  # fmt: skip
-    return Snapshot(
-        tables={
-            "pipelines": pipelines,
-            "pipeline_actions": actions,
-            "pipeline_executions": executions,
-            "buckets": buckets,
-            "bucket_storage": pd.DataFrame(storage),
-        },
-        manifest={"window": WINDOW},
-    )
+    return artifact_snapshot(pipelines, actions, executions, buckets, pd.DataFrame(storage))
 
 
 def test_artifact_lifecycle_of_a_bucket_two_pipelines_share() -> None:

@@ -22,6 +22,7 @@ from test_rules_builds_storage import (
     GB,
     NOVEMBER,
     WINDOW,
+    artifact_snapshot,
     book_with,
     builds,
     context_for_snapshot,
@@ -367,16 +368,7 @@ def lifecycle_snapshot(*, collected: bool = True) -> Snapshot:
     if not collected:
         buckets = buckets.drop(columns=["lifecycle_rules", "has_expiration", "has_transition"])
     rows = [*storage("ver", 100, 10_000), *storage("denied", 50, 5_000), *storage("gone", 50, 5_000)]
-    return Snapshot(
-        tables={
-            "pipelines": pipelines,
-            "pipeline_actions": actions,
-            "pipeline_executions": executions,
-            "buckets": buckets,
-            "bucket_storage": pd.DataFrame(rows),
-        },
-        manifest={"window": WINDOW},
-    )
+    return artifact_snapshot(pipelines, actions, executions, buckets, pd.DataFrame(rows))
 
 
 def test_artifact_lifecycle_of_a_versioned_bucket_every_field_by_hand() -> None:
