@@ -41,7 +41,11 @@ def results(mutants: Path) -> dict[str, str]:
     """Every mutant mutmut generated, with its status."""
     found: dict[str, str] = {}
     for meta in sorted(mutants.rglob("*.meta")):
-        for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+        try:
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise SystemExit(f"{meta}: not a mutmut result file ({error}); rerun mutmut or remove it") from None
+        for key, code in codes.items():
             found[key] = STATUS.get(code, "suspicious")
     return found
 
@@ -52,7 +56,7 @@ def sorted_survivors(path: Path) -> dict[str, tuple[str, str]]:
         rows = list(csv.DictReader(handle))
     bad = [row["mutant"] for row in rows if row["verdict"] not in VERDICTS]
     if bad:
-        raise SystemExit(f"{path}: verdict must be one of {', '.join(VERDICTS)}: {', '.join(bad)}")
+        raise SystemExit(f"{path}: verdict must be one of {', '.join(VERDICTS)}: {', '.join(map(repr, bad))}")
     return {row["mutant"]: (row["verdict"], row["reason"]) for row in rows}
 
 
